@@ -1,0 +1,108 @@
+/**
+ * The shape of a sandbox scenario (a JSON or YAML file, described by schemas/scenario.schema.json).
+ * Everything is optional except `name`; what is left out comes from the `default` scenario's values.
+ */
+
+export interface ScenarioEnvOverrides {
+  /** Container name (`aws-node`, `aws-vpc-cni-init`, `aws-eks-nodeagent`) → env name → value; null removes it. */
+  [container: string]: Record<string, string | null>;
+}
+
+export interface ScenarioFaults {
+  /** Added latency for every EKS, IAM and Kubernetes API call, in milliseconds. */
+  latencyMs?: number;
+  /** Share (0..1) of EKS/IAM calls answered with ThrottlingException / HTTP 429 (or 400 Throttling for IAM). */
+  throttleRate?: number;
+  /** Share (0..1) of EKS/IAM calls answered with HTTP 500/503. */
+  serverErrorRate?: number;
+  /** The nth UpdateAddon/CreateAddon (1-based) ends `Failed` with an EKS-style error. */
+  failUpdateNumber?: number;
+  /** Updates never leave InProgress (and CreateAddon never leaves CREATING). */
+  updateNeverFinishes?: boolean;
+  /** The DaemonSet rollout never completes after a change. */
+  rolloutNeverFinishes?: boolean;
+  /** The Kubernetes API refuses connections for this many milliseconds after the nth mutating EKS call (1-based). */
+  kubeOutage?: { afterMutatingCall: number; durationMs: number };
+}
+
+export interface ScenarioCatalogueEntry {
+  version: string;
+  compatibilities: Array<{ clusterVersion: string; defaultVersion?: boolean }>;
+}
+
+export interface ScenarioNode {
+  name: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface ScenarioEniConfig {
+  name: string;
+  subnet: string;
+  securityGroups?: string[];
+}
+
+export interface ScenarioRole {
+  name: string;
+  /** IAM trust policy document (object); default: trusts this cluster's OIDC provider for aws-node. */
+  trustPolicy?: unknown;
+  attachedPolicyArns?: string[];
+}
+
+export interface Scenario {
+  name: string;
+  description?: string;
+  cluster?: {
+    name?: string;
+    region?: string;
+    accountId?: string;
+    kubernetesVersion?: string;
+    ipFamily?: 'ipv4' | 'ipv6';
+    /** null: the cluster has no OIDC issuer. */
+    oidcIssuer?: string | null;
+  };
+  /** null: no EKS add-on (self-managed install). */
+  addon?: {
+    version: string;
+    status?: string;
+    configurationValues?: string | null;
+    serviceAccountRoleArn?: string | null;
+    health?: Array<{ code: string; message: string; resourceIds?: string[] }>;
+  } | null;
+  /** null: no aws-node DaemonSet at all. */
+  daemonSet?: {
+    /** Which upstream manifest to build it from (`v1.12.6`), default: the release of `imageTag`. */
+    manifest?: string;
+    /** The tag put on the CNI images, e.g. `v1.12.6-eksbuild.2` or `v1.12.6`. */
+    imageTag: string;
+    /** Image registry, default `602401143452.dkr.ecr.<region>.amazonaws.com`. */
+    registry?: string;
+    env?: ScenarioEnvOverrides;
+    /** Containers to remove (e.g. `aws-eks-nodeagent`). */
+    removeContainers?: string[];
+    /** Values of `affinity` to use instead of the manifest's. */
+    affinity?: unknown;
+    /** Number of nodes the DaemonSet is scheduled on; default: the number of non-hybrid nodes. */
+    desiredNumberScheduled?: number;
+    /** True when the DaemonSet is mid-rollout (updated < desired). */
+    rollingOut?: boolean;
+  } | null;
+  /** Version catalogue; default: a realistic catalogue built from real version names. */
+  catalogue?: ScenarioCatalogueEntry[];
+  nodes?: ScenarioNode[];
+  eniConfigs?: ScenarioEniConfig[];
+  /** The `cni-metrics-helper` Deployment's image tag; absent when null. */
+  metricsHelper?: { imageTag: string } | null;
+  iam?: {
+    roles?: ScenarioRole[];
+    /** Provider ARNs; default: the provider of the cluster's OIDC issuer. */
+    oidcProviders?: string[];
+  };
+  sandbox?: {
+    /** How long an UpdateAddon/CreateAddon stays InProgress/CREATING, in ms (default 300). */
+    updateDurationMs?: number;
+    /** How long the DaemonSet rollout takes after a change, in ms (default 200). */
+    rolloutDurationMs?: number;
+    faults?: ScenarioFaults;
+  };
+}
