@@ -1,0 +1,113 @@
+/**
+ * The upstream aws-node manifests shipped in fixtures/manifests/ (config/master/aws-k8s-cni.yaml of
+ * github.com/aws/amazon-vpc-cni-k8s at each tag; sources in fixtures/README.md). They tell what a version's
+ * defaults are, so that custom settings can be told apart from them.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import {
+  compareAddonVersions,
+  minorIndex,
+  parseAddonVersion,
+  tryParseAddonVersion,
+  type AddonVersion,
+} from './upgrade-planner/version.js';
+
+/** A Kubernetes object as plain JSON. */
+export type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+};
+
+const MANIFEST_DIR = fileURLToPath(new URL('../fixtures/manifests/', import.meta.url));
+
+let releases: Array<{ version: AddonVersion; file: string }> | undefined;
+
+/** The upstream releases we have manifests for, oldest first. */
+export function manifestReleases(): Array<{ version: AddonVersion; file: string }> {
+  if (!releases) {
+    releases = readdirSync(MANIFEST_DIR)
+      .map((file) => {
+        const match = /^aws-k8s-cni-(v\d+\.\d+\.\d+)(?:-.*)?\.yaml$/.exec(file);
+        const version = match?.[1] ? tryParseAddonVersion(match[1]) : null;
+        return version ? { version, file } : null;
+      })
+      .filter((entry): entry is { version: AddonVersion; file: string } => entry !== null)
+      .sort((a, b) => compareAddonVersions(a.version, b.version));
+  }
+  return releases;
+}
+
+/**
+ * The manifest that stands for `version`: the same release when we have it, else the newest of the same
+ * minor, else the newest older one (else the oldest we have). The builds of one release share a manifest.
+ */
+export function manifestFileFor(version: string): string {
+  const wanted = parseAddonVersion(version);
+  const all = manifestReleases();
+  const sameRelease = all.find(
+    (r) => r.version.major === wanted.major && r.version.minor === wanted.minor && r.version.patch === wanted.patch,
+  );
+  if (sameRelease) return sameRelease.file;
+  const sameMinor = all.filter((r) => minorIndex(r.version) === minorIndex(wanted));
+  const older = all.filter((r) => compareAddonVersions(r.version, wanted) < 0);
+  const chosen = sameMinor.at(-1) ?? older.at(-1) ?? all[0];
+  if (!chosen) throw new Error(`No upstream manifests found in ${MANIFEST_DIR}.`);
+  return chosen.file;
+}
+
+const parsedCache = new Map<string, KubeObject[]>();
+
+/** Every object of the upstream manifest that stands for `version` (a fresh copy each call). */
+export function loadUpstreamManifest(version: string): KubeObject[] {
+  const file = manifestFileFor(version);
+  let objects = parsedCache.get(file);
+  if (!objects) {
+    const text = readFileSync(new URL(file, `file://${MANIFEST_DIR}`), 'utf8');
+    objects = parseAllDocuments(text)
+      .map((doc) => doc.toJS() as KubeObject | null)
+      .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
+    parsedCache.set(file, objects);
+  }
+  return structuredClone(objects);
+}
+
+/** The aws-node DaemonSet of the upstream manifest for `version`, images re-tagged to `version`. */
+export function upstreamDaemonSet(version: string, registry?: string): KubeObject {
+  const daemonSet = loadUpstreamManifest(version).find(
+    (obj) => obj.kind === 'DaemonSet' && obj.metadata.name === 'aws-node',
+  );
+  if (!daemonSet) throw new Error(`The upstream manifest for ${version} has no aws-node DaemonSet.`);
+  retagCniImages(daemonSet, version, registry);
+  return daemonSet;
+}
+
+/**
+ * Re-tags the `amazon-k8s-cni` and `amazon-k8s-cni-init` images of a DaemonSet to `tag` (the node agent
+ * keeps its own version line) and optionally moves every image to `registry`.
+ */
+export function retagCniImages(daemonSet: KubeObject, tag: string, registry?: string): void {
+  const spec = (daemonSet.spec as { template: { spec: Record<string, unknown> } }).template.spec;
+  for (const key of ['containers', 'initContainers']) {
+    for (const container of (spec[key] as Array<{ image: string }> | undefined) ?? []) {
+      const { repository, tag: oldTag } = splitImage(container.image);
+      const name = repository.split('/').slice(1).join('/');
+      const isCni = /(^|\/)amazon-k8s-cni(-init)?$/.test(repository);
+      const host = registry ?? repository.split('/')[0];
+      container.image = `${host}/${name}:${isCni ? tag : oldTag}`;
+    }
+  }
+}
+
+/** Splits `host/path/name:tag` or `host/path/name@sha256:…` into repository and tag (or digest). */
+export function splitImage(image: string): { repository: string; tag: string } {
+  const at = image.indexOf('@');
+  if (at >= 0) return { repository: image.slice(0, at), tag: image.slice(at + 1) };
+  const colon = image.lastIndexOf(':');
+  const slash = image.lastIndexOf('/');
+  if (colon > slash) return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
+  return { repository: image, tag: 'latest' };
+}
