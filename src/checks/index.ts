@@ -1,0 +1,111 @@
+/** Pure checks over ClusterFacts, shared by status, plan, upgrade and check. */
+import type { ClusterFacts, Finding, PlanStep } from '../domain.js';
+import { UsageError } from '../errors.js';
+import { advisoriesFor, isExcluded } from '../upgrade-planner/advisories.js';
+import { isOffered, versionsFor } from '../upgrade-planner/catalogue.js';
+import { planUpgrade } from '../upgrade-planner/plan.js';
+import { formatKubernetesVersion } from '../upgrade-planner/version.js';
+import { healthFindings, hybridFindings, isHealthy, metricsHelperFindings, networkPolicyFindings, versionFindings } from './cluster.js';
+import { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
+import { customNetworkingFindings } from './custom-networking.js';
+import { irsaFindings } from './irsa.js';
+
+export { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
+export { isHealthy, isRolledOut } from './cluster.js';
+export { oidcProviderArnFor, trustAllowsAwsNode } from './irsa.js';
+
+/** Every finding about the cluster as it runs now, sorted error, warning, info, one per id. */
+export function evaluateFindings(facts: ClusterFacts): Finding[] {
+  const version = installedVersion(facts);
+  return sortFindings([
+    ...(version ? advisoriesFor(version, advisoryContextFrom(facts)) : []),
+    ...networkPolicyFindings(facts),
+    ...customNetworkingFindings(facts),
+    ...hybridFindings(facts),
+    ...metricsHelperFindings(facts),
+    ...irsaFindings(facts),
+    ...healthFindings(facts),
+    ...versionFindings(facts),
+  ]);
+}
+
+/** The verdict of `vpccni check --kubernetes-version`. */
+export interface Readiness {
+  pass: boolean;
+  kubernetesVersion: string;
+  findings: Finding[];
+  suggestedUpgrade: { to: string; steps: PlanStep[] } | null;
+}
+
+function arrow(from: string, steps: PlanStep[]): string {
+  return [from, ...steps.map((s) => s.to)].join(' → ');
+}
+
+/**
+ * Decides whether the add-on is ready for a control-plane upgrade to `targetKubernetesVersion`: the installed
+ * version must be offered for it, the add-on healthy, and no error finding apply. Otherwise suggests the newest
+ * version offered for both Kubernetes versions, with its path.
+ */
+export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: string): Readiness {
+  const target = formatKubernetesVersion(targetKubernetesVersion);
+  const current = formatKubernetesVersion(facts.cluster.kubernetesVersion);
+  const version = installedVersion(facts);
+  const context = advisoryContextFrom(facts);
+  const targetContext = { ...context, kubernetesVersion: target };
+  const findings: Finding[] = [...evaluateFindings(facts)];
+  if (version) findings.push(...advisoriesFor(version, targetContext));
+
+  const offered = version !== null && isOffered(facts.catalogue, version, target);
+  let suggestedUpgrade: Readiness['suggestedUpgrade'] = null;
+  if (!offered) {
+    const candidates = versionsFor(facts.catalogue, current)
+      .map((e) => e.version)
+      .filter((v) => isOffered(facts.catalogue, v, target) && !isExcluded(v, context) && !isExcluded(v, targetContext));
+    let reason = '';
+    for (const candidate of version ? candidates : []) {
+      try {
+        const plan = planUpgrade({
+          installed: version ?? '',
+          managed: facts.addon.managed,
+          target: candidate,
+          catalogue: facts.catalogue,
+          kubernetesVersion: current,
+          context,
+        });
+        suggestedUpgrade = { to: plan.to, steps: plan.steps };
+        break;
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        reason ||= error.message;
+      }
+    }
+    const shown = version ?? 'The installed vpc-cni version (unreadable)';
+    if (suggestedUpgrade) {
+      findings.push({
+        id: 'not-offered-for-target',
+        severity: 'error',
+        message: `${shown} is not offered for Kubernetes ${target}.`,
+        remediation: `Before upgrading the cluster, run \`vpccni upgrade --to ${suggestedUpgrade.to}\` (${arrow(version ?? '', suggestedUpgrade.steps)}), the newest version offered for both Kubernetes ${current} and ${target}.`,
+      });
+    } else {
+      findings.push({
+        id: 'not-offered-for-target',
+        severity: 'error',
+        message: `${shown} is not offered for Kubernetes ${target}, and no upgrade path to a version offered for both Kubernetes ${current} and ${target} was found${reason ? ` (${reason.replace(/\.$/, '')})` : candidates.length === 0 ? ' (EKS offers no such version)' : ''}.`,
+        remediation: `List the versions with \`aws eks describe-addon-versions --addon-name vpc-cni --kubernetes-version ${target}\` and move the add-on to one of them one minor at a time, or upgrade Kubernetes in smaller steps.`,
+      });
+    }
+  }
+  if (!isHealthy(facts)) {
+    findings.push({
+      id: 'addon-not-ready',
+      severity: 'error',
+      message: `The vpc-cni add-on is not healthy (${facts.addon.managed ? `status ${facts.addon.status ?? 'unknown'}, ${facts.addon.health.length} health issue(s), ` : ''}aws-node ${facts.daemonSet ? 'rollout incomplete' : 'DaemonSet missing'}); the gate needs a healthy add-on before a cluster upgrade.`,
+      remediation: 'Fix the findings above, wait until `vpccni status` shows ACTIVE and a complete rollout, then run the check again.',
+    });
+    // The rollout can be incomplete without anything else being an error; keep the gate explicit.
+  }
+  const sorted = sortFindings(findings);
+  const pass = offered && isHealthy(facts) && !sorted.some((f) => f.severity === 'error');
+  return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade };
+}
