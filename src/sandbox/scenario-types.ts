@@ -89,6 +89,8 @@ export interface Scenario {
   } | null;
   /** Version catalogue; default: a realistic catalogue built from real version names. */
   catalogue?: ScenarioCatalogueEntry[];
+  /** Added: a built-in catalogue by name (`eks-1.28-launch`, the default, or `mid-2025`), when `catalogue` is absent. */
+  catalogueSnapshot?: string;
   nodes?: ScenarioNode[];
   eniConfigs?: ScenarioEniConfig[];
   /** The `cni-metrics-helper` Deployment's image tag; absent when null. */

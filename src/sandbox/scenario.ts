@@ -1,0 +1,316 @@
+/**
+ * Sandbox scenarios: the built-in ones (fixtures/scenarios/*.yaml) and user files (JSON or YAML), validated
+ * against schemas/scenario.schema.json, then resolved: whatever a scenario leaves out takes the `default`
+ * scenario's value (derived from the scenario's own cluster where that matters, e.g. zones of its region).
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { extname, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { UsageError } from '../errors.js';
+import { tryParseAddonVersion } from '../upgrade-planner/version.js';
+import { CATALOGUES, DEFAULT_CATALOGUE } from './default-catalogue.js';
+import type {
+  Scenario,
+  ScenarioCatalogueEntry,
+  ScenarioEniConfig,
+  ScenarioEnvOverrides,
+  ScenarioFaults,
+  ScenarioNode,
+  ScenarioRole,
+} from './scenario-types.js';
+
+/** Where the built-in scenarios live; resolves from src/sandbox (vitest) and dist/sandbox alike. */
+const SCENARIO_DIR = fileURLToPath(new URL('../../fixtures/scenarios/', import.meta.url));
+const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/scenario.schema.json', import.meta.url));
+
+/** The values of the default scenario that do not depend on its cluster. */
+export const DEFAULTS = {
+  clusterName: 'demo',
+  region: 'us-west-2',
+  accountId: '111122223333',
+  kubernetesVersion: '1.27',
+  oidcId: 'EXAMPLED539D4633E53DE1B71EXAMPLE',
+  addonVersion: 'v1.12.6-eksbuild.2',
+  roleName: 'AmazonEKSVPCCNIRole',
+  cniPolicyArn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+  cniIpv6PolicyArnSuffix: 'policy/AmazonEKS_CNI_IPv6_Policy',
+  updateDurationMs: 300,
+  rolloutDurationMs: 200,
+} as const;
+
+/** A scenario with every default filled in: what the emulators run. */
+export interface ResolvedScenario {
+  name: string;
+  description: string;
+  cluster: {
+    name: string;
+    region: string;
+    accountId: string;
+    kubernetesVersion: string;
+    ipFamily: 'ipv4' | 'ipv6';
+    oidcIssuer: string | null;
+  };
+  addon: {
+    version: string;
+    status: string;
+    configurationValues: string | null;
+    serviceAccountRoleArn: string | null;
+    health: Array<{ code: string; message: string; resourceIds?: string[] }>;
+  } | null;
+  daemonSet: {
+    manifest: string;
+    imageTag: string;
+    registry: string;
+    env: ScenarioEnvOverrides;
+    removeContainers: string[];
+    affinity?: unknown;
+    desiredNumberScheduled?: number;
+    rollingOut: boolean;
+  } | null;
+  catalogue: ScenarioCatalogueEntry[];
+  nodes: ScenarioNode[];
+  eniConfigs: ScenarioEniConfig[];
+  metricsHelper: { imageTag: string } | null;
+  iam: { roles: ScenarioRole[]; oidcProviders: string[] };
+  sandbox: { updateDurationMs: number; rolloutDurationMs: number; faults: ScenarioFaults };
+}
+
+let validator: ValidateFunction | undefined;
+
+function scenarioValidator(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
+  }
+  return validator;
+}
+
+function builtInFiles(): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const file of readdirSync(SCENARIO_DIR).sort()) {
+    const match = /^(.+)\.ya?ml$/.exec(file);
+    if (match?.[1]) files.set(match[1], resolvePath(SCENARIO_DIR, file));
+  }
+  return files;
+}
+
+/** The built-in scenarios, `default` first, with their one-line descriptions. */
+export function listScenarios(): Array<{ name: string; description: string }> {
+  const list = [...builtInFiles().keys()].map((name) => {
+    const scenario = loadScenario(name);
+    return { name: scenario.name, description: scenario.description ?? '' };
+  });
+  return list.sort((a, b) => (a.name === 'default' ? -1 : b.name === 'default' ? 1 : a.name.localeCompare(b.name)));
+}
+
+/** `cluster.kubernetesVersion` from Ajv's `/cluster/kubernetesVersion`; `(top level)` for the root. */
+function fieldPath(error: ErrorObject): string {
+  let path = error.instancePath
+    .split('/')
+    .slice(1)
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? `[${part}]` : `.${part}`))
+    .join('')
+    .replace(/^\./, '');
+  if (error.keyword === 'additionalProperties') {
+    const extra = (error.params as { additionalProperty: string }).additionalProperty;
+    path = path ? `${path}.${extra}` : extra;
+    return `${path}`;
+  }
+  return path || '(top level)';
+}
+
+function describeError(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') return `${fieldPath(error)} is not a known field`;
+  return `${fieldPath(error)} ${error.message ?? 'is invalid'}`;
+}
+
+/** Checks a parsed scenario against the schema and the version syntax; throws a UsageError naming `source`. */
+export function validateScenario(data: unknown, source: string): Scenario {
+  const validate = scenarioValidator();
+  if (!validate(data)) {
+    const problems = (validate.errors ?? []).slice(0, 3).map(describeError).join('; ');
+    throw new UsageError(`Scenario ${source} is invalid: ${problems}; see schemas/scenario.schema.json.`);
+  }
+  const scenario = data as Scenario;
+  const versions: Array<[string, string | undefined]> = [
+    ['addon.version', scenario.addon?.version],
+    ['daemonSet.imageTag', scenario.daemonSet?.imageTag],
+    ['daemonSet.manifest', scenario.daemonSet?.manifest],
+    ['metricsHelper.imageTag', scenario.metricsHelper?.imageTag],
+    ...(scenario.catalogue ?? []).map((entry, i): [string, string] => [`catalogue[${i}].version`, entry.version]),
+  ];
+  for (const [path, version] of versions) {
+    if (version !== undefined && !tryParseAddonVersion(version)) {
+      throw new UsageError(
+        `Scenario ${source} is invalid: ${path} "${version}" is not an add-on version; use the form v1.14.0-eksbuild.3 or v1.14.0.`,
+      );
+    }
+  }
+  if (scenario.catalogueSnapshot !== undefined && !(scenario.catalogueSnapshot in CATALOGUES)) {
+    throw new UsageError(
+      `Scenario ${source} is invalid: catalogueSnapshot "${scenario.catalogueSnapshot}" is not one of ${Object.keys(CATALOGUES).join(', ')}.`,
+    );
+  }
+  return scenario;
+}
+
+function parseFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read scenario file ${path}: ${(error as Error).message}.`, { cause: error });
+  }
+  try {
+    return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    const kind = extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML';
+    throw new UsageError(`Scenario ${path} is not valid ${kind}: ${(error as Error).message.split('\n')[0]}.`, {
+      cause: error,
+    });
+  }
+}
+
+/** Loads a built-in scenario by name, or a scenario file (.json, .yaml, .yml) by path, and validates it. */
+export function loadScenario(nameOrPath: string): Scenario {
+  const builtIn = builtInFiles().get(nameOrPath);
+  if (builtIn) return validateScenario(parseFile(builtIn), `"${nameOrPath}" (${builtIn})`);
+  const looksLikePath = /\.(json|ya?ml)$/i.test(nameOrPath) || nameOrPath.includes('/');
+  if (!looksLikePath || !existsSync(nameOrPath)) {
+    if (looksLikePath) throw new UsageError(`Scenario file ${nameOrPath} does not exist; check the path.`);
+    throw new UsageError(
+      `Unknown scenario "${nameOrPath}"; run \`vpccni sandbox list\` to see the built-in ones, or pass a path to a scenario file.`,
+    );
+  }
+  return validateScenario(parseFile(nameOrPath), nameOrPath);
+}
+
+/** The IAM OIDC provider ARN for an issuer URL (`https://oidc.eks.R.amazonaws.com/id/ID`). */
+export function oidcProviderArn(accountId: string, issuer: string): string {
+  return `arn:aws:iam::${accountId}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
+}
+
+/** The trust policy EKS's docs give for the aws-node IRSA role. */
+export function defaultTrustPolicy(accountId: string, issuer: string | null): unknown {
+  // https://docs.aws.amazon.com/eks/latest/userguide/cni-iam-role.html
+  if (!issuer) return { Version: '2012-10-17', Statement: [] };
+  const host = issuer.replace(/^https:\/\//, '');
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { Federated: oidcProviderArn(accountId, issuer) },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            [`${host}:aud`]: 'sts.amazonaws.com',
+            [`${host}:sub`]: 'system:serviceaccount:kube-system:aws-node',
+          },
+        },
+      },
+    ],
+  };
+}
+
+function defaultNodes(region: string): ScenarioNode[] {
+  const ips = ['192-168-12-34', '192-168-45-67', '192-168-78-90'];
+  return ['a', 'b', 'c'].map((suffix, i) => ({
+    name: `ip-${ips[i]}.${region}.compute.internal`,
+    labels: {
+      'topology.kubernetes.io/zone': `${region}${suffix}`,
+      'topology.kubernetes.io/region': region,
+      'node.kubernetes.io/instance-type': 'm5.large',
+      'eks.amazonaws.com/nodegroup': 'ng-default',
+    },
+  }));
+}
+
+/** Fills in every default; the `default` scenario's values, adapted to the scenario's cluster. */
+export function resolveScenario(s: Scenario): ResolvedScenario {
+  const region = s.cluster?.region ?? DEFAULTS.region;
+  const accountId = s.cluster?.accountId ?? DEFAULTS.accountId;
+  const oidcIssuer =
+    s.cluster?.oidcIssuer === undefined
+      ? `https://oidc.eks.${region}.amazonaws.com/id/${DEFAULTS.oidcId}`
+      : s.cluster.oidcIssuer;
+  const ipFamily = s.cluster?.ipFamily ?? 'ipv4';
+  const defaultRoleArn = `arn:aws:iam::${accountId}:role/${DEFAULTS.roleName}`;
+
+  const addon: ResolvedScenario['addon'] =
+    s.addon === null
+      ? null
+      : {
+          version: s.addon?.version ?? DEFAULTS.addonVersion,
+          status: s.addon?.status ?? 'ACTIVE',
+          configurationValues: s.addon?.configurationValues ?? null,
+          serviceAccountRoleArn:
+            s.addon?.serviceAccountRoleArn === undefined ? defaultRoleArn : s.addon.serviceAccountRoleArn,
+          health: s.addon?.health ?? [],
+        };
+
+  const registry = `602401143452.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const imageTag = s.daemonSet?.imageTag ?? addon?.version ?? DEFAULTS.addonVersion;
+  const release = /^v?\d+\.\d+\.\d+/.exec(imageTag)?.[0] ?? imageTag;
+  const daemonSet: ResolvedScenario['daemonSet'] =
+    s.daemonSet === null
+      ? null
+      : {
+          manifest: s.daemonSet?.manifest ?? release,
+          imageTag,
+          registry: s.daemonSet?.registry ?? registry,
+          env: s.daemonSet?.env ?? {},
+          removeContainers: s.daemonSet?.removeContainers ?? [],
+          ...(s.daemonSet?.affinity !== undefined ? { affinity: s.daemonSet.affinity } : {}),
+          ...(s.daemonSet?.desiredNumberScheduled !== undefined
+            ? { desiredNumberScheduled: s.daemonSet.desiredNumberScheduled }
+            : {}),
+          rollingOut: s.daemonSet?.rollingOut ?? false,
+        };
+
+  const cniPolicy =
+    ipFamily === 'ipv6' ? `arn:aws:iam::${accountId}:${DEFAULTS.cniIpv6PolicyArnSuffix}` : DEFAULTS.cniPolicyArn;
+  const roles: ScenarioRole[] = (
+    s.iam?.roles ??
+    (addon?.serviceAccountRoleArn
+      ? [{ name: addon.serviceAccountRoleArn.split('/').pop() ?? DEFAULTS.roleName }]
+      : [{ name: DEFAULTS.roleName }])
+  ).map((role) => ({
+    name: role.name,
+    trustPolicy: role.trustPolicy ?? defaultTrustPolicy(accountId, oidcIssuer),
+    attachedPolicyArns: role.attachedPolicyArns ?? [cniPolicy],
+  }));
+
+  const catalogue = s.catalogue ?? [...(CATALOGUES[s.catalogueSnapshot ?? ''] ?? DEFAULT_CATALOGUE)];
+
+  return {
+    name: s.name,
+    description: s.description ?? '',
+    cluster: {
+      name: s.cluster?.name ?? DEFAULTS.clusterName,
+      region,
+      accountId,
+      kubernetesVersion: s.cluster?.kubernetesVersion ?? DEFAULTS.kubernetesVersion,
+      ipFamily,
+      oidcIssuer,
+    },
+    addon,
+    daemonSet,
+    catalogue: structuredClone(catalogue),
+    nodes: s.nodes ?? defaultNodes(region),
+    eniConfigs: s.eniConfigs ?? [],
+    metricsHelper: s.metricsHelper ?? null,
+    iam: {
+      roles,
+      oidcProviders: s.iam?.oidcProviders ?? (oidcIssuer ? [oidcProviderArn(accountId, oidcIssuer)] : []),
+    },
+    sandbox: {
+      updateDurationMs: s.sandbox?.updateDurationMs ?? DEFAULTS.updateDurationMs,
+      rolloutDurationMs: s.sandbox?.rolloutDurationMs ?? DEFAULTS.rolloutDurationMs,
+      faults: s.sandbox?.faults ?? {},
+    },
+  };
+}
