@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The launcher: answers --version without loading anything else, then hands over to dist/cli.js.
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  process.stdout.write(`${version}\n`);
+} else {
+  process.env.VPCCNI_VERSION = version;
+  const { main } = await import('../dist/cli.js');
+  process.exitCode = await main(process.argv);
+}

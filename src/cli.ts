@@ -1,0 +1,160 @@
+/**
+ * The command line: options declared once for the parser and the help, each command's module loaded only
+ * when it runs, and the one place errors become exit codes (docs/cli-contract.md, "Exit codes").
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { VpccniError } from './errors.js';
+import type { GlobalOptions } from './runtime.js';
+
+/** Runs vpccni with `argv` (process.argv shape) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  let verbose = argv.includes('--verbose');
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    verbose ||= Boolean(program.opts<GlobalOptions>().verbose);
+    return reportError(error, verbose);
+  }
+}
+
+/** Prints an error as one sentence (a stack trace only with --verbose) and returns its exit code. */
+export function reportError(error: unknown, verbose: boolean): number {
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      return 0;
+    }
+    // Commander has printed its own message already.
+    return 2;
+  }
+  if (error instanceof VpccniError) {
+    process.stderr.write(`vpccni: ${error.message}\n`);
+    if (verbose && error.cause) process.stderr.write(`${describeCause(error.cause)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`vpccni: unexpected error: ${message.split('\n')[0]} (run with --verbose for details).\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return 1;
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
+}
+
+type Action = (options: Record<string, unknown>, globals: GlobalOptions, args: string[]) => Promise<number>;
+
+/** Wraps a lazily loaded command so that its exit code becomes the process's. */
+function run(load: () => Promise<Action>) {
+  return async (...params: unknown[]) => {
+    const command = params.at(-1) as Command;
+    const args = params.slice(0, -2).filter((p): p is string => typeof p === 'string');
+    const action = await load();
+    process.exitCode = await action(command.opts(), command.optsWithGlobals<GlobalOptions>(), args);
+  };
+}
+
+const resolveConflictsOption = () =>
+  new Option('--resolve-conflicts <mode>', 'how EKS treats settings that differ from its defaults')
+    .choices(['PRESERVE', 'OVERWRITE', 'NONE'])
+    .argParser((value: string) => value.toUpperCase());
+
+/** The commander program, every command and option declared once. */
+export function buildProgram(): Command {
+  const program = new Command('vpccni')
+    .description('Manage the Amazon VPC CNI add-on (vpc-cni, the aws-node DaemonSet) on Amazon EKS.')
+    .version(packageVersion(), '-V, --version')
+    .option('--cluster <name>', 'EKS cluster (default: VPCCNI_CLUSTER, else the EKS kube context)')
+    .option('--region <region>', 'AWS region (default: the AWS SDK chain, else the kube context ARN)')
+    .option('--profile <name>', 'AWS shared-config profile')
+    .option('--kubeconfig <path>', 'kubeconfig passed to kubectl')
+    .option('--context <name>', 'kube context passed to kubectl')
+    .addOption(new Option('--output <format>', 'text for people, json for machines').choices(['text', 'json']).default('text'))
+    .option('--sandbox', 'run against the local sandbox (EKS, IAM and Kubernetes emulators on loopback)')
+    .option('--scenario <name|file>', 'sandbox scenario: a built-in name (vpccni sandbox list) or a file; implies --sandbox')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .option('--verbose', 'more detail, and stack traces on errors')
+    .option('--quiet', 'only results and warnings')
+    .exitOverride()
+    .showHelpAfterError('(run vpccni --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`vpccni: ${text.replace(/^error: /, '')}`) });
+
+  program
+    .command('status')
+    .description('report the add-on: version, managed or not, health, latest and default, path to latest, findings')
+    .action(run(async () => (await import('./commands/status.js')).statusCommand));
+
+  program
+    .command('plan')
+    .description('show the upgrade (or downgrade) path, one minor version per step')
+    .requiredOption('--to <version|latest|default>', 'target version')
+    .action(run(async () => (await import('./commands/plan.js')).planCommand));
+
+  program
+    .command('backup')
+    .description('write the aws-node DaemonSet and related objects to a timestamped file')
+    .option('--out <dir>', 'directory for the backup', '.vpccni/backups')
+    .action(run(async () => (await import('./commands/backup.js')).backupCommand));
+
+  program
+    .command('restore')
+    .description('re-apply the aws-node DaemonSet from a backup')
+    .argument('<backup-file>', 'a file written by vpccni backup')
+    .option('--dry-run', 'show what would change, change nothing')
+    .option('--yes', 'do not ask for confirmation')
+    .action(run(async () => (await import('./commands/restore.js')).restoreCommand));
+
+  program
+    .command('validate')
+    .description("validate configuration values against the add-on's schema for a version")
+    .requiredOption('--configuration-values <json|yaml|@file>', 'the values')
+    .option('--addon-version <version>', 'version whose schema to use (default: the installed one)')
+    .action(run(async () => (await import('./commands/validate.js')).validateCommand));
+
+  program
+    .command('upgrade')
+    .description('walk the plan: backup, then CreateAddon/UpdateAddon per step, waiting for each')
+    .requiredOption('--to <version|latest|default>', 'target version')
+    .addOption(resolveConflictsOption())
+    .option('--configuration-values <json|yaml|@file>', 'configuration values for every step')
+    .option('--service-account-role-arn <arn>', 'IAM role for the aws-node service account (IRSA)')
+    .option('--dry-run', 'print the calls it would make, change nothing')
+    .option('--yes', 'answer yes to confirmations (needed for OVERWRITE without a terminal)')
+    .option('--accept-setting-loss', 'go on although some custom settings cannot be carried over')
+    .option('--timeout <duration>', 'how long to wait for each step (e.g. 20m, 90s)', '20m')
+    .option('--backup-dir <dir>', 'where the backup goes', '.vpccni/backups')
+    .option('--resume', 'continue an interrupted upgrade from its journal')
+    .action(run(async () => (await import('./commands/upgrade.js')).upgradeCommand));
+
+  program
+    .command('check')
+    .description('CI gate: exit 0 only if the add-on is ready for a Kubernetes version')
+    .option('--kubernetes-version <x.y>', 'the Kubernetes version to check for (default: the next minor)')
+    .action(run(async () => (await import('./commands/check.js')).checkCommand));
+
+  const sandbox = program.command('sandbox').description('the local sandbox of EKS, IAM and Kubernetes emulators');
+  sandbox
+    .command('serve')
+    .description('serve the emulators on loopback until interrupted; prints endpoints and kubeconfig as one JSON line')
+    .argument('[scenario]', 'built-in scenario name or scenario file', 'default')
+    .option('--latency <ms>', 'added latency per call, in ms')
+    .option('--throttle-rate <share>', 'share (0..1) of AWS calls answered with throttling')
+    .option('--server-error-rate <share>', 'share (0..1) of AWS calls answered with HTTP 500/503')
+    .option('--update-duration <ms>', 'how long each add-on update takes, in ms')
+    .option('--dir <dir>', 'where to write the kubeconfig')
+    .action(run(async () => (await import('./commands/sandbox.js')).sandboxServeCommand));
+  sandbox
+    .command('list')
+    .description('the built-in scenarios')
+    .action(run(async () => (await import('./commands/sandbox.js')).sandboxListCommand));
+
+  return program;
+}
+
+/** The package version, read from package.json next to dist/. */
+function packageVersion(): string {
+  return process.env.VPCCNI_VERSION ?? '0.0.0';
+}
+
+export type { Action };

@@ -1,0 +1,51 @@
+/** `vpccni plan --to …`: the path, one minor version per step. Read-only. */
+import { installedVersion, advisoryContextFrom } from '../checks/index.js';
+import { UnreachableError } from '../errors.js';
+import { gatherFacts } from '../facts.js';
+import { buildPlanReport, type PlanReport } from '../reports.js';
+import type { GlobalOptions } from '../runtime.js';
+import type { Ui } from '../ui.js';
+import { planUpgrade } from '../upgrade-planner/plan.js';
+import { exitCodeFor, renderFindings, withRuntime } from './shared.js';
+
+/** Plans from the running version to `--to`; exit 1 when an error finding applies. */
+export async function planCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const target = String(options.to);
+  return withRuntime(globals, async (runtime) => {
+    const facts = await runtime.ui.step(`Reading the vpc-cni add-on of ${runtime.clusterName}`, () => gatherFacts(runtime));
+    const installed = installedVersion(facts);
+    if (!installed) {
+      throw new UnreachableError(
+        `Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to plan from.`,
+      );
+    }
+    const plan = planUpgrade({
+      installed,
+      managed: facts.addon.managed,
+      target,
+      catalogue: facts.catalogue,
+      kubernetesVersion: facts.cluster.kubernetesVersion,
+      context: advisoryContextFrom(facts),
+    });
+    const report = buildPlanReport(facts, plan);
+    if (runtime.ui.format === 'json') runtime.ui.json(report);
+    else renderPlan(runtime.ui, report, facts.cluster.name);
+    return exitCodeFor(report.findings);
+  });
+}
+
+/** The text form of a plan. */
+export function renderPlan(ui: Ui, r: PlanReport, cluster: string): void {
+  if (r.steps.length === 0) {
+    ui.out(`vpc-cni on ${cluster} is at ${r.from} already; nothing to do.`);
+  } else {
+    ui.out(`Plan for ${cluster}: ${r.from} → ${r.to} in ${r.steps.length} step${r.steps.length > 1 ? 's' : ''} (EKS moves one minor version at a time)`);
+    r.steps.forEach((step, i) => {
+      const call = step.action === 'create' ? 'CreateAddon (adopt the self-managed install)' : 'UpdateAddon';
+      ui.out(`  ${i + 1}. ${step.from} → ${step.to}  ${ui.style('dim', call)}`);
+    });
+    ui.out(`Run: vpccni upgrade --to ${r.to}`);
+  }
+  ui.out(ui.style('bold', 'Findings'));
+  for (const line of renderFindings(ui, r.findings)) ui.out(line);
+}

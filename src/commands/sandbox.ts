@@ -1,0 +1,84 @@
+/** `vpccni sandbox serve` and `vpccni sandbox list`. */
+import { UsageError } from '../errors.js';
+import type { GlobalOptions } from '../runtime.js';
+import { uiFor } from '../runtime.js';
+import type { ScenarioFaults } from '../sandbox/scenario-types.js';
+
+/** Lists the built-in scenarios (one per line; a JSON array with --output json). */
+export async function sandboxListCommand(_options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const ui = uiFor(globals);
+  const { listScenarios } = await import('../sandbox/index.js');
+  const scenarios = listScenarios();
+  if (ui.format === 'json') ui.json(scenarios.map((s) => s.name));
+  else for (const s of scenarios) ui.out(`${s.name.padEnd(34)} ${s.description}`);
+  return 0;
+}
+
+function share(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a number from 0 to 1, not "${String(value)}".`);
+  return n;
+}
+
+function millis(value: unknown, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 3_600_000) {
+    throw new UsageError(`${flag} must be a whole number of milliseconds from 0 to 3600000, not "${String(value)}".`);
+  }
+  return n;
+}
+
+/** Serves the emulators until SIGINT/SIGTERM; the first stdout line is the endpoints as JSON. */
+export async function sandboxServeCommand(
+  options: Record<string, unknown>,
+  globals: GlobalOptions,
+  args: string[],
+): Promise<number> {
+  const faults: ScenarioFaults = {};
+  const latency = millis(options.latency, '--latency');
+  const throttle = share(options.throttleRate, '--throttle-rate');
+  const serverErrors = share(options.serverErrorRate, '--server-error-rate');
+  if (latency !== undefined) faults.latencyMs = latency;
+  if (throttle !== undefined) faults.throttleRate = throttle;
+  if (serverErrors !== undefined) faults.serverErrorRate = serverErrors;
+  const updateDurationMs = millis(options.updateDuration, '--update-duration');
+  const ui = uiFor(globals);
+  const { startSandbox } = await import('../sandbox/index.js');
+  const scenarioName = args[0] ?? globals.scenario ?? 'default';
+  const sandbox = await startSandbox(scenarioName, {
+    faults,
+    ...(typeof options.dir === 'string' ? { dir: options.dir } : {}),
+    ...(updateDurationMs !== undefined ? { updateDurationMs } : {}),
+  });
+  process.stdout.write(
+    `${JSON.stringify({
+      eksEndpoint: sandbox.eksEndpoint,
+      iamEndpoint: sandbox.iamEndpoint,
+      kubeEndpoint: sandbox.kubeEndpoint,
+      kubeconfig: sandbox.kubeconfig,
+      context: sandbox.contextName,
+      cluster: sandbox.cluster,
+      region: sandbox.region,
+      scenario: sandbox.scenario.name,
+    })}\n`,
+  );
+  ui.info(
+    [
+      `Sandbox "${sandbox.scenario.name}" is serving cluster ${sandbox.cluster} (${sandbox.region}). Try:`,
+      `  export AWS_ENDPOINT_URL_EKS=${sandbox.eksEndpoint} AWS_ENDPOINT_URL_IAM=${sandbox.iamEndpoint}`,
+      `  export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=${sandbox.region}`,
+      `  export KUBECONFIG=${sandbox.kubeconfig}`,
+      `  vpccni status`,
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await sandbox.close();
+  return 0;
+}

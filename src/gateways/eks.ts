@@ -1,0 +1,219 @@
+/**
+ * The EKS gateway: only the calls vpccni makes, returning domain types, errors translated.
+ * The SDK is imported on first use so that `--help` and `--version` stay fast.
+ */
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { AddonInfo, CatalogueEntry, ClusterInfo, ResolveConflicts } from '../domain.js';
+import { UnreachableError } from '../errors.js';
+import { clientConfig, type AwsSettings } from './aws-config.js';
+import { awsErrorCode, translateAwsError } from './aws-errors.js';
+
+export const ADDON_NAME = 'vpc-cni';
+
+/** The state of one UpdateAddon, as DescribeUpdate reports it. */
+export interface UpdateInfo {
+  id: string;
+  status: string;
+  errors: Array<{ errorCode: string; errorMessage: string }>;
+}
+
+/** The parameters of CreateAddon / UpdateAddon that vpccni sets. */
+export interface AddonChange {
+  version: string;
+  resolveConflicts: ResolveConflicts;
+  configurationValues?: string;
+  serviceAccountRoleArn?: string;
+}
+
+/** The EKS calls vpccni makes. */
+export interface EksGateway {
+  describeCluster(): Promise<ClusterInfo>;
+  /** The add-on record, `managed: false` when EKS has no vpc-cni add-on on the cluster. */
+  describeAddon(): Promise<AddonInfo & { raw: Record<string, unknown> | null }>;
+  /** Every vpc-cni version EKS offers (all pages), with all compatibilities. */
+  describeAddonVersions(kubernetesVersion?: string): Promise<CatalogueEntry[]>;
+  /** The configuration schema (a JSON Schema as a string) of one version. */
+  describeAddonConfiguration(version: string): Promise<string>;
+  createAddon(change: AddonChange): Promise<void>;
+  /** Starts an update and returns its id. */
+  updateAddon(change: AddonChange): Promise<string>;
+  describeUpdate(updateId: string): Promise<UpdateInfo>;
+}
+
+/** An EksGateway over the AWS SDK v3 for one cluster. */
+export function createEksGateway(settings: AwsSettings, clusterName: string): EksGateway {
+  let client: Promise<{ client: EKSClient; sdk: typeof import('@aws-sdk/client-eks') }> | undefined;
+  const sdk = () =>
+    (client ??= import('@aws-sdk/client-eks').then((sdk) => ({
+      sdk,
+      client: new sdk.EKSClient(clientConfig(settings, settings.eksEndpoint)),
+    })));
+  const where = `in ${settings.region}`;
+
+  return {
+    async describeCluster() {
+      const { client, sdk: m } = await sdk();
+      try {
+        const { cluster } = await client.send(new m.DescribeClusterCommand({ name: clusterName }));
+        return {
+          name: cluster?.name ?? clusterName,
+          region: settings.region,
+          arn: cluster?.arn ?? null,
+          kubernetesVersion: cluster?.version ?? 'unknown',
+          endpoint: cluster?.endpoint ?? null,
+          ipFamily: cluster?.kubernetesNetworkConfig?.ipFamily === 'ipv6' ? 'ipv6' : 'ipv4',
+          oidcIssuer: cluster?.identity?.oidc?.issuer ?? null,
+        };
+      } catch (error) {
+        if (awsErrorCode(error) === 'ResourceNotFoundException') {
+          throw new UnreachableError(
+            `Cluster "${clusterName}" was not found ${where}; check --cluster and --region (aws eks list-clusters --region ${settings.region}).`,
+            { cause: error },
+          );
+        }
+        throw translateAwsError(error, 'DescribeCluster', `describe cluster "${clusterName}" ${where}`);
+      }
+    },
+
+    async describeAddon() {
+      const { client, sdk: m } = await sdk();
+      try {
+        const { addon } = await client.send(
+          new m.DescribeAddonCommand({ clusterName, addonName: ADDON_NAME }),
+        );
+        return {
+          managed: true,
+          version: addon?.addonVersion ?? null,
+          status: addon?.status ?? null,
+          health: (addon?.health?.issues ?? []).map((issue) => ({
+            code: issue.code ?? 'Unknown',
+            message: issue.message ?? '',
+            resourceIds: issue.resourceIds ?? [],
+          })),
+          serviceAccountRoleArn: addon?.serviceAccountRoleArn ?? null,
+          configurationValues: addon?.configurationValues ?? null,
+          raw: JSON.parse(JSON.stringify(addon ?? {})) as Record<string, unknown>,
+        };
+      } catch (error) {
+        if (awsErrorCode(error) === 'ResourceNotFoundException') {
+          return {
+            managed: false,
+            version: null,
+            status: null,
+            health: [],
+            serviceAccountRoleArn: null,
+            configurationValues: null,
+            raw: null,
+          };
+        }
+        throw translateAwsError(error, 'DescribeAddon', `describe the ${ADDON_NAME} add-on of "${clusterName}"`);
+      }
+    },
+
+    async describeAddonVersions(kubernetesVersion) {
+      const { client, sdk: m } = await sdk();
+      const entries: CatalogueEntry[] = [];
+      try {
+        const pages = m.paginateDescribeAddonVersions(
+          { client },
+          { addonName: ADDON_NAME, ...(kubernetesVersion ? { kubernetesVersion } : {}) },
+        );
+        for await (const page of pages) {
+          for (const addon of page.addons ?? []) {
+            if (addon.addonName !== ADDON_NAME) continue;
+            for (const info of addon.addonVersions ?? []) {
+              if (!info.addonVersion) continue;
+              entries.push({
+                version: info.addonVersion,
+                compatibilities: (info.compatibilities ?? []).map((c) => ({
+                  clusterVersion: c.clusterVersion ?? '',
+                  defaultVersion: c.defaultVersion ?? false,
+                })),
+              });
+            }
+          }
+        }
+      } catch (error) {
+        const on = kubernetesVersion ? ` on Kubernetes ${kubernetesVersion}` : '';
+        throw translateAwsError(error, 'DescribeAddonVersions', `describe the ${ADDON_NAME} versions${on}`);
+      }
+      return entries;
+    },
+
+    async describeAddonConfiguration(version) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const out = await client.send(
+          new m.DescribeAddonConfigurationCommand({ addonName: ADDON_NAME, addonVersion: version }),
+        );
+        if (!out.configurationSchema) {
+          throw new UnreachableError(`EKS returned no configuration schema for ${ADDON_NAME} ${version}.`);
+        }
+        return out.configurationSchema;
+      } catch (error) {
+        throw translateAwsError(
+          error,
+          'DescribeAddonConfiguration',
+          `fetch the configuration schema of ${ADDON_NAME} ${version}`,
+        );
+      }
+    },
+
+    async createAddon(change) {
+      const { client, sdk: m } = await sdk();
+      try {
+        await client.send(
+          new m.CreateAddonCommand({
+            clusterName,
+            addonName: ADDON_NAME,
+            addonVersion: change.version,
+            resolveConflicts: change.resolveConflicts,
+            ...(change.configurationValues !== undefined ? { configurationValues: change.configurationValues } : {}),
+            ...(change.serviceAccountRoleArn ? { serviceAccountRoleArn: change.serviceAccountRoleArn } : {}),
+          }),
+        );
+      } catch (error) {
+        throw translateAwsError(error, 'CreateAddon', `create the ${ADDON_NAME} add-on at ${change.version}`);
+      }
+    },
+
+    async updateAddon(change) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const { update } = await client.send(
+          new m.UpdateAddonCommand({
+            clusterName,
+            addonName: ADDON_NAME,
+            addonVersion: change.version,
+            resolveConflicts: change.resolveConflicts,
+            ...(change.configurationValues !== undefined ? { configurationValues: change.configurationValues } : {}),
+            ...(change.serviceAccountRoleArn ? { serviceAccountRoleArn: change.serviceAccountRoleArn } : {}),
+          }),
+        );
+        if (!update?.id) throw new UnreachableError('EKS accepted UpdateAddon but returned no update id.');
+        return update.id;
+      } catch (error) {
+        throw translateAwsError(error, 'UpdateAddon', `update the ${ADDON_NAME} add-on to ${change.version}`);
+      }
+    },
+
+    async describeUpdate(updateId) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const { update } = await client.send(
+          new m.DescribeUpdateCommand({ name: clusterName, updateId, addonName: ADDON_NAME }),
+        );
+        return {
+          id: updateId,
+          status: update?.status ?? 'Unknown',
+          errors: (update?.errors ?? []).map((e) => ({
+            errorCode: e.errorCode ?? 'Unknown',
+            errorMessage: e.errorMessage ?? '',
+          })),
+        };
+      } catch (error) {
+        throw translateAwsError(error, 'DescribeUpdate', `describe update ${updateId}`);
+      }
+    },
+  };
+}

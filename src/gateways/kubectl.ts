@@ -1,0 +1,225 @@
+/**
+ * The Kubernetes gateway: kubectl through execa, with --kubeconfig/--context passed through, JSON output,
+ * timeouts, a bounded retry of reads on connection errors, and errors translated into ours.
+ */
+import type { KubeObject } from '../manifests.js';
+import { UnreachableError, UsageError, VpccniError } from '../errors.js';
+
+export interface KubectlOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** Per-call timeout in ms (default 30 s). */
+  timeoutMs?: number;
+  /** Attempts for reads that fail to connect (default 3). */
+  readAttempts?: number;
+  /** Extra environment (tests set KUBECACHEDIR). */
+  env?: Record<string, string>;
+}
+
+/** What kubectl printed, and how it ended. */
+export interface KubectlResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The objects vpccni reads from the cluster in one go. */
+export interface ClusterObjects {
+  daemonSet: KubeObject | null;
+  configMap: KubeObject | null;
+  metricsHelper: KubeObject | null;
+  nodes: KubeObject[];
+  eniConfigs: KubeObject[];
+}
+
+/** The kubectl calls vpccni makes. */
+export interface KubeGateway {
+  run(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  /** `kubectl get … -o json`, null when NotFound. */
+  getJson(args: string[]): Promise<KubeObject | null>;
+  getDaemonSet(): Promise<KubeObject | null>;
+  /** DaemonSet, ConfigMap and metrics helper in one kubectl call; nodes and ENIConfigs alongside. */
+  readClusterObjects(): Promise<ClusterObjects>;
+  /** `kubectl rollout status daemonset aws-node`; true when rolled out, false on timeout. */
+  rolloutStatus(timeoutSeconds: number): Promise<boolean>;
+  /** `kubectl apply -f -` (server-side dry run when asked); returns kubectl's output. */
+  apply(object: KubeObject, options?: { dryRun?: boolean; serverSide?: boolean }): Promise<string>;
+  /** `kubectl diff -f -`: the unified diff of what apply would change ('' when nothing). */
+  diff(object: KubeObject): Promise<string>;
+}
+
+const CONNECTION_ERROR =
+  /connection refused|Unable to connect to the server|i\/o timeout|no such host|connection reset|EOF$|TLS handshake timeout|dial tcp/im;
+
+/** True when kubectl's stderr says it could not reach the API server. */
+export function isConnectionError(stderr: string): boolean {
+  return CONNECTION_ERROR.test(stderr);
+}
+
+/** A KubeGateway over the kubectl on the PATH. */
+export function createKubeGateway(options: KubectlOptions): KubeGateway {
+  const base: string[] = [];
+  if (options.kubeconfig) base.push('--kubeconfig', options.kubeconfig);
+  if (options.context) base.push('--context', options.context);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const attempts = options.readAttempts ?? 3;
+
+  async function run(args: string[], runOptions: { input?: string; timeoutMs?: number } = {}): Promise<KubectlResult> {
+    const { execa } = await import('execa');
+    try {
+      const result = await execa('kubectl', [...base, ...args], {
+        reject: false,
+        timeout: runOptions.timeoutMs ?? timeoutMs,
+        ...(runOptions.input !== undefined ? { input: runOptions.input } : { stdin: 'ignore' }),
+        env: { ...options.env },
+        stripFinalNewline: false,
+      });
+      if ((result as { code?: string }).code === 'ENOENT') throw missingKubectl();
+      if (result.timedOut) {
+        throw new UnreachableError(
+          `kubectl ${args.slice(0, 2).join(' ')} did not finish within ${Math.round((runOptions.timeoutMs ?? timeoutMs) / 1000)} s; check that the cluster's API server is reachable.`,
+        );
+      }
+      return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+    } catch (error) {
+      if (error instanceof VpccniError) throw error;
+      if ((error as { code?: string }).code === 'ENOENT') throw missingKubectl();
+      throw new UnreachableError(`kubectl could not be run: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Runs a read, retrying connection errors with a short backoff (the API may be restarting). */
+  async function read(args: string[]): Promise<KubectlResult> {
+    let last: KubectlResult | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      last = await run(args);
+      if (last.exitCode === 0 || !isConnectionError(last.stderr)) return last;
+      if (attempt < attempts) await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+    }
+    throw unreachable(last!);
+  }
+
+  function parseJson(result: KubectlResult, what: string): unknown {
+    try {
+      return JSON.parse(result.stdout);
+    } catch {
+      throw new UnreachableError(`kubectl returned output that is not JSON for ${what}.`);
+    }
+  }
+
+  function failed(result: KubectlResult, what: string): VpccniError {
+    if (isConnectionError(result.stderr)) return unreachable(result);
+    const message = firstLine(result.stderr) || `kubectl exited with ${result.exitCode}`;
+    if (/Forbidden|Unauthorized|forbidden/.test(message)) {
+      return new UnreachableError(`Kubernetes refused to ${what}: ${message}; check your RBAC permissions.`);
+    }
+    return new UnreachableError(`Could not ${what}: ${message}`);
+  }
+
+  async function getJson(args: string[]): Promise<KubeObject | null> {
+    const result = await read(['get', ...args, '-o', 'json']);
+    if (result.exitCode !== 0) {
+      if (/NotFound|not found/.test(result.stderr)) return null;
+      throw failed(result, `read ${args.join(' ')}`);
+    }
+    return parseJson(result, args.join(' ')) as KubeObject;
+  }
+
+  return {
+    run,
+    getJson,
+    getDaemonSet: () => getJson(['daemonset', 'aws-node', '-n', 'kube-system']),
+
+    async readClusterObjects() {
+      const [named, nodes, eniConfigs] = await Promise.all([
+        read([
+          'get', 'daemonset/aws-node', 'configmap/amazon-vpc-cni', 'deployment/cni-metrics-helper',
+          '-n', 'kube-system', '--ignore-not-found', '-o', 'json',
+        ]),
+        read(['get', 'nodes', '-o', 'json']),
+        // The fully qualified name skips a discovery round trip; a cluster without the CRD has no ENIConfigs.
+        read(['get', 'eniconfigs.v1alpha1.crd.k8s.amazonaws.com', '-o', 'json']),
+      ]);
+      if (named.exitCode !== 0) throw failed(named, 'read the aws-node DaemonSet');
+      if (nodes.exitCode !== 0) throw failed(nodes, 'list the nodes');
+      const items = (text: KubectlResult, what: string): KubeObject[] =>
+        text.stdout.trim() === '' ? [] : ((parseJson(text, what) as { items?: KubeObject[] }).items ?? []);
+      const namedItems = items(named, 'the aws-node DaemonSet');
+      const find = (kind: string) => namedItems.find((item) => item.kind === kind) ?? null;
+      return {
+        daemonSet: find('DaemonSet'),
+        configMap: find('ConfigMap'),
+        metricsHelper: find('Deployment'),
+        nodes: items(nodes, 'nodes'),
+        eniConfigs:
+          eniConfigs.exitCode === 0
+            ? items(eniConfigs, 'ENIConfigs')
+            : /the server doesn't have a resource type|NotFound/.test(eniConfigs.stderr)
+              ? []
+              : (() => {
+                  throw failed(eniConfigs, 'list the ENIConfigs');
+                })(),
+      };
+    },
+
+    async rolloutStatus(timeoutSeconds) {
+      const result = await run(
+        ['rollout', 'status', 'daemonset', 'aws-node', '-n', 'kube-system', `--timeout=${timeoutSeconds}s`],
+        { timeoutMs: (timeoutSeconds + 30) * 1000 },
+      );
+      if (result.exitCode === 0) return true;
+      if (/timed out waiting/.test(result.stderr)) return false;
+      throw failed(result, 'watch the aws-node rollout');
+    },
+
+    async apply(object, applyOptions = {}) {
+      const args = ['apply', '-f', '-', '-o', 'name'];
+      if (applyOptions.serverSide) args.push('--server-side', '--force-conflicts');
+      if (applyOptions.dryRun) args.push('--dry-run=server');
+      const result = await run(args, { input: JSON.stringify(object) });
+      if (result.exitCode !== 0) throw failed(result, `apply ${object.kind} ${object.metadata.name}`);
+      return result.stdout.trim();
+    },
+
+    async diff(object) {
+      const result = await run(['diff', '-f', '-'], { input: JSON.stringify(object) });
+      // kubectl diff exits 1 when there are differences, > 1 on error.
+      if (result.exitCode > 1) throw failed(result, `diff ${object.kind} ${object.metadata.name}`);
+      return result.stdout;
+    },
+  };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+}
+
+function missingKubectl(): UnreachableError {
+  return new UnreachableError(
+    'kubectl was not found on the PATH; install it (https://kubernetes.io/docs/tasks/tools/) and try again.',
+  );
+}
+
+function unreachable(result: KubectlResult): UnreachableError {
+  return new UnreachableError(
+    `The Kubernetes API server could not be reached (${firstLine(result.stderr)}); check the kube context and your network.`,
+  );
+}
+
+/** Guards against a kube context that is not the cluster we were asked about. */
+export function assertContextMatches(
+  context: { name: string; server: string | null } | null,
+  cluster: { name: string; endpoint: string | null },
+  same: (a: string, b: string) => boolean,
+): void {
+  if (!context) {
+    throw new UsageError(
+      `No kubeconfig was found; run \`aws eks update-kubeconfig --name ${cluster.name}\` or pass --kubeconfig.`,
+    );
+  }
+  if (!context.server || !cluster.endpoint || !same(context.server, cluster.endpoint)) {
+    throw new UsageError(
+      `The kube context "${context.name}" points at ${context.server ?? 'no server'}, but cluster "${cluster.name}" is at ${cluster.endpoint ?? 'an unknown endpoint'}; refusing to read or change the wrong cluster. Run \`aws eks update-kubeconfig --name ${cluster.name}\` or pass --context.`,
+    );
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Deciding and shaping what `status` and `plan` report: pure functions from gathered facts to the one
+ * result object that both the text and the JSON output are rendered from.
+ */
+import { parse as parseYaml } from 'yaml';
+import { evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
+import type { ClusterFacts, Finding, PlanStep } from './domain.js';
+import { VpccniError } from './errors.js';
+import { defaultFor, latestFor } from './upgrade-planner/catalogue.js';
+import { planUpgrade, type UpgradePlan } from './upgrade-planner/plan.js';
+
+/** The `status --output json` document (schemas/status.schema.json). */
+export interface StatusReport {
+  schemaVersion: 1;
+  cluster: { name: string; region: string; kubernetesVersion: string; arn: string | null; ipFamily: 'ipv4' | 'ipv6' };
+  addon: {
+    managed: boolean;
+    version: string | null;
+    status: string | null;
+    health: Array<{ code: string; message: string; resourceIds: string[] }>;
+    serviceAccountRoleArn: string | null;
+    configurationValues: Record<string, unknown> | null;
+  };
+  daemonSet: {
+    version: string | null;
+    images: Record<string, string>;
+    desired: number;
+    updated: number;
+    available: number;
+    rolledOut: boolean;
+  } | null;
+  versions: { latest: string | null; default: string | null };
+  upgradePath: string[];
+  findings: Finding[];
+}
+
+/** Parses the configuration values EKS stores (JSON or YAML text); an unreadable string is kept raw. */
+export function storedConfigurationValues(text: string | null): Record<string, unknown> | null {
+  if (text === null || text.trim() === '') return null;
+  try {
+    const value = parseYaml(text) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { raw: text };
+  } catch {
+    return { raw: text };
+  }
+}
+
+/** Merges finding lists, one per id, sorted by severity. */
+export function mergeFindings(...lists: Finding[][]): Finding[] {
+  const byId = new Map<string, Finding>();
+  for (const f of lists.flat()) if (!byId.has(f.id)) byId.set(f.id, f);
+  return sortFindings([...byId.values()]);
+}
+
+/** Plans from the running version, or null with a finding saying why there is no path. */
+export function tryPlan(facts: ClusterFacts, target: string): { plan: UpgradePlan | null; findings: Finding[] } {
+  const installed = installedVersion(facts);
+  if (!installed) return { plan: null, findings: [] };
+  try {
+    const plan = planUpgrade({
+      installed,
+      managed: facts.addon.managed,
+      target,
+      catalogue: facts.catalogue,
+      kubernetesVersion: facts.cluster.kubernetesVersion,
+      context: advisoryContextFrom(facts),
+    });
+    return { plan, findings: plan.findings };
+  } catch (error) {
+    if (!(error instanceof VpccniError)) throw error;
+    return {
+      plan: null,
+      findings: [{ id: 'no-upgrade-path', severity: 'warning', message: error.message }],
+    };
+  }
+}
+
+/** Builds the status report from the facts. */
+export function buildStatusReport(facts: ClusterFacts): StatusReport {
+  const k8s = facts.cluster.kubernetesVersion;
+  const { plan, findings: planFindings } = tryPlan(facts, 'latest');
+  const ds = facts.daemonSet;
+  return {
+    schemaVersion: 1,
+    cluster: {
+      name: facts.cluster.name,
+      region: facts.cluster.region,
+      kubernetesVersion: k8s,
+      arn: facts.cluster.arn,
+      ipFamily: facts.cluster.ipFamily,
+    },
+    addon: {
+      managed: facts.addon.managed,
+      version: installedVersion(facts),
+      status: facts.addon.status,
+      health: facts.addon.health,
+      serviceAccountRoleArn: facts.addon.serviceAccountRoleArn,
+      configurationValues: storedConfigurationValues(facts.addon.configurationValues),
+    },
+    daemonSet: ds
+      ? {
+          version: ds.version,
+          images: ds.images,
+          desired: ds.desired,
+          updated: ds.updated,
+          available: ds.available,
+          rolledOut: isRolledOut(facts),
+        }
+      : null,
+    versions: { latest: latestFor(facts.catalogue, k8s), default: defaultFor(facts.catalogue, k8s) },
+    upgradePath: plan ? plan.steps.map((s) => s.to) : [],
+    findings: mergeFindings(evaluateFindings(facts), planFindings),
+  };
+}
+
+/** The `plan --output json` document (schemas/plan.schema.json). */
+export interface PlanReport {
+  schemaVersion: 1;
+  from: string;
+  to: string;
+  steps: PlanStep[];
+  findings: Finding[];
+}
+
+/** Builds the plan report: the plan's steps, and every finding on the cluster and on the target. */
+export function buildPlanReport(facts: ClusterFacts, plan: UpgradePlan): PlanReport {
+  return {
+    schemaVersion: 1,
+    from: plan.from,
+    to: plan.to,
+    steps: plan.steps,
+    findings: mergeFindings(plan.findings, evaluateFindings(facts)),
+  };
+}

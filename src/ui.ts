@@ -1,0 +1,72 @@
+/**
+ * Where things are printed: results on stdout (one JSON document with --output json), everything else on
+ * stderr; spinners only on an interactive stderr.
+ */
+import { styleText } from 'node:util';
+
+export type OutputFormat = 'text' | 'json';
+
+/** Printing for one run. */
+export interface Ui {
+  readonly format: OutputFormat;
+  readonly color: boolean;
+  /** A result line (text output only). */
+  out(text: string): void;
+  /** The one JSON document of a run. */
+  json(document: unknown): void;
+  /** Progress and notes for people, on stderr (silenced by --quiet). */
+  info(text: string): void;
+  /** Warnings, on stderr even with --quiet. */
+  warn(text: string): void;
+  /** Details shown with --verbose. */
+  debug(text: string): void;
+  /** Runs `task` under a spinner (interactive stderr only) or a plain progress line with --verbose. */
+  step<T>(title: string, task: () => Promise<T>): Promise<T>;
+  style(format: 'bold' | 'red' | 'yellow' | 'green' | 'dim' | 'cyan', text: string): string;
+}
+
+export interface UiOptions {
+  format: OutputFormat;
+  color: boolean;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+/** A Ui on the process's stdout and stderr. */
+export function createUi(options: UiOptions): Ui {
+  const interactive = Boolean(process.stderr.isTTY) && !process.env.CI && !options.quiet;
+  const color = options.color && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
+  const errColor = options.color && !process.env.NO_COLOR && Boolean(process.stderr.isTTY);
+  return {
+    format: options.format,
+    color,
+    out: (text) => {
+      if (options.format === 'text') process.stdout.write(`${text}\n`);
+    },
+    json: (document) => process.stdout.write(`${JSON.stringify(document, null, 2)}\n`),
+    info: (text) => {
+      if (!options.quiet) process.stderr.write(`${text}\n`);
+    },
+    warn: (text) => process.stderr.write(`${errColor ? styleText('yellow', text) : text}\n`),
+    debug: (text) => {
+      if (options.verbose) process.stderr.write(`${text}\n`);
+    },
+    async step(title, task) {
+      if (!interactive) {
+        if (options.verbose) process.stderr.write(`… ${title}\n`);
+        return task();
+      }
+      const { default: ora } = await import('ora');
+      const spinner = ora({ text: title, stream: process.stderr }).start();
+      try {
+        const result = await task();
+        spinner.succeed();
+        return result;
+      } catch (error) {
+        spinner.fail();
+        throw error;
+      }
+    },
+    style: (format, text) => (color ? styleText(format, text) : text),
+  };
+}

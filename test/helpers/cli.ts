@@ -1,0 +1,71 @@
+/**
+ * Runs the real, built CLI (`node bin/vpccni.js`) the way a user's shell would, isolated from the
+ * machine's AWS and kube configuration so that nothing but loopback is ever reached.
+ */
+import { execa } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'vpccni.js');
+
+/** What a CLI run printed and how it ended. */
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** An environment with no AWS profile, no IMDS, no real kubeconfig, and a private kubectl cache. */
+export function isolatedEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const home = mkdtempSync(join(tmpdir(), 'vpccni-home-'));
+  return {
+    HOME: home,
+    KUBECONFIG: join(home, 'no-kubeconfig'),
+    KUBECACHEDIR: join(home, 'kube-cache'),
+    AWS_CONFIG_FILE: join(home, 'no-aws-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-aws-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_PROFILE: undefined,
+    AWS_REGION: undefined,
+    AWS_DEFAULT_REGION: undefined,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_ENDPOINT_URL: undefined,
+    AWS_ENDPOINT_URL_EKS: undefined,
+    AWS_ENDPOINT_URL_IAM: undefined,
+    VPCCNI_CLUSTER: undefined,
+    GITHUB_ACTIONS: undefined,
+    GITHUB_STEP_SUMMARY: undefined,
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+/** Runs `vpccni …args` and returns its output; never throws on a non-zero exit. */
+export async function vpccni(
+  args: string[],
+  options: { env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number; input?: string } = {},
+): Promise<CliResult> {
+  const result = await execa('node', [BIN, ...args], {
+    reject: false,
+    env: options.env ?? isolatedEnv(),
+    extendEnv: true,
+    cwd: options.cwd ?? ROOT,
+    timeout: options.timeoutMs ?? 60_000,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Parses stdout as the one JSON document of a `--output json` run. */
+export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${result.exitCode}):\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+}
