@@ -1,0 +1,233 @@
+/**
+ * Reading configuration values as users give them (`--configuration-values <json|yaml|@file>`) and as EKS
+ * stores them (DescribeAddon's `configurationValues`, the text exactly as it was sent, JSON or YAML).
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { UsageError } from '../errors.js';
+
+/** The largest configuration values text we accept (256 KiB). */
+export const MAX_CONFIGURATION_VALUES_BYTES = 256 * 1024;
+
+/** Parsed configuration values: the object, and the text to send to EKS unchanged. */
+export interface ParsedConfigurationValues {
+  value: Record<string, unknown>;
+  text: string;
+}
+
+/** Where a parse failed, 1-based. */
+interface ParseFailure {
+  message: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * Parses `--configuration-values`: JSON text, YAML text, or `@path` naming a file holding either. `{}` is
+ * valid and means "remove all custom configuration, back to the add-on's defaults". Throws a UsageError
+ * (one sentence, with line and column) for empty, oversized, unreadable, malformed or non-object input.
+ */
+export function parseConfigurationValues(
+  input: string,
+  options: { readFile?: (path: string) => string; flag?: string } = {},
+): ParsedConfigurationValues {
+  const flag = options.flag ?? '--configuration-values';
+  let text = input;
+  let source = flag;
+  if (input.trimStart().startsWith('@')) {
+    const path = input.trimStart().slice(1).trim();
+    if (path === '') throw new UsageError(`${flag} @ needs a file name after the @, e.g. ${flag} @values.yaml.`);
+    source = `${flag} file ${path}`;
+    text = readValuesFile(path, flag, options.readFile);
+  }
+  if (Buffer.byteLength(text, 'utf8') > MAX_CONFIGURATION_VALUES_BYTES) {
+    throw new UsageError(
+      `${source} is ${Math.ceil(Buffer.byteLength(text, 'utf8') / 1024)} KiB, more than the ${MAX_CONFIGURATION_VALUES_BYTES / 1024} KiB allowed; pass only the settings you change.`,
+    );
+  }
+  const trimmed = text.trim();
+  if (trimmed === '') {
+    throw new UsageError(
+      `${source} is empty; pass a JSON or YAML object such as {"env":{"WARM_IP_TARGET":"5"}}, or {} to reset every setting to its default.`,
+    );
+  }
+  const value = parseObjectText(trimmed, (failure) =>
+    new UsageError(
+      `${source} is not valid JSON or YAML: ${failure.message} at line ${failure.line}, column ${failure.column}.`,
+    ),
+  );
+  if (!isPlainObject(value)) {
+    throw new UsageError(
+      `${source} must be an object such as {"env":{"WARM_IP_TARGET":"5"}}, not ${describeKind(value)}.`,
+    );
+  }
+  return { value, text: trimmed };
+}
+
+/**
+ * Parses the configuration values EKS stores for an add-on (JSON or YAML text, as sent); null, empty or
+ * whitespace-only text means no custom configuration and gives `{}`. Throws a UsageError if unreadable.
+ */
+export function parseStoredConfigurationValues(text: string | null | undefined): Record<string, unknown> {
+  if (text === null || text === undefined || text.trim() === '') return {};
+  const value = parseObjectText(text.trim(), (failure) =>
+    new UsageError(
+      `The add-on's stored configuration values are not valid JSON or YAML (${failure.message} at line ${failure.line}, column ${failure.column}); fix them with update-addon --configuration-values.`,
+    ),
+  );
+  if (value === null || value === undefined) return {};
+  if (!isPlainObject(value)) {
+    throw new UsageError(
+      `The add-on's stored configuration values are ${describeKind(value)}, not an object; fix them with update-addon --configuration-values.`,
+    );
+  }
+  return value;
+}
+
+function readValuesFile(path: string, flag: string, readFile?: (path: string) => string): string {
+  try {
+    return (readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})`;
+    throw new UsageError(`${flag} names the file ${path}, which ${why}; check the path after the @.`, { cause: error });
+  }
+}
+
+/**
+ * JSON first when the text looks like JSON; otherwise (or when it is not valid JSON but valid YAML, as EKS
+ * would read it) YAML. A JSON-looking text that neither parses reports the JSON error's position.
+ */
+function parseObjectText(text: string, toError: (failure: ParseFailure) => Error): unknown {
+  const looksLikeJson = text.startsWith('{') || text.startsWith('[');
+  let jsonFailure: ParseFailure | null = null;
+  if (looksLikeJson) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (error) {
+      jsonFailure = describeJsonError(text, (error as Error).message);
+    }
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (!yamlError) return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (jsonFailure) throw toError(jsonFailure);
+  const pos = lineCounter.linePos(yamlError.pos[0]);
+  throw toError({ message: yamlError.message.replace(/\s+/g, ' ').replace(/[.;:]$/, ''), line: pos.line, column: pos.col });
+}
+
+/** Finds where JSON.parse failed (Node 20 does not always say) and rewrites its message without position. */
+function describeJsonError(text: string, rawMessage: string): ParseFailure {
+  const offset = jsonErrorOffset(text);
+  let message = rawMessage
+    .replace(/ in JSON at position \d+.*$/, '')
+    .replace(/, ".*" is not valid JSON$/s, '')
+    .replace(/ of JSON input$/, '');
+  if (message === '') message = 'invalid JSON';
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - (before.lastIndexOf('\n') + 1) + 1;
+  return { message, line, column };
+}
+
+/** The offset of the first character that makes `text` invalid JSON (a small recursive-descent scanner). */
+function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw i;
+  };
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const literal = (word: string): void => {
+    for (const ch of word) {
+      if (text[i] !== ch) fail();
+      i++;
+    }
+  };
+  const string = (): void => {
+    if (text[i] !== '"') fail();
+    i++;
+    while (i < text.length) {
+      const ch = text[i] as string;
+      if (ch === '"') {
+        i++;
+        return;
+      }
+      if (ch === '\\') {
+        i++;
+        const esc = text[i];
+        if (esc === 'u') {
+          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) { i += k; fail(); }
+          i += 5;
+        } else if (esc !== undefined && '"\\/bfnrt'.includes(esc)) i++;
+        else fail();
+      } else if (ch < ' ') fail();
+      else i++;
+    }
+    fail();
+  };
+  const number = (): void => {
+    const match = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i));
+    if (!match || match[0] === '' || match[0] === '-') fail();
+    i += (match as RegExpExecArray)[0].length;
+  };
+  const value = (): void => {
+    ws();
+    const ch = text[i];
+    if (ch === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') { i++; return; }
+      for (;;) {
+        ws();
+        string();
+        ws();
+        if (text[i] !== ':') fail();
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') { i++; return; }
+        fail();
+      }
+    } else if (ch === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') { i++; return; }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') { i++; return; }
+        fail();
+      }
+    } else if (ch === '"') string();
+    else if (ch === 't') literal('true');
+    else if (ch === 'f') literal('false');
+    else if (ch === 'n') literal('null');
+    else number();
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail();
+    return text.length;
+  } catch (offset) {
+    if (typeof offset === 'number') return Math.min(offset, text.length);
+    throw offset;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeKind(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value === 'number' ? 'the number' : 'the value'} ${String(value)}`;
+}
