@@ -1,0 +1,123 @@
+/**
+ * What `--resolve-conflicts OVERWRITE` would reset: the settings of the live aws-node DaemonSet that differ
+ * from what the add-on will apply. Shown to the user before asking for `--yes`.
+ */
+import type { KubeObject } from '../manifests.js';
+import { splitImage } from '../manifests.js';
+
+/** One setting OVERWRITE would change: `after` is null when the add-on drops it altogether. */
+export interface ResetSetting {
+  /** e.g. `containers[aws-node].env.WARM_IP_TARGET`, `initContainers[aws-vpc-cni-init].env.X`, `affinity`. */
+  field: string;
+  current: string;
+  after: string | null;
+}
+
+interface Container {
+  name: string;
+  image?: string;
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  resources?: unknown;
+}
+
+/**
+ * The settings of `live` (env of every container and init container, resources, affinity, tolerations, and
+ * images pulled from another registry) that differ from `desired`, the DaemonSet the add-on will apply.
+ */
+export function settingsResetByOverwrite(live: KubeObject, desired: KubeObject): ResetSetting[] {
+  const result: ResetSetting[] = [];
+  const livePod = podSpec(live);
+  const desiredPod = podSpec(desired);
+  for (const key of ['initContainers', 'containers'] as const) {
+    const desiredContainers = new Map(containersOf(desiredPod, key).map((c) => [c.name, c]));
+    for (const container of containersOf(livePod, key)) {
+      const prefix = `${key}[${container.name}]`;
+      const target = desiredContainers.get(container.name);
+      if (!target) {
+        result.push({ field: prefix, current: container.image ?? '(container)', after: null });
+        continue;
+      }
+      const targetEnv = new Map((target.env ?? []).map((e) => [e.name, e]));
+      for (const env of container.env ?? []) {
+        const after = targetEnv.get(env.name);
+        const current = envText(env);
+        if (!after) result.push({ field: `${prefix}.env.${env.name}`, current, after: null });
+        else if (!sameValue(envValue(env), envValue(after))) {
+          result.push({ field: `${prefix}.env.${env.name}`, current, after: envText(after) });
+        }
+      }
+      if (container.resources !== undefined && !isEmpty(container.resources) && !sameValue(container.resources, target.resources)) {
+        result.push({ field: `${prefix}.resources`, current: compact(container.resources), after: isEmpty(target.resources) ? null : compact(target.resources) });
+      }
+      if (container.image && target.image) {
+        const liveHost = registryOf(container.image);
+        const targetHost = registryOf(target.image);
+        if (liveHost !== targetHost) result.push({ field: `${prefix}.image`, current: container.image, after: target.image });
+      }
+    }
+  }
+  for (const key of ['affinity', 'tolerations'] as const) {
+    const current = livePod[key];
+    if (current === undefined || current === null || isEmpty(current)) continue;
+    if (!sameValue(current, desiredPod[key])) {
+      result.push({ field: key, current: compact(current), after: isEmpty(desiredPod[key]) ? null : compact(desiredPod[key]) });
+    }
+  }
+  return result;
+}
+
+/** A JSON text of `value` with object keys sorted, so that two equal values give the same text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+/** Deep equality of two JSON values, ignoring object key order. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  return canonicalJson(a ?? null) === canonicalJson(b ?? null);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+function podSpec(daemonSet: KubeObject): Record<string, unknown> {
+  const spec = daemonSet.spec as { template?: { spec?: Record<string, unknown> } } | undefined;
+  return spec?.template?.spec ?? {};
+}
+
+function containersOf(pod: Record<string, unknown>, key: 'containers' | 'initContainers'): Container[] {
+  const list = pod[key];
+  return Array.isArray(list) ? (list as Container[]) : [];
+}
+
+function envValue(env: { value?: string; valueFrom?: unknown }): unknown {
+  return env.valueFrom !== undefined ? { valueFrom: env.valueFrom } : { value: env.value ?? '' };
+}
+
+function envText(env: { value?: string; valueFrom?: unknown }): string {
+  return env.valueFrom !== undefined ? `valueFrom ${compact(env.valueFrom)}` : (env.value ?? '');
+}
+
+function compact(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function isEmpty(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (typeof value === 'object') return Object.keys(value).length === 0;
+  return false;
+}
+
+function registryOf(image: string): string {
+  return splitImage(image).repository.split('/')[0] ?? '';
+}
