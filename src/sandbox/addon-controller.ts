@@ -1,0 +1,721 @@
+/**
+ * How EKS applies the vpc-cni add-on to the cluster, as far as the sandbox needs it: the desired
+ * DaemonSet (the upstream manifest of the version plus the configuration values), conflict detection
+ * against what EKS last applied, the PRESERVE / OVERWRITE / NONE rules, asynchronous updates and faults.
+ * https://docs.aws.amazon.com/eks/latest/userguide/vpc-add-on-update.html
+ * https://repost.aws/knowledge-center/eks-prevent-conflicts-managed-addons
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import type { ErrorObject } from 'ajv';
+import { loadUpstreamManifest, upstreamDaemonSet, type KubeObject } from '../manifests.js';
+import { compileAddonSchema } from '../schema-validator.js';
+import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
+import type { ResolvedScenario } from './scenario.js';
+import type { ScenarioFaults } from './scenario-types.js';
+
+/** The part of the KubeStore the controller needs (kept structural so it can be tested alone). */
+export interface ObjectStore {
+  get(apiVersion: string, kind: string, name: string, namespace?: string): KubeObject | undefined;
+  put(obj: KubeObject): KubeObject;
+  delete(apiVersion: string, kind: string, name: string, namespace?: string): boolean;
+}
+
+/** An EKS error as the REST-JSON protocol sends it: HTTP status, `x-amzn-ErrorType`, `{"message"}`. */
+export class EksApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'EksApiError';
+  }
+}
+
+/** The add-on name the sandbox emulates. */
+export const ADDON_NAME = 'vpc-cni';
+
+const CONFIG_DIR = new URL('../../fixtures/addon-configuration/', import.meta.url);
+const schemaTexts = new Map<string, string>();
+
+function realSchemaText(file: string): string {
+  let text = schemaTexts.get(file);
+  if (!text) {
+    const response = JSON.parse(readFileSync(fileURLToPath(new URL(file, CONFIG_DIR)), 'utf8')) as {
+      configurationSchema: string;
+    };
+    text = response.configurationSchema;
+    schemaTexts.set(file, text);
+  }
+  return text;
+}
+
+/** Env settings later manifests introduce, added to the v1.15.1 schema for those versions (sandbox guess). */
+const LATER_ENV: Array<[minor: number, patch: number, name: string, format?: 'boolean' | 'integer']> = [
+  [17, 0, 'NETWORK_POLICY_ENFORCING_MODE'],
+  [18, 0, 'ENABLE_SUBNET_DISCOVERY', 'boolean'],
+  [19, 6, 'ENABLE_IMDS_ONLY_MODE', 'boolean'],
+  [20, 0, 'ENABLE_MULTI_NIC', 'boolean'],
+];
+
+/**
+ * The configuration schema (a string, as EKS returns it) for a version: the real v1.12.0-eksbuild.1 schema
+ * serves v1.12.x and older, the real v1.15.1-eksbuild.1 schema v1.13 and later, plus later env names.
+ */
+export function configurationSchemaFor(version: string): string {
+  const parsed = tryParseAddonVersion(version);
+  if (!parsed || (parsed.major === 1 && parsed.minor <= 12)) {
+    return realSchemaText('vpc-cni-v1.12.0-eksbuild.1.describe-addon-configuration.json');
+  }
+  const base = realSchemaText('vpc-cni-v1.15.1-eksbuild.1.describe-addon-configuration.json');
+  const added = LATER_ENV.filter(
+    ([minor, patch]) => parsed.minor > minor || (parsed.minor === minor && parsed.patch >= patch),
+  );
+  if (added.length === 0) return base;
+  const schema = JSON.parse(base) as { definitions: { Env: { properties: Record<string, unknown> } } };
+  for (const [, , name, format] of added) {
+    schema.definitions.Env.properties[name] = format ? { format, type: 'string' } : { type: 'string' };
+  }
+  const sorted = Object.fromEntries(Object.entries(schema.definitions.Env.properties).sort(([a], [b]) => a.localeCompare(b)));
+  schema.definitions.Env.properties = sorted;
+  return JSON.stringify(schema);
+}
+
+/** The configuration values an add-on can carry (the parts the sandbox applies). */
+export interface ConfigurationValues {
+  env?: Record<string, string>;
+  init?: { env?: Record<string, string> };
+  resources?: unknown;
+  affinity?: unknown;
+  tolerations?: unknown[];
+  enableNetworkPolicy?: string;
+  nodeAgent?: Record<string, string>;
+  livenessProbeTimeoutSeconds?: number;
+  readinessProbeTimeoutSeconds?: number;
+  eniConfig?: { create?: boolean; region?: string; subnets?: Record<string, { id: string; securityGroups?: string[] }> };
+  [key: string]: unknown;
+}
+
+/** `$.env.X` from Ajv's `/env/X`, in the JSONPath style EKS's validator uses. */
+function jsonPath(instancePath: string): string {
+  return `$${instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p.replace(/~1/g, '/').replace(/~0/g, '~')}`))
+    .join('')}`;
+}
+
+function eksSchemaMessage(error: ErrorObject): string {
+  const at = jsonPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return `${at}.${String(params.additionalProperty)}: is not defined in the schema and the schema does not allow additional properties`;
+    case 'type':
+      return `${at}: ${Array.isArray(params.type) ? params.type.join(', ') : String(params.type)} expected`;
+    case 'format':
+      return `${at}: does not match the ${String(params.format)} pattern`;
+    case 'required':
+      return `${at}.${String(params.missingProperty)}: is missing but it is required`;
+    case 'minProperties':
+      return `${at}: should have a minimum of ${String(params.limit)} properties`;
+    default:
+      return `${at}: ${error.message ?? 'is not valid'}`;
+  }
+}
+
+/**
+ * Parses and validates configuration values (JSON or YAML text) against the version's schema, failing the
+ * way EKS does: InvalidParameterException "ConfigurationValue provided in request is not supported [...]".
+ */
+export function validateConfigurationValues(version: string, text: string | undefined | null): ConfigurationValues {
+  if (text === undefined || text === null || text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text); // YAML is a superset of JSON; EKS accepts both
+  } catch {
+    throw new EksApiError(400, 'InvalidParameterException', 'ConfigurationValue provided in request is not valid JSON or YAML');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new EksApiError(
+      400,
+      'InvalidParameterException',
+      `ConfigurationValue provided in request is not supported [$: ${Array.isArray(parsed) ? 'array' : typeof parsed} found, object expected]`,
+    );
+  }
+  const validate = compileAddonSchema(configurationSchemaFor(version));
+  if (!validate(parsed)) {
+    const messages = (validate.errors ?? []).filter((e) => e.keyword !== 'if').map(eksSchemaMessage);
+    throw new EksApiError(
+      400,
+      'InvalidParameterException',
+      `ConfigurationValue provided in request is not supported [${[...new Set(messages)].join(', ')}]`,
+    );
+  }
+  return parsed as ConfigurationValues;
+}
+
+type Container = {
+  name: string;
+  image?: string;
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  args?: string[];
+  resources?: unknown;
+  livenessProbe?: { timeoutSeconds?: number };
+  readinessProbe?: { timeoutSeconds?: number };
+};
+type PodSpec = { containers: Container[]; initContainers?: Container[]; affinity?: unknown; tolerations?: unknown };
+
+/** The pod spec of a DaemonSet. */
+export function podSpecOf(ds: KubeObject): PodSpec {
+  return (ds.spec as { template: { spec: PodSpec } }).template.spec;
+}
+
+function containerOf(ds: KubeObject, name: string): Container | undefined {
+  const pod = podSpecOf(ds);
+  return [...pod.containers, ...(pod.initContainers ?? [])].find((c) => c.name === name);
+}
+
+/** Sets (or with null removes) env vars of one container. */
+export function setEnv(container: Container | undefined, env: Record<string, string | null>): void {
+  if (!container) return;
+  container.env ??= [];
+  for (const [name, value] of Object.entries(env)) {
+    const index = container.env.findIndex((e) => e.name === name);
+    if (value === null) {
+      if (index >= 0) container.env.splice(index, 1);
+    } else if (index >= 0) {
+      container.env[index] = { name, value };
+    } else {
+      container.env.push({ name, value });
+    }
+  }
+}
+
+function setArg(container: Container | undefined, flag: string, value: string): void {
+  if (!container) return;
+  container.args ??= [];
+  const index = container.args.findIndex((a) => a.startsWith(`${flag}=`));
+  if (index >= 0) container.args[index] = `${flag}=${value}`;
+  else container.args.push(`${flag}=${value}`);
+}
+
+/**
+ * The DaemonSet EKS applies for `version` with `config`: the upstream manifest, re-tagged, with the
+ * configuration values applied (and the IPv6 settings EKS sets itself on IPv6 clusters).
+ */
+export function desiredDaemonSet(
+  version: string,
+  config: ConfigurationValues,
+  options: { registry?: string; ipFamily?: 'ipv4' | 'ipv6' } = {},
+): KubeObject {
+  const ds = upstreamDaemonSet(version, options.registry);
+  const pod = podSpecOf(ds);
+  const node = containerOf(ds, 'aws-node');
+  const init = containerOf(ds, 'aws-vpc-cni-init');
+  const agent = containerOf(ds, 'aws-eks-nodeagent');
+  if (options.ipFamily === 'ipv6') {
+    // https://docs.aws.amazon.com/eks/latest/userguide/cni-ipv6.html: EKS turns these on for IPv6 clusters.
+    setEnv(node, { ENABLE_IPv6: 'true', ENABLE_IPv4: 'false', ENABLE_PREFIX_DELEGATION: 'true' });
+    setEnv(init, { ENABLE_IPv6: 'true' });
+    setArg(agent, '--enable-ipv6', 'true');
+  }
+  if (config.env) setEnv(node, config.env);
+  if (config.init?.env) setEnv(init, config.init.env);
+  if (config.resources !== undefined && node) node.resources = structuredClone(config.resources);
+  if (config.affinity !== undefined) {
+    if (config.affinity === null) delete pod.affinity;
+    else pod.affinity = structuredClone(config.affinity);
+  }
+  if (config.tolerations !== undefined) pod.tolerations = structuredClone(config.tolerations);
+  if (config.enableNetworkPolicy !== undefined) {
+    setArg(agent, '--enable-network-policy', config.enableNetworkPolicy.toLowerCase());
+  }
+  const agentFlags: Record<string, [string, (v: string) => string]> = {
+    enableCloudWatchLogs: ['--enable-cloudwatch-logs', (v) => v.toLowerCase()],
+    enablePolicyEventLogs: ['--enable-policy-event-logs', (v) => v.toLowerCase()],
+    metricsBindAddr: ['--metrics-bind-addr', (v) => `:${v}`],
+    healthProbeBindAddr: ['--health-probe-bind-addr', (v) => `:${v}`],
+  };
+  for (const [key, value] of Object.entries(config.nodeAgent ?? {})) {
+    const flag = agentFlags[key];
+    if (flag) setArg(agent, flag[0], flag[1](value));
+  }
+  if (config.livenessProbeTimeoutSeconds !== undefined && node?.livenessProbe) {
+    node.livenessProbe.timeoutSeconds = config.livenessProbeTimeoutSeconds;
+  }
+  if (config.readinessProbeTimeoutSeconds !== undefined && node?.readinessProbe) {
+    node.readinessProbe.timeoutSeconds = config.readinessProbeTimeoutSeconds;
+  }
+  return ds;
+}
+
+/** One field EKS compares before applying: where it is, and its value (undefined when absent). */
+interface Field {
+  path: string;
+  value: unknown;
+  set(target: KubeObject, value: unknown): void;
+}
+
+function canonical(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function leaves(value: unknown, prefix: string[] = []): Array<[string[], unknown]> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([k, v]) => leaves(v, [...prefix, k]));
+  }
+  return [[prefix, value]];
+}
+
+/**
+ * The fields conflicts are computed on: env entries of every container and init container, resources,
+ * affinity and tolerations. Keys are stable, paths are spelled as EKS's conflict messages spell them.
+ */
+function comparedFields(ds: KubeObject): Map<string, Field> {
+  const fields = new Map<string, Field>();
+  const pod = podSpecOf(ds);
+  for (const key of ['containers', 'initContainers'] as const) {
+    for (const container of pod[key] ?? []) {
+      const base = `.spec.template.spec.${key}[name="${container.name}"]`;
+      const find = (target: KubeObject): Container | undefined => podSpecOf(target)[key]?.find((c) => c.name === container.name);
+      for (const entry of container.env ?? []) {
+        const { name, ...rest } = entry;
+        fields.set(`${base}.env[name="${name}"]`, {
+          path: `${base}.env[name="${name}"].${'valueFrom' in rest ? 'valueFrom' : 'value'}`,
+          value: rest,
+          set(target, value) {
+            const c = find(target);
+            if (!c) return;
+            c.env ??= [];
+            const index = c.env.findIndex((e) => e.name === name);
+            const next = { name, ...(value as object) };
+            if (index >= 0) c.env[index] = next;
+            else c.env.push(next);
+          },
+        });
+      }
+      for (const [path, value] of leaves(container.resources ?? {})) {
+        if (path.length === 0) continue;
+        fields.set(`${base}.resources.${path.join('.')}`, {
+          path: `${base}.resources.${path.join('.')}`,
+          value,
+          set(target, v) {
+            const c = find(target);
+            if (!c) return;
+            let node = ((c.resources ??= {}) as Record<string, unknown>);
+            for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+            node[path.at(-1) as string] = v;
+          },
+        });
+      }
+    }
+  }
+  for (const key of ['affinity', 'tolerations'] as const) {
+    if (pod[key] === undefined) continue;
+    fields.set(`.spec.template.spec.${key}`, {
+      path: `.spec.template.spec.${key}`,
+      value: pod[key],
+      set(target, v) {
+        podSpecOf(target)[key] = structuredClone(v) as never;
+      },
+    });
+  }
+  return fields;
+}
+
+/**
+ * The conflicting fields: set on the live object to something other than what EKS last applied (`base`)
+ * and other than what it wants to apply now (`desired`). Fields removed from the live object are not
+ * owned by anyone else, so EKS simply puts them back (as server-side apply does).
+ */
+export function findConflicts(live: KubeObject, base: KubeObject, desired: KubeObject): string[] {
+  const liveFields = comparedFields(live);
+  const baseFields = comparedFields(base);
+  const desiredFields = comparedFields(desired);
+  const conflicts: string[] = [];
+  for (const [key, field] of liveFields) {
+    const value = canonical(field.value);
+    if (value !== canonical(baseFields.get(key)?.value) && value !== canonical(desiredFields.get(key)?.value)) {
+      conflicts.push(field.path);
+    }
+  }
+  return conflicts;
+}
+
+/** What EKS writes: the desired object, with the live values of conflicting fields under PRESERVE. */
+export function resolveConflicts(
+  live: KubeObject | undefined,
+  base: KubeObject,
+  desired: KubeObject,
+  mode: 'NONE' | 'OVERWRITE' | 'PRESERVE',
+): { result: KubeObject; conflicts: string[] } {
+  const result = structuredClone(desired);
+  if (!live) return { result, conflicts: [] };
+  const conflicts = findConflicts(live, base, desired);
+  if (mode === 'PRESERVE') {
+    const liveFields = comparedFields(live);
+    for (const field of liveFields.values()) {
+      if (conflicts.includes(field.path)) field.set(result, structuredClone(field.value));
+    }
+  }
+  return { result, conflicts: mode === 'NONE' ? conflicts : [] };
+}
+
+/** EKS's ConfigurationConflict message for a list of conflicting DaemonSet fields. */
+export function conflictMessage(paths: string[]): string {
+  return `Conflicts found when trying to apply. Will not continue due to resolve conflicts mode. Conflicts: ${paths
+    .map((p) => `DaemonSet.apps aws-node - ${p}`)
+    .join(' ')}`;
+}
+
+/** The add-on as DescribeAddon returns it (timestamps in epoch seconds, as on the wire). */
+export interface AddonRecord {
+  addonName: string;
+  clusterName: string;
+  status: string;
+  addonVersion: string;
+  health: { issues: Array<{ code: string; message: string; resourceIds: string[] }> };
+  addonArn: string;
+  createdAt: number;
+  modifiedAt: number;
+  serviceAccountRoleArn?: string;
+  tags: Record<string, string>;
+  publisher: string;
+  owner: string;
+  configurationValues?: string;
+}
+
+/** An add-on update as DescribeUpdate returns it. */
+export interface UpdateRecord {
+  id: string;
+  status: 'InProgress' | 'Failed' | 'Cancelled' | 'Successful';
+  type: 'AddonUpdate';
+  params: Array<{ type: string; value: string }>;
+  createdAt: number;
+  errors: Array<{ errorCode: string; errorMessage: string; resourceIds: string[] }>;
+}
+
+/** Parameters of CreateAddon / UpdateAddon as they arrive in the JSON body. */
+export interface AddonChangeInput {
+  addonVersion?: string;
+  serviceAccountRoleArn?: string;
+  resolveConflicts?: string;
+  configurationValues?: string;
+  tags?: Record<string, string>;
+}
+
+const epochSeconds = (): number => Date.now() / 1000;
+const DS_KEY = ['apps/v1', 'DaemonSet', 'aws-node', 'kube-system'] as const;
+
+/** The EKS side of one sandbox cluster's vpc-cni add-on. */
+export class AddonController {
+  addon: AddonRecord | null = null;
+  readonly updates = new Map<string, UpdateRecord>();
+  /** The DaemonSet EKS last applied (what conflicts are computed against); null before the add-on exists. */
+  lastApplied: KubeObject | null = null;
+  private changeCount = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly registry: string;
+
+  constructor(
+    readonly scenario: ResolvedScenario,
+    readonly store: ObjectStore,
+    readonly options: { updateDurationMs?: number; faults?: ScenarioFaults } = {},
+  ) {
+    const { cluster } = scenario;
+    this.registry = `602401143452.dkr.ecr.${cluster.region}.amazonaws.com${cluster.region.startsWith('cn-') ? '.cn' : ''}`;
+    const initial = scenario.addon;
+    if (initial) {
+      const now = epochSeconds() - 86_400;
+      this.addon = {
+        addonName: ADDON_NAME,
+        clusterName: cluster.name,
+        status: initial.status,
+        addonVersion: initial.version,
+        health: { issues: initial.health.map((h) => ({ ...h, resourceIds: h.resourceIds ?? [] })) },
+        addonArn: this.addonArn(),
+        createdAt: now,
+        modifiedAt: now,
+        ...(initial.serviceAccountRoleArn ? { serviceAccountRoleArn: initial.serviceAccountRoleArn } : {}),
+        tags: {},
+        publisher: 'eks',
+        owner: 'aws',
+        ...(initial.configurationValues ? { configurationValues: initial.configurationValues } : {}),
+      };
+      this.lastApplied = this.desired(initial.version, initial.configurationValues);
+    }
+  }
+
+  private addonArn(): string {
+    const { cluster } = this.scenario;
+    return `arn:aws:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
+  }
+
+  /** The DaemonSet EKS would apply for a version and configuration text (already validated). */
+  desired(version: string, configurationValues: string | null | undefined): KubeObject {
+    const config = validateConfigurationValues(version, configurationValues);
+    return desiredDaemonSet(version, config, { registry: this.registry, ipFamily: this.scenario.cluster.ipFamily });
+  }
+
+  /** True when the catalogue offers `version` for the cluster's Kubernetes version. */
+  offered(version: string): boolean {
+    const k8s = this.scenario.cluster.kubernetesVersion;
+    return this.scenario.catalogue.some(
+      (entry) => entry.version === version && entry.compatibilities.some((c) => c.clusterVersion === k8s),
+    );
+  }
+
+  /** The default version for the cluster's Kubernetes version. */
+  defaultVersion(): string | undefined {
+    const k8s = this.scenario.cluster.kubernetesVersion;
+    return this.scenario.catalogue.find((e) => e.compatibilities.some((c) => c.clusterVersion === k8s && c.defaultVersion))
+      ?.version;
+  }
+
+  private checkVersion(version: string): void {
+    if (!this.offered(version)) {
+      throw new EksApiError(400, 'InvalidParameterException', 'Addon version specified is not supported', {
+        addonName: ADDON_NAME,
+        clusterName: this.scenario.cluster.name,
+      });
+    }
+  }
+
+  private checkResolveConflicts(value: string | undefined, operation: 'CreateAddon' | 'UpdateAddon'): 'NONE' | 'OVERWRITE' | 'PRESERVE' {
+    const mode = (value ?? 'NONE').toUpperCase();
+    if (mode !== 'NONE' && mode !== 'OVERWRITE' && mode !== 'PRESERVE') {
+      throw new EksApiError(400, 'InvalidParameterException', `Resolve conflicts option ${value} is not supported`);
+    }
+    if (mode === 'PRESERVE' && operation === 'CreateAddon') {
+      // Real wording, https://github.com/eksctl-io/eksctl/pull/5880
+      throw new EksApiError(400, 'InvalidParameterException', 'Resolve conflicts option preserve is not supported for operation CreateAddon', {
+        addonName: ADDON_NAME,
+        clusterName: this.scenario.cluster.name,
+      });
+    }
+    return mode;
+  }
+
+  private checkRoleArn(arn: string | undefined): void {
+    if (arn !== undefined && arn !== '' && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(arn)) {
+      throw new EksApiError(400, 'InvalidParameterException', `The role ARN ${arn} is not valid.`);
+    }
+  }
+
+  /** CreateAddon: validates synchronously, then CREATING for updateDurationMs, then ACTIVE or CREATE_FAILED. */
+  createAddon(input: AddonChangeInput): AddonRecord {
+    // Parameters are validated before the resource is looked at.
+    const mode = this.checkResolveConflicts(input.resolveConflicts, 'CreateAddon');
+    if (this.addon) {
+      throw new EksApiError(409, 'ResourceInUseException', 'Addon already exists.', {
+        addonName: ADDON_NAME,
+        clusterName: this.scenario.cluster.name,
+      });
+    }
+    const version = input.addonVersion ?? this.defaultVersion();
+    if (!version) throw new EksApiError(400, 'InvalidParameterException', 'Addon version specified is not supported');
+    this.checkVersion(version);
+    this.checkRoleArn(input.serviceAccountRoleArn);
+    const desired = this.desired(version, input.configurationValues);
+    const now = epochSeconds();
+    this.addon = {
+      addonName: ADDON_NAME,
+      clusterName: this.scenario.cluster.name,
+      status: 'CREATING',
+      addonVersion: version,
+      health: { issues: [] },
+      addonArn: this.addonArn(),
+      createdAt: now,
+      modifiedAt: now,
+      ...(input.serviceAccountRoleArn ? { serviceAccountRoleArn: input.serviceAccountRoleArn } : {}),
+      tags: input.tags ?? {},
+      publisher: 'eks',
+      owner: 'aws',
+      ...(input.configurationValues ? { configurationValues: input.configurationValues } : {}),
+    };
+    const record = this.addon;
+    // Over a self-managed install EKS has applied nothing yet: conflicts are judged against its own object.
+    this.schedule(record, null, () => this.finish(record, null, version, desired, desired, mode));
+    return structuredClone(record);
+  }
+
+  /** UpdateAddon: validates synchronously, then InProgress for updateDurationMs, then Successful or Failed. */
+  updateAddon(input: AddonChangeInput): UpdateRecord {
+    const addon = this.requireAddon();
+    if (['CREATING', 'UPDATING', 'DELETING'].includes(addon.status)) {
+      throw new EksApiError(409, 'ResourceInUseException', `Addon ${ADDON_NAME} is currently ${addon.status} and cannot be updated.`, {
+        addonName: ADDON_NAME,
+        clusterName: this.scenario.cluster.name,
+      });
+    }
+    const mode = this.checkResolveConflicts(input.resolveConflicts, 'UpdateAddon');
+    const version = input.addonVersion ?? addon.addonVersion;
+    if (version !== addon.addonVersion) this.checkVersion(version);
+    const from = tryParseAddonVersion(addon.addonVersion);
+    const to = tryParseAddonVersion(version);
+    if (from && to && Math.abs(minorIndex(from) - minorIndex(to)) > 1) {
+      // Real wording, https://github.com/dfds/infrastructure-modules/pull/270
+      throw new EksApiError(400, 'InvalidParameterException', 'Updating VPC-CNI can only go up or down 1 minor version at a time', {
+        addonName: ADDON_NAME,
+        clusterName: this.scenario.cluster.name,
+      });
+    }
+    this.checkRoleArn(input.serviceAccountRoleArn);
+    const configurationValues =
+      input.configurationValues !== undefined ? input.configurationValues : addon.configurationValues;
+    const desired = this.desired(version, configurationValues);
+    const update: UpdateRecord = {
+      id: randomUUID(),
+      status: 'InProgress',
+      type: 'AddonUpdate',
+      params: [
+        ...(input.addonVersion !== undefined ? [{ type: 'AddonVersion', value: input.addonVersion }] : []),
+        ...(input.serviceAccountRoleArn !== undefined
+          ? [{ type: 'ServiceAccountRoleArn', value: input.serviceAccountRoleArn }]
+          : []),
+        { type: 'ResolveConflicts', value: mode },
+        ...(input.configurationValues !== undefined
+          ? [{ type: 'ConfigurationValues', value: input.configurationValues }]
+          : []),
+      ],
+      createdAt: epochSeconds(),
+      errors: [],
+    };
+    this.updates.set(update.id, update);
+    addon.status = 'UPDATING';
+    addon.modifiedAt = epochSeconds();
+    const base = this.lastApplied ?? desired;
+    this.schedule(addon, update, () => {
+      if (input.serviceAccountRoleArn !== undefined) {
+        if (input.serviceAccountRoleArn === '') delete addon.serviceAccountRoleArn;
+        else addon.serviceAccountRoleArn = input.serviceAccountRoleArn;
+      }
+      if (input.configurationValues !== undefined) {
+        if (input.configurationValues.trim() === '') delete addon.configurationValues;
+        else addon.configurationValues = input.configurationValues;
+      }
+      this.finish(addon, update, version, desired, base, mode);
+    });
+    return structuredClone(update);
+  }
+
+  /** DeleteAddon: removes the record; without `preserve` EKS also deletes the add-on's objects. */
+  deleteAddon(preserve: boolean): AddonRecord {
+    const addon = this.requireAddon();
+    const answer = { ...structuredClone(addon), status: 'DELETING' };
+    this.addon = null;
+    this.lastApplied = null;
+    if (!preserve) this.store.delete(...DS_KEY);
+    return answer;
+  }
+
+  /** DescribeUpdate. */
+  describeUpdate(id: string): UpdateRecord {
+    const update = this.updates.get(id);
+    if (!update) throw new EksApiError(404, 'ResourceNotFoundException', `No update found for ID: ${id}`);
+    return structuredClone(update);
+  }
+
+  /** DescribeAddon's record, or ResourceNotFoundException as EKS words it. */
+  requireAddon(): AddonRecord {
+    if (!this.addon) {
+      throw new EksApiError(404, 'ResourceNotFoundException', `No addon: ${ADDON_NAME} found in cluster: ${this.scenario.cluster.name}`, {
+        addonName: ADDON_NAME,
+        clusterName: this.scenario.cluster.name,
+      });
+    }
+    return this.addon;
+  }
+
+  private schedule(addon: AddonRecord, update: UpdateRecord | null, finish: () => void): void {
+    const number = ++this.changeCount;
+    const faults = this.options.faults ?? {};
+    if (faults.updateNeverFinishes) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.addon !== addon) return; // deleted meanwhile
+      if (faults.failUpdateNumber === number) {
+        // An EKS-style failure that changes nothing on the cluster, like a denying admission webhook.
+        this.markFailed(
+          addon,
+          update,
+          'AdmissionRequestDenied',
+          `admission webhook "validation.gatekeeper.sh" denied the request: [sandbox-fault] add-on change ${number} was told to fail (faults.failUpdateNumber)`,
+        );
+        return;
+      }
+      finish();
+    }, this.options.updateDurationMs ?? this.scenario.sandbox.updateDurationMs);
+    this.timers.add(timer);
+  }
+
+  private markFailed(addon: AddonRecord, update: UpdateRecord | null, code: string, message: string): void {
+    const resourceIds: string[] = [];
+    addon.status = update ? 'UPDATE_FAILED' : 'CREATE_FAILED';
+    addon.health = { issues: [{ code, message, resourceIds }] };
+    addon.modifiedAt = epochSeconds();
+    if (update) {
+      update.status = 'Failed';
+      update.errors = [{ errorCode: code, errorMessage: message, resourceIds }];
+    }
+  }
+
+  private finish(
+    addon: AddonRecord,
+    update: UpdateRecord | null,
+    version: string,
+    desired: KubeObject,
+    base: KubeObject,
+    mode: 'NONE' | 'OVERWRITE' | 'PRESERVE',
+  ): void {
+    const live = this.store.get(...DS_KEY);
+    const { result, conflicts } = resolveConflicts(live, base, desired, mode);
+    if (conflicts.length > 0) {
+      this.markFailed(addon, update, 'ConfigurationConflict', conflictMessage(conflicts));
+      return;
+    }
+    this.applyObjects(version, addon.serviceAccountRoleArn);
+    this.store.put(result);
+    this.lastApplied = desired;
+    addon.addonVersion = version;
+    addon.status = 'ACTIVE';
+    addon.health = { issues: [] };
+    addon.modifiedAt = epochSeconds();
+    if (update) update.status = 'Successful';
+  }
+
+  /** The add-on's other objects (CRDs, RBAC, ConfigMap, ServiceAccount with the IRSA annotation). */
+  private applyObjects(version: string, roleArn: string | undefined): void {
+    for (const obj of loadUpstreamManifest(version)) {
+      if (obj.kind === 'DaemonSet') continue;
+      if (obj.kind === 'ConfigMap' && this.store.get(obj.apiVersion, obj.kind, obj.metadata.name, obj.metadata.namespace)) {
+        continue; // keep its data: a ConfigMap the user changed is a conflict we do not model
+      }
+      if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node') {
+        const annotations = { ...((obj.metadata.annotations as Record<string, string> | undefined) ?? {}) };
+        if (roleArn) annotations['eks.amazonaws.com/role-arn'] = roleArn;
+        obj.metadata.annotations = annotations;
+      }
+      this.store.put(obj);
+    }
+  }
+
+  /** Stops pending updates (they stay InProgress). */
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+}

@@ -1,0 +1,352 @@
+/**
+ * An Amazon EKS emulator on 127.0.0.1 speaking the real REST-JSON protocol (eks-service-2.json, API
+ * version 2017-11-01): the add-on operations and DescribeCluster, with EKS's error shapes (HTTP status,
+ * `x-amzn-ErrorType` header, `{"message"}` body) and epoch-second timestamps.
+ * https://docs.aws.amazon.com/eks/latest/APIReference/API_Operations.html
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { compareVersionStrings } from '../upgrade-planner/version.js';
+import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, type AddonChangeInput } from './addon-controller.js';
+import type { RequestLog } from './request-log.js';
+import type { ResolvedScenario } from './scenario.js';
+import type { ScenarioFaults } from './scenario-types.js';
+
+/**
+ * Deterministic fault injection: a call is hit when the running count crosses a multiple of 1/rate, so a
+ * rate of 0.34 hits every third call and tests stay stable (no randomness).
+ */
+export class FaultInjector {
+  private calls = 0;
+  private serverErrors = 0;
+  private mutatingCalls = 0;
+
+  constructor(
+    readonly faults: ScenarioFaults,
+    private readonly onMutatingCall?: (count: number) => void,
+  ) {}
+
+  /** What happens to the next call: nothing, a throttle, or a 500 / 503 (alternating). */
+  next(): null | 'throttle' | 500 | 503 {
+    const n = ++this.calls;
+    if (hits(n, this.faults.throttleRate)) return 'throttle';
+    if (hits(n, this.faults.serverErrorRate)) return ++this.serverErrors % 2 === 1 ? 500 : 503;
+    return null;
+  }
+
+  /** Counts a successful mutating call (for `kubeOutage.afterMutatingCall`). */
+  mutated(): void {
+    this.onMutatingCall?.(++this.mutatingCalls);
+  }
+
+  /** Waits `latencyMs`. */
+  async delay(): Promise<void> {
+    const ms = this.faults.latencyMs ?? 0;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
+}
+
+function hits(n: number, rate: number | undefined): boolean {
+  if (!rate || rate <= 0) return false;
+  return Math.floor(n * rate) > Math.floor((n - 1) * rate);
+}
+
+/** Reads a request body as text. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A started loopback server. */
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1 (ephemeral port unless given) and returns the URL. */
+export async function listen(server: Server, port = 0): Promise<RunningServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const { port: actual } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+type Route = {
+  method: string;
+  pattern: RegExp;
+  operation: string;
+  mutating: boolean;
+};
+
+// URIs from eks-service-2.json `http.requestUri`.
+const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)$/, operation: 'DescribeCluster', mutating: false },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/addons$/, operation: 'ListAddons', mutating: false },
+  { method: 'POST', pattern: /^\/clusters\/([^/]+)\/addons$/, operation: 'CreateAddon', mutating: true },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/addons\/([^/]+)$/, operation: 'DescribeAddon', mutating: false },
+  { method: 'DELETE', pattern: /^\/clusters\/([^/]+)\/addons\/([^/]+)$/, operation: 'DeleteAddon', mutating: true },
+  { method: 'POST', pattern: /^\/clusters\/([^/]+)\/addons\/([^/]+)\/update$/, operation: 'UpdateAddon', mutating: true },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/updates\/([^/]+)$/, operation: 'DescribeUpdate', mutating: false },
+  { method: 'GET', pattern: /^\/addons\/supported-versions$/, operation: 'DescribeAddonVersions', mutating: false },
+  { method: 'GET', pattern: /^\/addons\/configuration-schemas$/, operation: 'DescribeAddonConfiguration', mutating: false },
+];
+
+const DEFAULT_PAGE_SIZE = 10;
+
+/** Options of the EKS emulator. */
+export interface EksApiOptions {
+  scenario: ResolvedScenario;
+  controller: AddonController;
+  log: RequestLog;
+  /** The Kubernetes emulator's URL, returned as the cluster endpoint. */
+  kubeEndpoint: string;
+  faults?: FaultInjector;
+  port?: number;
+}
+
+/** The EKS emulator's request handling, independent of the server (exported for tests). */
+export class EksApi {
+  private readonly createdAt = Math.floor(Date.now() / 1000) - 30 * 86_400;
+
+  constructor(private readonly options: EksApiOptions) {}
+
+  /** Handles one HTTP request. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const route = ROUTES.find((r) => r.method === method && r.pattern.test(url.pathname));
+    const operation = route?.operation ?? 'Unknown';
+    const respond = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'x-amzn-requestid': randomUUID(),
+        'content-length': Buffer.byteLength(text),
+        ...headers,
+      });
+      res.end(text);
+      this.options.log.record({ service: 'eks', method, path: url.pathname + url.search, operation, mutating: route?.mutating ?? false, status });
+    };
+    const respondError = (error: EksApiError): void =>
+      respond(error.status, { ...error.extra, message: error.message }, { 'x-amzn-errortype': error.code });
+
+    const body = await readBody(req);
+    const faults = this.options.faults;
+    if (faults) {
+      await faults.delay();
+      const fault = faults.next();
+      if (fault === 'throttle') return respondError(new EksApiError(429, 'ThrottlingException', 'Rate exceeded'));
+      if (fault === 500) return respondError(new EksApiError(500, 'ServerException', 'An internal error occurred. Try again later.'));
+      if (fault === 503) return respondError(new EksApiError(503, 'ServiceUnavailableException', 'The service is unavailable. Try again later.'));
+    }
+    if (!route) {
+      return respondError(new EksApiError(404, 'UnknownOperationException', `No operation matches ${method} ${url.pathname}.`));
+    }
+    try {
+      const params = route.pattern.exec(url.pathname)?.slice(1).map(decodeURIComponent) ?? [];
+      const result = this.dispatch(route.operation, params, url.searchParams, body);
+      respond(200, result);
+      if (route.mutating) faults?.mutated();
+    } catch (error) {
+      if (error instanceof EksApiError) return respondError(error);
+      respondError(new EksApiError(500, 'ServerException', (error as Error).message));
+    }
+  }
+
+  private checkCluster(name: string): void {
+    if (name !== this.options.scenario.cluster.name) {
+      throw new EksApiError(404, 'ResourceNotFoundException', `No cluster found for name: ${name}.`, { clusterName: name });
+    }
+  }
+
+  private checkAddonName(cluster: string, addonName: string): void {
+    if (addonName !== ADDON_NAME) {
+      throw new EksApiError(404, 'ResourceNotFoundException', `No addon: ${addonName} found in cluster: ${cluster}`, {
+        clusterName: cluster,
+        addonName,
+      });
+    }
+  }
+
+  private parseBody(body: string): AddonChangeInput & { addonName?: string } {
+    if (body.trim() === '') return {};
+    try {
+      const parsed = JSON.parse(body) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as AddonChangeInput;
+    } catch {
+      // fall through
+    }
+    throw new EksApiError(400, 'SerializationException', 'The request body is not a JSON object.');
+  }
+
+  private dispatch(operation: string, params: string[], query: URLSearchParams, body: string): unknown {
+    const { controller } = this.options;
+    const [cluster = '', second = ''] = params;
+    switch (operation) {
+      case 'DescribeCluster':
+        this.checkCluster(cluster);
+        return { cluster: this.cluster() };
+      case 'ListAddons':
+        this.checkCluster(cluster);
+        return { addons: controller.addon ? [ADDON_NAME] : [] };
+      case 'DescribeAddon':
+        this.checkCluster(cluster);
+        this.checkAddonName(cluster, second);
+        return { addon: structuredClone(controller.requireAddon()) };
+      case 'CreateAddon': {
+        this.checkCluster(cluster);
+        const input = this.parseBody(body);
+        if (!input.addonName) throw new EksApiError(400, 'InvalidParameterException', 'addonName is required.');
+        if (input.addonName !== ADDON_NAME) {
+          throw new EksApiError(400, 'InvalidParameterException', `Addon ${input.addonName} specified is not supported in this sandbox; only ${ADDON_NAME} is.`);
+        }
+        return { addon: controller.createAddon(input) };
+      }
+      case 'UpdateAddon':
+        this.checkCluster(cluster);
+        this.checkAddonName(cluster, second);
+        return { update: controller.updateAddon(this.parseBody(body)) };
+      case 'DeleteAddon':
+        this.checkCluster(cluster);
+        this.checkAddonName(cluster, second);
+        return { addon: controller.deleteAddon(query.get('preserve') === 'true') };
+      case 'DescribeUpdate':
+        this.checkCluster(cluster);
+        return { update: controller.describeUpdate(second) };
+      case 'DescribeAddonVersions':
+        return this.describeAddonVersions(query);
+      case 'DescribeAddonConfiguration':
+        return this.describeAddonConfiguration(query);
+      default:
+        throw new EksApiError(404, 'UnknownOperationException', `Unknown operation ${operation}.`);
+    }
+  }
+
+  private cluster(): unknown {
+    const { scenario, kubeEndpoint } = this.options;
+    const { cluster } = scenario;
+    return {
+      name: cluster.name,
+      arn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
+      createdAt: this.createdAt,
+      version: cluster.kubernetesVersion,
+      endpoint: kubeEndpoint,
+      roleArn: `arn:aws:iam::${cluster.accountId}:role/eksClusterRole`,
+      resourcesVpcConfig: {
+        subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6a71829', 'subnet-0c3d4e5f6a7b8293a'],
+        securityGroupIds: [],
+        clusterSecurityGroupId: 'sg-0b1c2d3e4f5a60789',
+        vpcId: 'vpc-0d4e5f6a7b8c9d0e1',
+        endpointPublicAccess: true,
+        endpointPrivateAccess: false,
+        publicAccessCidrs: ['0.0.0.0/0'],
+      },
+      kubernetesNetworkConfig:
+        cluster.ipFamily === 'ipv6'
+          ? { serviceIpv6Cidr: 'fd30:1c53:5f8a::/108', ipFamily: 'ipv6' }
+          : { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
+      ...(cluster.oidcIssuer ? { identity: { oidc: { issuer: cluster.oidcIssuer } } } : {}),
+      status: 'ACTIVE',
+      platformVersion: 'eks.5',
+      tags: {},
+      accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+    };
+  }
+
+  private describeAddonVersions(query: URLSearchParams): unknown {
+    const { catalogue } = this.options.scenario;
+    const maxResultsText = query.get('maxResults');
+    const maxResults = maxResultsText === null ? DEFAULT_PAGE_SIZE : Number(maxResultsText);
+    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) {
+      throw new EksApiError(400, 'InvalidParameterException', 'maxResults must be between 1 and 100.');
+    }
+    const kubernetesVersion = query.get('kubernetesVersion');
+    const addonName = query.get('addonName');
+    const wanted = (key: string, value: string): boolean => {
+      const values = query.getAll(key);
+      return values.length === 0 || values.includes(value);
+    };
+    const matches = (!addonName || addonName === ADDON_NAME) && wanted('types', 'networking') && wanted('owners', 'aws') && wanted('publishers', 'eks');
+    const versions = !matches
+      ? []
+      : catalogue
+          .filter((entry) => !kubernetesVersion || entry.compatibilities.some((c) => c.clusterVersion === kubernetesVersion))
+          .sort((a, b) => compareVersionStrings(b.version, a.version))
+          .map((entry) => ({
+            addonVersion: entry.version,
+            architecture: ['amd64', 'arm64'],
+            compatibilities: entry.compatibilities
+              .filter((c) => !kubernetesVersion || c.clusterVersion === kubernetesVersion)
+              .map((c) => ({ clusterVersion: c.clusterVersion, platformVersions: ['*'], defaultVersion: c.defaultVersion ?? false })),
+            requiresConfiguration: false,
+            requiresIamPermissions: true,
+          }));
+    // The page token carries the offset and the filter it was issued for, opaque to clients.
+    const filter = JSON.stringify([kubernetesVersion, addonName, query.getAll('types'), query.getAll('owners'), query.getAll('publishers')]);
+    let offset = 0;
+    const token = query.get('nextToken');
+    if (token) {
+      try {
+        const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: number; filter: string };
+        if (decoded.filter !== filter || !Number.isInteger(decoded.offset)) throw new Error('mismatch');
+        offset = decoded.offset;
+      } catch {
+        throw new EksApiError(400, 'InvalidParameterException', 'The nextToken provided is not valid.');
+      }
+    }
+    const page = versions.slice(offset, offset + maxResults);
+    const next = offset + maxResults < versions.length ? Buffer.from(JSON.stringify({ offset: offset + maxResults, filter })).toString('base64url') : undefined;
+    return {
+      addons:
+        page.length === 0
+          ? []
+          : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: page, publisher: 'eks', owner: 'aws' }],
+      ...(next ? { nextToken: next } : {}),
+    };
+  }
+
+  private describeAddonConfiguration(query: URLSearchParams): unknown {
+    const addonName = query.get('addonName');
+    const addonVersion = query.get('addonVersion');
+    if (!addonName || !addonVersion) {
+      throw new EksApiError(400, 'InvalidParameterException', 'addonName and addonVersion are required.');
+    }
+    if (addonName !== ADDON_NAME || !this.options.scenario.catalogue.some((e) => e.version === addonVersion)) {
+      throw new EksApiError(404, 'ResourceNotFoundException', `No addon: ${addonName} with version ${addonVersion} found.`, { addonName });
+    }
+    const minor = Number(/^v?\d+\.(\d+)/.exec(addonVersion)?.[1] ?? 0);
+    return {
+      addonName,
+      addonVersion,
+      configurationSchema: configurationSchemaFor(addonVersion),
+      // Pod Identity for vpc-cni shows up from the 2023-11 launch (v1.15+); empty before.
+      podIdentityConfiguration:
+        minor >= 15
+          ? [{ serviceAccount: 'aws-node', recommendedManagedPolicies: ['arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy'] }]
+          : [],
+    };
+  }
+}
+
+/** Starts the EKS emulator on 127.0.0.1. */
+export async function startEksApi(options: EksApiOptions): Promise<RunningServer> {
+  const api = new EksApi(options);
+  const server = createServer((req, res) => {
+    api.handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: (error as Error).message }));
+    });
+  });
+  return listen(server, options.port);
+}

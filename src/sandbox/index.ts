@@ -1,0 +1,219 @@
+/**
+ * The sandbox: EKS, IAM and Kubernetes API emulators on 127.0.0.1 for one scenario, with a kubeconfig that
+ * points kubectl at the Kubernetes emulator. State lives as long as the returned object.
+ */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../manifests.js';
+import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
+import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
+import { FaultInjector, startEksApi } from './eks-api.js';
+import { startIamApi } from './iam-api.js';
+import { startKubeApi } from './kube-api.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { KubeStore } from './kube-store.js';
+import { RequestLog } from './request-log.js';
+import { loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
+import type { Scenario, ScenarioFaults } from './scenario-types.js';
+
+export { listScenarios, loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
+
+/** A started sandbox. */
+export interface RunningSandbox {
+  scenario: ResolvedScenario;
+  cluster: string;
+  region: string;
+  accountId: string;
+  eksEndpoint: string;
+  iamEndpoint: string;
+  kubeEndpoint: string;
+  /** Path of the kubeconfig written for the Kubernetes emulator. */
+  kubeconfig: string;
+  /** `arn:aws:eks:<region>:<account>:cluster/<name>`, the context name EKS's `update-kubeconfig` uses. */
+  contextName: string;
+  log: RequestLog;
+  store: KubeStore;
+  /** The current EKS add-on record (null when there is none), for tests. */
+  addon(): AddonRecord | null;
+  /** The add-on controller (update records, last applied object), for tests. */
+  controller: AddonController;
+  close(): Promise<void>;
+}
+
+const METRICS_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
+
+/** The objects of the cni-metrics-helper manifest nearest to (not newer than) `tag`, re-tagged. */
+function metricsHelperObjects(tag: string, region: string, clusterName: string): KubeObject[] {
+  const wanted = parseAddonVersion(tag);
+  const files = readdirSync(METRICS_DIR)
+    .map((file) => ({ file, version: tryParseAddonVersion(/^cni-metrics-helper-(v[\d.]+)\.yaml$/.exec(file)?.[1] ?? '') }))
+    .filter((f): f is { file: string; version: NonNullable<typeof f.version> } => f.version !== null)
+    .sort((a, b) => compareAddonVersions(a.version, b.version));
+  const chosen = files.filter((f) => compareAddonVersions(f.version, wanted) <= 0).at(-1) ?? files[0];
+  if (!chosen) return [];
+  const objects = parseAllDocuments(readFileSync(join(METRICS_DIR, chosen.file), 'utf8'))
+    .map((doc) => doc.toJS() as KubeObject | null)
+    .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
+  for (const obj of objects) {
+    if (obj.kind !== 'Deployment') continue;
+    const pod = podSpecOf(obj);
+    for (const container of pod.containers) {
+      const { repository } = splitImage(container.image ?? '');
+      const path = repository.split('/').slice(1).join('/');
+      container.image = `602401143452.dkr.ecr.${region}.amazonaws.com/${path}:${tag}`;
+      setEnv(container, { AWS_CLUSTER_ID: clusterName });
+    }
+  }
+  return objects;
+}
+
+function nodeObject(node: ResolvedScenario['nodes'][number], kubernetesVersion: string): KubeObject {
+  const hybrid = node.labels?.['eks.amazonaws.com/compute-type'] === 'hybrid';
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: node.name,
+      labels: {
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'kubernetes.io/hostname': node.name,
+        ...(node.labels ?? {}),
+      },
+      ...(node.annotations ? { annotations: node.annotations } : {}),
+    },
+    spec: hybrid ? {} : { providerID: `aws:///${node.labels?.['topology.kubernetes.io/zone'] ?? 'us-west-2a'}/i-0${node.name.length}a1b2c3d4e5f6789` },
+    status: {
+      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
+      nodeInfo: {
+        kubeletVersion: `v${kubernetesVersion}.0-eks-${hybrid ? 'hybrid' : 'a737599'}`,
+        operatingSystem: 'linux',
+        architecture: 'amd64',
+        containerRuntimeVersion: 'containerd://1.7.11',
+      },
+    },
+  };
+}
+
+/** Fills the Kubernetes store as the scenario describes the cluster. */
+function populateStore(store: KubeStore, scenario: ResolvedScenario, controller: AddonController): void {
+  for (const node of scenario.nodes) store.put(nodeObject(node, scenario.cluster.kubernetesVersion));
+  const ds = scenario.daemonSet;
+  if (ds) {
+    // Everything of the release manifest (CRDs incl. ENIConfig, RBAC, ServiceAccount, ConfigMap) but the DaemonSet.
+    for (const obj of loadUpstreamManifest(ds.manifest)) {
+      if (obj.kind === 'DaemonSet') continue;
+      if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node' && scenario.addon?.serviceAccountRoleArn) {
+        obj.metadata.annotations = { 'eks.amazonaws.com/role-arn': scenario.addon.serviceAccountRoleArn };
+      }
+      store.put(obj);
+    }
+    // A managed add-on's DaemonSet is what EKS applied (its configuration values included); then the drift.
+    const daemonSet = controller.lastApplied ? structuredClone(controller.lastApplied) : loadUpstreamManifest(ds.manifest).find((o) => o.kind === 'DaemonSet');
+    if (!daemonSet) throw new Error(`The upstream manifest ${ds.manifest} has no aws-node DaemonSet.`);
+    retagCniImages(daemonSet, ds.imageTag, ds.registry);
+    const pod = podSpecOf(daemonSet);
+    pod.containers = pod.containers.filter((c) => !ds.removeContainers.includes(c.name));
+    pod.initContainers = pod.initContainers?.filter((c) => !ds.removeContainers.includes(c.name));
+    for (const [name, env] of Object.entries(ds.env)) {
+      setEnv([...pod.containers, ...(pod.initContainers ?? [])].find((c) => c.name === name), env);
+    }
+    if (ds.affinity !== undefined) pod.affinity = structuredClone(ds.affinity);
+    store.put(daemonSet);
+    if (ds.rollingOut) {
+      // A second spec change starts a rollout that the store finishes after rolloutDurationMs.
+      const again = structuredClone(store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject);
+      const template = (again.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template;
+      template.metadata ??= {};
+      template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
+      store.put(again);
+    }
+  }
+  for (const eni of scenario.eniConfigs) {
+    store.put({
+      apiVersion: 'crd.k8s.amazonaws.com/v1alpha1',
+      kind: 'ENIConfig',
+      metadata: { name: eni.name },
+      spec: { subnet: eni.subnet, ...(eni.securityGroups ? { securityGroups: eni.securityGroups } : {}) },
+    });
+  }
+  if (scenario.metricsHelper) {
+    for (const obj of metricsHelperObjects(scenario.metricsHelper.imageTag, scenario.cluster.region, scenario.cluster.name)) {
+      store.put(obj);
+    }
+  }
+}
+
+/**
+ * Starts the sandbox for a built-in scenario name, a scenario file path or a Scenario object: the three
+ * emulators on 127.0.0.1 (ephemeral ports) and a kubeconfig in `dir` (default: a fresh temp dir).
+ */
+export async function startSandbox(
+  scenarioInput: string | Scenario,
+  options: { dir?: string; faults?: ScenarioFaults } = {},
+): Promise<RunningSandbox> {
+  const scenario = resolveScenario(typeof scenarioInput === 'string' ? loadScenario(scenarioInput) : scenarioInput);
+  const faults: ScenarioFaults = { ...scenario.sandbox.faults, ...(options.faults ?? {}) };
+  scenario.sandbox.faults = faults;
+  const { cluster } = scenario;
+  const log = new RequestLog();
+  const store = new KubeStore({
+    rolloutDurationMs: scenario.sandbox.rolloutDurationMs,
+    rolloutNeverFinishes: faults.rolloutNeverFinishes ?? false,
+  });
+  const controller = new AddonController(scenario, store, { faults });
+  populateStore(store, scenario, controller);
+
+  const kube = await startKubeApi(store, {
+    kubernetesVersion: cluster.kubernetesVersion,
+    log,
+    ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
+  });
+  const outage = faults.kubeOutage;
+  const onMutatingCall = (count: number): void => {
+    if (outage && count === outage.afterMutatingCall) kube.refuseConnectionsFor(outage.durationMs);
+  };
+  const started: Array<{ close(): Promise<void> }> = [kube];
+  try {
+    const eks = await startEksApi({
+      scenario,
+      controller,
+      log,
+      kubeEndpoint: kube.url,
+      faults: new FaultInjector(faults, onMutatingCall),
+    });
+    started.push(eks);
+    const iam = await startIamApi({ scenario, log, faults: new FaultInjector(faults) });
+    started.push(iam);
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
+    writeKubeconfig(kubeconfig, { server: kube.url, contextName });
+    return {
+      scenario,
+      cluster: cluster.name,
+      region: cluster.region,
+      accountId: cluster.accountId,
+      eksEndpoint: eks.url,
+      iamEndpoint: iam.url,
+      kubeEndpoint: kube.url,
+      kubeconfig,
+      contextName,
+      log,
+      store,
+      controller,
+      addon: () => (controller.addon ? structuredClone(controller.addon) : null),
+      close: async () => {
+        controller.close();
+        await Promise.all(started.map((s) => s.close()));
+      },
+    };
+  } catch (error) {
+    controller.close();
+    await Promise.all(started.map((s) => s.close()));
+    throw error;
+  }
+}
