@@ -8,6 +8,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
 } else {
   process.env.VPCCNI_VERSION = version;
+  // vpccni supports Node 20 on purpose (DEVELOPERS.md); the SDK's notice about its own future releases is
+  // not something a vpccni user can act on, so it is shown only with --verbose.
+  if (!args.includes('--verbose')) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { main } = await import('../dist/cli.js');
   process.exitCode = await main(process.argv);
 }

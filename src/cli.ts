@@ -115,7 +115,7 @@ export function buildProgram(): Command {
   program
     .command('upgrade')
     .description('walk the plan: backup, then CreateAddon/UpdateAddon per step, waiting for each')
-    .requiredOption('--to <version|latest|default>', 'target version')
+    .option('--to <version|latest|default>', 'target version')
     .addOption(resolveConflictsOption())
     .option('--configuration-values <json|yaml|@file>', 'configuration values for every step')
     .option('--service-account-role-arn <arn>', 'IAM role for the aws-node service account (IRSA)')
@@ -142,6 +142,11 @@ export function buildProgram(): Command {
     .option('--throttle-rate <share>', 'share (0..1) of AWS calls answered with throttling')
     .option('--server-error-rate <share>', 'share (0..1) of AWS calls answered with HTTP 500/503')
     .option('--update-duration <ms>', 'how long each add-on update takes, in ms')
+    .option('--rollout-duration <ms>', 'how long each DaemonSet rollout takes, in ms')
+    .option('--fail-update <n>', 'the nth CreateAddon/UpdateAddon ends Failed')
+    .option('--update-never-finishes', 'updates stay InProgress forever')
+    .option('--rollout-never-finishes', 'DaemonSet rollouts never complete')
+    .option('--kube-outage <call:ms>', 'the Kubernetes API refuses connections for ms after the nth mutating EKS call')
     .option('--dir <dir>', 'where to write the kubeconfig')
     .action(run(async () => (await import('./commands/sandbox.js')).sandboxServeCommand));
   sandbox

@@ -10,7 +10,7 @@ export async function sandboxListCommand(_options: Record<string, unknown>, glob
   const { listScenarios } = await import('../sandbox/index.js');
   const scenarios = listScenarios();
   if (ui.format === 'json') ui.json(scenarios.map((s) => s.name));
-  else for (const s of scenarios) ui.out(`${s.name.padEnd(34)} ${s.description}`);
+  else for (const s of scenarios as Array<{ name: string; description: string }>) ui.out(`${s.name.padEnd(34)} ${s.description}`);
   return 0;
 }
 
@@ -43,14 +43,33 @@ export async function sandboxServeCommand(
   if (latency !== undefined) faults.latencyMs = latency;
   if (throttle !== undefined) faults.throttleRate = throttle;
   if (serverErrors !== undefined) faults.serverErrorRate = serverErrors;
+  if (options.failUpdate !== undefined) {
+    const n = Number(options.failUpdate);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--fail-update must be a whole number from 1, not "${String(options.failUpdate)}".`);
+    faults.failUpdateNumber = n;
+  }
+  if (options.updateNeverFinishes) faults.updateNeverFinishes = true;
+  if (options.rolloutNeverFinishes) faults.rolloutNeverFinishes = true;
+  if (options.kubeOutage !== undefined) {
+    const match = /^(\d+):(\d+)$/.exec(String(options.kubeOutage));
+    if (!match) throw new UsageError(`--kube-outage must be <after-mutating-call>:<ms>, e.g. 1:2000, not "${String(options.kubeOutage)}".`);
+    faults.kubeOutage = { afterMutatingCall: Number(match[1]), durationMs: Number(match[2]) };
+  }
   const updateDurationMs = millis(options.updateDuration, '--update-duration');
+  const rolloutDurationMs = millis(options.rolloutDuration, '--rollout-duration');
   const ui = uiFor(globals);
-  const { startSandbox } = await import('../sandbox/index.js');
-  const scenarioName = args[0] ?? globals.scenario ?? 'default';
-  const sandbox = await startSandbox(scenarioName, {
+  const { startSandbox, loadScenario } = await import('../sandbox/index.js');
+  const scenario = loadScenario(args[0] ?? globals.scenario ?? 'default');
+  if (updateDurationMs !== undefined || rolloutDurationMs !== undefined) {
+    scenario.sandbox = {
+      ...scenario.sandbox,
+      ...(updateDurationMs !== undefined ? { updateDurationMs } : {}),
+      ...(rolloutDurationMs !== undefined ? { rolloutDurationMs } : {}),
+    };
+  }
+  const sandbox = await startSandbox(scenario, {
     faults,
     ...(typeof options.dir === 'string' ? { dir: options.dir } : {}),
-    ...(updateDurationMs !== undefined ? { updateDurationMs } : {}),
   });
   process.stdout.write(
     `${JSON.stringify({

@@ -1,0 +1,363 @@
+/**
+ * `vpccni upgrade --to V`: every check first, then a backup, then the plan one step at a time, each step
+ * waited for and verified. Nothing changes before the last check has passed.
+ */
+import { createInterface } from 'node:readline/promises';
+import { gatherFacts, type GatheredFacts } from '../facts.js';
+import { installedVersion, advisoryContextFrom } from '../checks/index.js';
+import { parseConfigurationValues } from '../config/values.js';
+import { writeBackup, stripServerFields, type BackupDocument } from '../backup.js';
+import type { Finding, ResolveConflicts } from '../domain.js';
+import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../errors.js';
+import { roleNameFromArn } from '../gateways/iam.js';
+import { planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
+import { mergeFindings } from '../reports.js';
+import type { GlobalOptions, Runtime } from '../runtime.js';
+import { journalPath, loadJournal, saveJournal, type Journal, type JournalStep } from '../upgrade/journal.js';
+import { assertRoleUsable, decideValues, overwriteResets, valueProblems } from '../upgrade/preflight.js';
+import { runStep, StepFailure } from '../upgrade/walk.js';
+import { parseDuration } from '../upgrade/wait.js';
+import type { KubeObject } from '../manifests.js';
+import { withRuntime } from './shared.js';
+
+/** The `upgrade --output json` document (schemas/upgrade.schema.json). */
+export interface UpgradeReport {
+  schemaVersion: 1;
+  from: string;
+  to: string;
+  backup: string | null;
+  dryRun: boolean;
+  steps: Array<JournalStep & { result: 'succeeded' | 'failed' | 'skipped' | 'planned' }>;
+  findings: Finding[];
+  carriedSettings?: Array<{ path: string; value: unknown }>;
+  droppedSettings?: Array<{ path: string; value: unknown; reason: string }>;
+  resetByOverwrite?: Array<{ field: string; current: string; after: string | null }>;
+}
+
+interface UpgradeOptions {
+  to?: string;
+  resolveConflicts?: ResolveConflicts;
+  configurationValues?: string;
+  serviceAccountRoleArn?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  acceptSettingLoss?: boolean;
+  timeout: string;
+  backupDir: string;
+  resume?: boolean;
+}
+
+const BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
+
+/** Parses the flags before anything is called, so bad input changes nothing and costs nothing. */
+function parseFlags(o: UpgradeOptions) {
+  if (!o.to && !o.resume) throw new UsageError('Say where to go with --to <version|latest|default>, or continue a stopped upgrade with --resume.');
+  if (o.resume && (o.configurationValues || o.serviceAccountRoleArn || o.resolveConflicts)) {
+    throw new UsageError('--resume continues with the settings the upgrade started with; do not pass --configuration-values, --service-account-role-arn or --resolve-conflicts with it.');
+  }
+  const timeoutMs = parseDuration(o.timeout);
+  const user = o.configurationValues !== undefined ? parseConfigurationValues(o.configurationValues) : null;
+  if (o.serviceAccountRoleArn) roleNameFromArn(o.serviceAccountRoleArn);
+  return { timeoutMs, user };
+}
+
+/** Asks a yes/no question on an interactive terminal; false when there is none. */
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Runs the upgrade; exit 0 done, 2 refused input, 4 stopped part-way, 130 interrupted. */
+export async function upgradeCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const o = options as unknown as UpgradeOptions;
+  const flags = parseFlags(o);
+  return withRuntime(globals, (runtime) => upgrade(runtime, o, flags));
+}
+
+async function upgrade(
+  runtime: Runtime,
+  o: UpgradeOptions,
+  flags: ReturnType<typeof parseFlags>,
+): Promise<number> {
+  const { ui } = runtime;
+  const journalFile = journalPath(o.backupDir, runtime.clusterName, runtime.region);
+  const previous = await loadJournal(journalFile);
+  if (o.resume && (!previous || previous.finished)) {
+    throw new UsageError(`There is no stopped upgrade of ${runtime.clusterName} to resume (no open journal at ${journalFile}); start one with --to.`);
+  }
+  if (!o.resume && previous && !previous.finished && !o.dryRun) {
+    throw new UsageError(`An upgrade of ${runtime.clusterName} to ${previous.to} stopped part-way (journal ${journalFile}); run \`vpccni upgrade --resume\` to finish it, or delete the journal to start over.`);
+  }
+  if (o.resume && previous && o.to && o.to.replace(/^v?/, 'v') !== previous.to && !previous.to.startsWith(o.to.replace(/^v?/, 'v'))) {
+    throw new UsageError(`The stopped upgrade goes to ${previous.to}, not ${o.to}; run \`vpccni upgrade --resume\` without --to.`);
+  }
+  const resumed = o.resume ? previous : null;
+  const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
+  const userValues =
+    resumed?.configurationValues != null ? parseConfigurationValues(resumed.configurationValues) : flags.user;
+
+  let facts = await ui.step(`Reading the vpc-cni add-on of ${runtime.clusterName}`, () =>
+    gatherFacts(runtime, roleArn ? { roleArn } : {}),
+  );
+
+  // A resumed walk may find its last step still running: wait for it rather than call again.
+  if (resumed && facts.addon.status && BUSY.has(facts.addon.status)) {
+    facts = await settleInFlight(runtime, resumed, facts, flags.timeoutMs);
+  } else if (facts.addon.status && BUSY.has(facts.addon.status)) {
+    throw new GateFailedError(`The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status}; wait until it is ACTIVE (vpccni status) and try again.`);
+  }
+
+  const installed = installedVersion(facts);
+  if (!installed) {
+    throw new UnreachableError(`Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to upgrade.`);
+  }
+  const target = resumed?.to ?? (o.to as string);
+  const plan: UpgradePlan = planUpgrade({
+    installed,
+    managed: facts.addon.managed,
+    target,
+    catalogue: facts.catalogue,
+    kubernetesVersion: facts.cluster.kubernetesVersion,
+    context: advisoryContextFrom(facts),
+  });
+  const blocking = plan.findings.filter((f) => f.severity === 'error');
+  if (blocking.length > 0) {
+    throw new GateFailedError(`Refusing to move to ${plan.to}: ${blocking.map((f) => f.message).join(' ')}`);
+  }
+
+  const resolve = (action: 'create' | 'update'): ResolveConflicts => {
+    const asked = resumed?.resolveConflicts ?? o.resolveConflicts;
+    if (action === 'create') {
+      if (asked === 'PRESERVE') {
+        throw new UsageError('--resolve-conflicts PRESERVE is not valid on CreateAddon (the first step adopts the self-managed install); use NONE or OVERWRITE.');
+      }
+      return asked ?? 'NONE';
+    }
+    return asked ?? 'PRESERVE';
+  };
+  const finished = (resumed?.steps ?? []).filter((s) => s.result === 'succeeded');
+  const steps: JournalStep[] = plan.steps.map((s) => ({ ...s, resolveConflicts: resolve(s.action), result: 'planned' }));
+
+  if (steps.length === 0) {
+    const report: UpgradeReport = { schemaVersion: 1, from: plan.from, to: plan.to, backup: null, dryRun: Boolean(o.dryRun), steps: finished as UpgradeReport['steps'], findings: mergeFindings(plan.findings) };
+    if (resumed) await saveJournal(journalFile, { ...resumed, finished: true });
+    if (ui.format === 'json') ui.json(report);
+    else ui.out(`vpc-cni on ${facts.cluster.name} is at ${plan.to} already; nothing to do.`);
+    return 0;
+  }
+
+  // Preflight: schemas of every step, the values each carries, the role, what OVERWRITE resets.
+  const versions = [...new Set(steps.map((s) => s.to))];
+  const schemaTexts = await ui.step('Fetching the configuration schema of every step', () =>
+    Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
+  );
+  const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
+  const values = decideValues(facts, steps, userValues, schemas.get(steps[0]!.to)!);
+  const problems = valueProblems(values.effective, schemas);
+  if (problems.length > 0) {
+    const lines = problems.map((p) => `  ${p.version}: ${p.message}`).join('\n');
+    throw new UsageError(`The configuration values do not fit the schema of every step:\n${lines}\nFix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
+  }
+  if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
+
+  const report: UpgradeReport = {
+    schemaVersion: 1,
+    from: resumed?.steps[0]?.from ?? plan.from,
+    to: plan.to,
+    backup: null,
+    dryRun: Boolean(o.dryRun),
+    steps: [...finished, ...steps] as UpgradeReport['steps'],
+    findings: mergeFindings(plan.findings),
+  };
+  if (values.adoption) {
+    report.carriedSettings = values.adoption.carried;
+    report.droppedSettings = values.adoption.unsupported;
+    if (values.adoption.carried.length > 0) {
+      ui.info(`Carrying over ${values.adoption.carried.length} custom setting(s) of the self-managed install as configuration values:`);
+      for (const c of values.adoption.carried) ui.info(`  ${c.path} = ${JSON.stringify(c.value)}`);
+    }
+    if (values.adoption.unsupported.length > 0) {
+      ui.warn(`These custom settings cannot be carried into the EKS add-on and would be lost:`);
+      for (const u of values.adoption.unsupported) ui.warn(`  ${u.path} = ${JSON.stringify(u.value)}: ${u.reason}`);
+      if (!o.dryRun && !o.acceptSettingLoss && !(await confirm('Lose these settings?'))) {
+        throw new UsageError(`${values.adoption.unsupported.length} custom setting(s) cannot be carried over (listed above); pass --accept-setting-loss to go on without them.`);
+      }
+    }
+  }
+  if (steps.some((s) => s.resolveConflicts === 'OVERWRITE')) {
+    const resets = overwriteResets(facts, steps[0]!.to, values.effective);
+    report.resetByOverwrite = resets;
+    if (resets.length > 0) {
+      ui.warn('--resolve-conflicts OVERWRITE will reset these settings to the add-on\'s defaults:');
+      for (const r of resets) ui.warn(`  ${r.field}: ${r.current} → ${r.after ?? '(removed)'}`);
+    } else {
+      ui.info('--resolve-conflicts OVERWRITE: no custom setting differs from what the add-on will apply.');
+    }
+    if (!o.dryRun && !o.yes && !(await confirm('Go on with OVERWRITE?'))) {
+      throw new UsageError('--resolve-conflicts OVERWRITE resets settings (listed above) and needs confirmation; pass --yes to accept, or use PRESERVE (updates) or NONE.');
+    }
+  }
+
+  if (o.dryRun) {
+    printDryRun(runtime, report, values.text, roleArn, o.backupDir);
+    return 0;
+  }
+
+  // From here on the cluster changes: backup first.
+  report.backup = await ui.step('Backing up the aws-node DaemonSet', () => backup(runtime, facts, o.backupDir));
+  ui.info(`Backup: ${report.backup}`);
+  const journal: Journal = {
+    schemaVersion: 1,
+    kind: 'VpccniUpgradeJournal',
+    cluster: runtime.clusterName,
+    region: runtime.region,
+    to: plan.to,
+    resolveConflicts: resumed?.resolveConflicts ?? o.resolveConflicts ?? null,
+    configurationValues: userValues?.text ?? null,
+    serviceAccountRoleArn: roleArn ?? null,
+    backup: report.backup,
+    startedAt: resumed?.startedAt ?? new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    finished: false,
+    steps: report.steps,
+  };
+  await saveJournal(journalFile, journal);
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  let current: JournalStep | undefined;
+  try {
+    for (const [index, step] of journal.steps.entries()) {
+      if (step.result === 'succeeded') continue;
+      current = step;
+      await runStep(
+        {
+          eks: runtime.eks,
+          kube: runtime.kube,
+          journal,
+          journalFile,
+          timeoutMs: flags.timeoutMs,
+          signal: abort.signal,
+          // The create step carries the adopted values; later steps keep what EKS then stores.
+          configurationValues: step.action === 'create' ? values.text : userValues?.text,
+          serviceAccountRoleArn: roleArn,
+          progress: (text) => ui.info(text),
+        },
+        step,
+        index,
+      );
+    }
+  } catch (error) {
+    const interrupted = error instanceof InterruptedError || abort.signal.aborted;
+    if (!(error instanceof StepFailure) && !interrupted && !(error instanceof UnreachableError)) throw error;
+    if (current) {
+      current.result = 'failed';
+      current.error = error instanceof Error ? error.message : String(error);
+    }
+    await saveJournal(journalFile, journal);
+    if (ui.format === 'json') ui.json(report);
+    const state = await describeState(runtime);
+    const i = current ? journal.steps.indexOf(current) : -1;
+    const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${current.action === 'create' ? 'CreateAddon' : 'UpdateAddon'})` : 'the upgrade';
+    const tail = `The cluster now: ${state}. Backup: ${report.backup}. Resume with \`vpccni upgrade --resume\` once the cause is fixed, or restore with \`vpccni restore ${report.backup}\`.`;
+    if (interrupted) throw new InterruptedError(`Interrupted while waiting on ${which}; EKS may still be applying it. ${tail}`);
+    throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. ${tail}`);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  journal.finished = true;
+  await saveJournal(journalFile, journal);
+  if (ui.format === 'json') ui.json(report);
+  else {
+    ui.out(`Upgraded vpc-cni on ${runtime.clusterName}: ${[report.from, ...report.steps.map((s) => s.to)].join(' → ')}`);
+    ui.out(`Backup: ${report.backup}`);
+  }
+  return 0;
+}
+
+/** Waits for the in-flight change of a stopped walk to settle, then reads the cluster again. */
+async function settleInFlight(runtime: Runtime, journal: Journal, facts: GatheredFacts, timeoutMs: number): Promise<GatheredFacts> {
+  const { pollUntil } = await import('../upgrade/wait.js');
+  const pending = journal.steps.find((s) => s.result === 'started' || s.result === 'failed');
+  runtime.ui.info(`The add-on is ${facts.addon.status}; waiting for the change already in flight${pending ? ` (${pending.to})` : ''} instead of calling again.`);
+  const settled = await pollUntil(
+    async () => {
+      const a = await runtime.eks.describeAddon();
+      return a.status && BUSY.has(a.status) ? undefined : a;
+    },
+    { deadline: Date.now() + timeoutMs },
+  );
+  if (!settled) throw new UpgradeStoppedError(`The add-on is still ${facts.addon.status} after the timeout; check it with vpccni status and resume later.`);
+  return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
+}
+
+async function backup(runtime: Runtime, facts: GatheredFacts, dir: string): Promise<string> {
+  const objects = facts.raw.objects;
+  if (!objects.daemonSet) throw new UnreachableError('There is no aws-node DaemonSet in kube-system to back up.');
+  const doc: BackupDocument = {
+    schemaVersion: 1,
+    kind: 'VpccniBackup',
+    createdAt: new Date().toISOString(),
+    cluster: { name: facts.cluster.name, region: facts.cluster.region, arn: facts.cluster.arn, endpoint: facts.cluster.endpoint },
+    daemonSet: stripServerFields(objects.daemonSet),
+    configMap: objects.configMap ? stripServerFields(objects.configMap) : null,
+    eniConfigs: objects.eniConfigs.map((e: KubeObject) => stripServerFields(e)),
+    addon: facts.raw.addon,
+  };
+  return writeBackup(dir, doc);
+}
+
+async function describeState(runtime: Runtime): Promise<string> {
+  const [addon, ds] = await Promise.all([
+    runtime.eks.describeAddon().catch(() => null),
+    runtime.kube.getDaemonSet().then((d) => (d ? d : null)).catch(() => null),
+  ]);
+  const { daemonSetInfo } = await import('../facts.js');
+  const addonText = addon
+    ? addon.managed
+      ? `EKS add-on ${addon.version ?? '?'} ${addon.status ?? ''}${addon.health.length ? ` with ${addon.health.map((h) => h.code).join(', ')}` : ''}`
+      : 'no EKS add-on'
+    : 'EKS unreadable';
+  const dsText = ds ? `aws-node runs ${daemonSetInfo(ds).version ?? 'an unreadable version'}` : 'aws-node unreadable';
+  return `${addonText.trim()}, ${dsText}`;
+}
+
+function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText: string | undefined, roleArn: string | undefined, backupDir: string): void {
+  const { ui } = runtime;
+  if (ui.format === 'json') {
+    ui.json(report);
+    return;
+  }
+  const c = runtime.clusterName;
+  const lines = [
+    `Dry run: these are the calls \`vpccni upgrade\` would make on ${c}, in order. Nothing was changed.`,
+    `  1. kubectl get daemonset aws-node -n kube-system -o yaml (and the ConfigMap, ENIConfigs, DescribeAddon) → a backup in ${backupDir}`,
+  ];
+  let n = 2;
+  for (const step of report.steps) {
+    if (step.result === 'succeeded') continue;
+    const vals = (step.action === 'create' ? valuesText : undefined) ?? (step.action === 'update' && valuesText && !report.carriedSettings ? valuesText : undefined);
+    const args = [
+      `--cluster-name ${c}`,
+      '--addon-name vpc-cni',
+      `--addon-version ${step.to}`,
+      `--resolve-conflicts ${step.resolveConflicts}`,
+      ...(vals ? [`--configuration-values '${vals}'`] : []),
+      ...(roleArn ? [`--service-account-role-arn ${roleArn}`] : []),
+    ].join(' ');
+    lines.push(`  ${n++}. aws eks ${step.action === 'create' ? 'create-addon' : 'update-addon'} ${args}`);
+    lines.push(
+      step.action === 'create'
+        ? `  ${n++}. aws eks describe-addon --cluster-name ${c} --addon-name vpc-cni, until ACTIVE (or CREATE_FAILED)`
+        : `  ${n++}. aws eks describe-update --name ${c} --addon-name vpc-cni --update-id <id>, until Successful (or Failed/Cancelled)`,
+    );
+    lines.push(`  ${n++}. kubectl rollout status daemonset aws-node -n kube-system, then check its images carry ${step.to}`);
+  }
+  for (const line of lines) ui.out(line);
+}

@@ -1,0 +1,108 @@
+/**
+ * Everything an upgrade decides before its first change: the configuration values each step will carry
+ * (adopting a self-managed install's custom settings), their validation against every step's schema, the
+ * IAM role, and what OVERWRITE would reset. Pure over gathered facts and fetched schemas.
+ */
+import { oidcProviderArnFor, trustAllowsAwsNode } from '../checks/index.js';
+import { customSettings, toConfigurationValues, type AdoptionResult } from '../config/adoption.js';
+import { settingsResetByOverwrite, type ResetSetting } from '../config/overwrite-diff.js';
+import { validateConfigurationValues, type ConfigProblem } from '../config/validate.js';
+import { parseStoredConfigurationValues } from '../config/values.js';
+import type { ClusterFacts, PlanStep, RoleInfo } from '../domain.js';
+import { UsageError } from '../errors.js';
+import { splitImage, upstreamDaemonSet, type KubeObject } from '../manifests.js';
+import { desiredDaemonSet, type ConfigurationValues } from '../addon-render.js';
+
+/** The configuration values of an upgrade: what each step sends, and what the add-on will hold. */
+export interface StepValues {
+  /** The text sent with every CreateAddon/UpdateAddon, or undefined to keep what EKS stores. */
+  text: string | undefined;
+  /** The values the add-on will hold after the first step (validated against every step's schema). */
+  effective: Record<string, unknown>;
+  adoption: AdoptionResult | null;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep-merges `over` onto `base` (objects merge, everything else is replaced). */
+export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) ? mergeValues(current, value) : value;
+  }
+  return out;
+}
+
+/**
+ * Decides the values: a self-managed install's custom settings become configuration values for the create
+ * step (the user's `--configuration-values` win where both set a key); a managed add-on keeps what EKS
+ * stores unless the user gives values.
+ */
+export function decideValues(
+  facts: ClusterFacts,
+  steps: PlanStep[],
+  user: { value: Record<string, unknown>; text: string } | null,
+  firstSchema: string,
+): StepValues {
+  const stored = parseStoredConfigurationValues(facts.addon.configurationValues);
+  const first = steps[0];
+  if (first?.action === 'create' && facts.daemonSet) {
+    const live = facts.daemonSet.raw as unknown as KubeObject;
+    const defaults = upstreamDaemonSet(first.from);
+    const adoption = toConfigurationValues(customSettings(live, defaults), firstSchema, { addonVersion: first.to });
+    const effective = user ? mergeValues(adoption.values, user.value) : adoption.values;
+    const text = Object.keys(effective).length > 0 ? JSON.stringify(effective) : user?.text;
+    return { text, effective, adoption };
+  }
+  if (user) return { text: user.text, effective: user.value, adoption: null };
+  return { text: undefined, effective: stored, adoption: null };
+}
+
+/** Validation problems of the effective values against each step's schema, labelled by version. */
+export function valueProblems(values: Record<string, unknown>, schemas: Map<string, string>): Array<ConfigProblem & { version: string }> {
+  const problems: Array<ConfigProblem & { version: string }> = [];
+  for (const [version, schema] of schemas) {
+    for (const problem of validateConfigurationValues(values, schema)) problems.push({ ...problem, version });
+  }
+  return problems;
+}
+
+/** The registry EKS will pull from: the live one when it is EKS's own, else the region's. */
+export function registryFor(facts: ClusterFacts): string {
+  const image = facts.daemonSet?.images['aws-node'];
+  const host = image ? splitImage(image).repository.split('/')[0] ?? '' : '';
+  if (/^602401143452\.dkr\.ecr\./.test(host)) return host;
+  const region = facts.cluster.region;
+  return `602401143452.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
+/** What OVERWRITE on the first step would reset on the live DaemonSet. */
+export function overwriteResets(facts: ClusterFacts, firstVersion: string, effective: Record<string, unknown>): ResetSetting[] {
+  if (!facts.daemonSet) return [];
+  const desired = desiredDaemonSet(firstVersion, effective as ConfigurationValues, {
+    registry: registryFor(facts),
+    ipFamily: facts.cluster.ipFamily,
+  });
+  return settingsResetByOverwrite(facts.daemonSet.raw as unknown as KubeObject, desired);
+}
+
+/** Throws a UsageError unless the role exists and trusts this cluster's OIDC provider for aws-node. */
+export function assertRoleUsable(role: RoleInfo, issuer: string | null, providerArns: string[]): void {
+  if (!role.exists) {
+    throw new UsageError(`The IAM role ${role.arn} does not exist; create it (eksctl create iamserviceaccount, or the EKS user guide's "Configure the Amazon VPC CNI plugin to use IRSA") or fix --service-account-role-arn.`);
+  }
+  if (!issuer) {
+    throw new UsageError('The cluster has no OIDC issuer, so a service account role cannot be used; create an IAM OIDC provider for the cluster first (eksctl utils associate-iam-oidc-provider).');
+  }
+  const provider = oidcProviderArnFor(role.arn, issuer);
+  if (!provider || !providerArns.includes(provider)) {
+    throw new UsageError(`The cluster's IAM OIDC provider ${provider ?? issuer} does not exist; create it (eksctl utils associate-iam-oidc-provider --cluster <name> --approve) before using a service account role.`);
+  }
+  const host = issuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
+  if (!trustAllowsAwsNode(role.trustPolicy, provider, host)) {
+    throw new UsageError(`The IAM role ${role.arn} does not trust ${provider} for system:serviceaccount:kube-system:aws-node with sts:AssumeRoleWithWebIdentity; fix its trust policy.`);
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Walking an upgrade plan: per step CreateAddon or UpdateAddon, wait for EKS, wait for the DaemonSet
+ * rollout, check the running images carry the step's version; the journal written after every change of
+ * state. A mutating call whose outcome is unknown is never repeated: the add-on's state is read instead.
+ */
+import type { ResolveConflicts } from '../domain.js';
+import { InterruptedError, VpccniError } from '../errors.js';
+import { daemonSetInfo } from '../facts.js';
+import type { EksGateway } from '../gateways/eks.js';
+import { AwsCallError } from '../gateways/aws-errors.js';
+import type { KubeGateway } from '../gateways/kubectl.js';
+import { saveJournal, type Journal, type JournalStep } from './journal.js';
+import { pollUntil } from './wait.js';
+
+/** Why a step stopped, in words for the user. */
+export class StepFailure extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'failed' | 'timeout' | 'interrupted',
+  ) {
+    super(message);
+  }
+}
+
+/** What the walk needs. */
+export interface WalkContext {
+  eks: EksGateway;
+  kube: KubeGateway;
+  journal: Journal;
+  journalFile: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** The values text every step sends (undefined keeps what EKS stores), and the role. */
+  configurationValues: string | undefined;
+  serviceAccountRoleArn: string | undefined;
+  progress(text: string): void;
+}
+
+const DEFINITE_REJECTIONS = new Set([
+  'InvalidParameterException',
+  'InvalidRequestException',
+  'ResourceInUseException',
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'ClientException',
+  'UnsupportedAvailabilityZoneException',
+]);
+
+/** Runs one step to the end; throws StepFailure with what EKS or Kubernetes reported. */
+export async function runStep(ctx: WalkContext, step: JournalStep, index: number): Promise<void> {
+  const deadline = Date.now() + ctx.timeoutMs;
+  const change = {
+    version: step.to,
+    resolveConflicts: step.resolveConflicts as ResolveConflicts,
+    ...(ctx.configurationValues !== undefined ? { configurationValues: ctx.configurationValues } : {}),
+    ...(ctx.serviceAccountRoleArn ? { serviceAccountRoleArn: ctx.serviceAccountRoleArn } : {}),
+  };
+  const n = `Step ${index + 1}/${ctx.journal.steps.length}`;
+
+  step.result = 'started';
+  await saveJournal(ctx.journalFile, ctx.journal);
+  if (step.action === 'create') {
+    ctx.progress(`${n}: CreateAddon vpc-cni ${step.to} (resolve conflicts ${step.resolveConflicts})`);
+    await mutate(ctx, () => ctx.eks.createAddon(change), step);
+    await waitForCreate(ctx, step, deadline);
+  } else {
+    ctx.progress(`${n}: UpdateAddon vpc-cni ${step.from} → ${step.to} (resolve conflicts ${step.resolveConflicts})`);
+    const updateId = await mutate(ctx, () => ctx.eks.updateAddon(change), step);
+    if (updateId) {
+      step.updateId = updateId;
+      await saveJournal(ctx.journalFile, ctx.journal);
+      await waitForUpdate(ctx, updateId, deadline);
+    } else {
+      await waitForAddonSettled(ctx, step, deadline);
+    }
+  }
+  ctx.progress(`${n}: waiting for the aws-node rollout`);
+  await waitForRollout(ctx, step, deadline);
+  step.result = 'succeeded';
+  await saveJournal(ctx.journalFile, ctx.journal);
+  ctx.progress(`${n}: done, aws-node runs ${step.to}`);
+}
+
+/**
+ * Makes a mutating call. When it fails without a definite answer (network, 5xx after the SDK's retries),
+ * reads the add-on instead of calling again: if EKS took the change, the walk goes on waiting for it.
+ */
+async function mutate<T>(ctx: WalkContext, call: () => Promise<T>, step: JournalStep): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof AwsCallError && DEFINITE_REJECTIONS.has(error.code)) {
+      throw new StepFailure(`EKS rejected it: ${error.message.replace(/^Could not [^:]+: /, '')}`, 'failed');
+    }
+    if (!(error instanceof VpccniError)) throw error;
+    // Unknown outcome: look before doing anything else.
+    const addon = await ctx.eks.describeAddon().catch(() => null);
+    if (addon && (addon.status === 'UPDATING' || addon.status === 'CREATING' || addon.version === step.to)) {
+      ctx.progress(`The call's answer was lost (${error.message}), but EKS has taken the change; waiting for it.`);
+      return undefined;
+    }
+    throw new StepFailure(
+      `the call's outcome is unknown (${error.message}) and the add-on shows no change (${addon ? `${addon.status ?? 'no status'}, ${addon.version ?? 'no version'}` : 'unreadable'}); it was not repeated`,
+      'failed',
+    );
+  }
+}
+
+async function waitForUpdate(ctx: WalkContext, updateId: string, deadline: number): Promise<void> {
+  const update = await pollUntil(
+    async () => {
+      const u = await ctx.eks.describeUpdate(updateId);
+      return u.status === 'InProgress' ? undefined : u;
+    },
+    { deadline, signal: ctx.signal },
+  );
+  if (!update) throw new StepFailure(`update ${updateId} was still InProgress when the timeout ran out`, 'timeout');
+  if (update.status !== 'Successful') {
+    const errors = update.errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ');
+    throw new StepFailure(`EKS reported update ${updateId} ${update.status}${errors ? ` (${errors})` : ''}`, 'failed');
+  }
+}
+
+async function waitForCreate(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
+  const addon = await pollUntil(
+    async () => {
+      const a = await ctx.eks.describeAddon();
+      return a.status === 'CREATING' || a.status === 'UPDATING' || !a.managed ? undefined : a;
+    },
+    { deadline, signal: ctx.signal },
+  );
+  if (!addon) throw new StepFailure(`the add-on was still CREATING when the timeout ran out`, 'timeout');
+  if (addon.status !== 'ACTIVE') {
+    const issues = addon.health.map((i) => `${i.code}: ${i.message}`).join('; ');
+    throw new StepFailure(`EKS reported the add-on ${addon.status ?? 'in no status'}${issues ? ` (${issues})` : ''}`, 'failed');
+  }
+  if (addon.version !== step.to) {
+    throw new StepFailure(`EKS reports version ${addon.version ?? 'none'} instead of ${step.to}`, 'failed');
+  }
+}
+
+async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
+  const addon = await pollUntil(
+    async () => {
+      const a = await ctx.eks.describeAddon();
+      return a.status === 'UPDATING' || a.status === 'CREATING' ? undefined : a;
+    },
+    { deadline, signal: ctx.signal },
+  );
+  if (!addon) throw new StepFailure('the add-on was still UPDATING when the timeout ran out', 'timeout');
+  if (addon.status !== 'ACTIVE' || addon.version !== step.to) {
+    throw new StepFailure(`EKS reports the add-on ${addon.status ?? 'in no status'} at ${addon.version ?? 'no version'}`, 'failed');
+  }
+}
+
+async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
+  const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+  const done = await ctx.kube.rolloutStatus(seconds);
+  if (ctx.signal.aborted) throw new InterruptedError();
+  if (!done) throw new StepFailure('the aws-node DaemonSet had not rolled out when the timeout ran out', 'timeout');
+  const ds = await ctx.kube.getDaemonSet();
+  const running = ds ? daemonSetInfo(ds).version : null;
+  if (running !== step.to) {
+    throw new StepFailure(`the aws-node DaemonSet runs ${running ?? 'no readable version'} instead of ${step.to}`, 'failed');
+  }
+}
