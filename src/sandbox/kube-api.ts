@@ -1,0 +1,946 @@
+/**
+ * The sandbox's Kubernetes API server: plain node:http over a KubeStore, speaking enough of the real API
+ * (discovery both ways, OpenAPI v3 stubs, CRUD, patches, watches) for the real kubectl 1.27 to 1.32.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import type { KubeObject } from '../manifests.js';
+import type { RequestLog } from './request-log.js';
+import {
+  KUBE_RESOURCES,
+  canonicalJson,
+  isRecord,
+  type KubeResource,
+  type KubeStore,
+  type KubeWatchEvent,
+} from './kube-store.js';
+
+/** How to start the emulated API server. */
+export interface KubeApiOptions {
+  /** "1.27": decides /version, hence which kubectl build the machine's dispatcher runs. */
+  kubernetesVersion: string;
+  log: RequestLog;
+  latencyMs?: number;
+  /** 0 or absent: any free port. */
+  port?: number;
+}
+
+/** A running emulated API server. */
+export interface KubeApi {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  close(): Promise<void>;
+  /** Stops accepting connections (ECONNREFUSED) for `ms`, then listens again on the same port. */
+  refuseConnectionsFor(ms: number): void;
+  /** Delay added before every response; settable. */
+  latencyMs: number;
+}
+
+type Json = Record<string, unknown>;
+
+const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+const AGGREGATED_V2BETA1 = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
+/** kubectl asks for the gnostic media type but rejects it as a Content-Type (the @ does not parse). */
+const OPENAPI_V2_PROTOBUF = 'application/octet-stream';
+const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/** Patch numbers of the EKS platform versions, so /version looks like a real EKS cluster's. */
+const EKS_PATCH: Record<string, number> = {
+  '1.23': 17, '1.24': 17, '1.25': 16, '1.26': 15, '1.27': 16, '1.28': 15,
+  '1.29': 15, '1.30': 13, '1.31': 9, '1.32': 5, '1.33': 1, '1.34': 1,
+};
+
+/** An error answered as a Kubernetes Status object. */
+class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: Json,
+  ) {
+    super(message);
+  }
+}
+
+function notFound(res: KubeResource, name: string): ApiError {
+  return new ApiError(404, 'NotFound', `${qualifiedPlural(res)} "${name}" not found`, detailsOf(res, name));
+}
+
+function qualifiedPlural(res: KubeResource): string {
+  return res.group ? `${res.plural}.${res.group}` : res.plural;
+}
+
+function detailsOf(res: KubeResource, name: string): Json {
+  return { name, ...(res.group ? { group: res.group } : {}), kind: res.plural };
+}
+
+function statusBody(code: number, reason: string, message: string, details?: Json): Json {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: code < 400 ? 'Success' : 'Failure',
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  };
+}
+
+/** Starts the API server on 127.0.0.1. */
+export async function startKubeApi(store: KubeStore, options: KubeApiOptions): Promise<KubeApi> {
+  const sockets = new Set<Socket>();
+  const watches = new Set<ServerResponse>();
+  let refuseTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  const api: KubeApi = {
+    url: '',
+    latencyMs: options.latencyMs ?? 0,
+    close,
+    refuseConnectionsFor,
+  };
+
+  const server: Server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, statusBody(500, 'InternalError', String(error)));
+      else res.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await listen(options.port ?? 0);
+  const port = (server.address() as AddressInfo).port;
+  api.url = `http://127.0.0.1:${port}`;
+  return api;
+
+  function listen(onPort: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(onPort, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  function dropConnections(): void {
+    for (const watch of watches) watch.end();
+    for (const socket of sockets) socket.destroy();
+  }
+
+  function refuseConnectionsFor(ms: number): void {
+    if (closed || refuseTimer) return;
+    server.close();
+    dropConnections();
+    refuseTimer = setTimeout(() => {
+      refuseTimer = undefined;
+      if (!closed) listen(port).catch(() => undefined);
+    }, ms);
+  }
+
+  async function close(): Promise<void> {
+    closed = true;
+    if (refuseTimer) {
+      clearTimeout(refuseTimer);
+      refuseTimer = undefined;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      dropConnections();
+    });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const body = await readBody(req);
+    if (api.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, api.latencyMs));
+    let operation = `${method} ${url.pathname}`;
+    const mutating = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method);
+    const record = (status: number): void =>
+      options.log.record({ service: 'kube', method, path: url.pathname + url.search, operation, mutating, status });
+    try {
+      const route = parseResourcePath(url.pathname);
+      if (route) {
+        operation = `${url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? 'WATCH' : method} ${
+          route.resource.plural
+        }${route.name ? `/${route.name}` : ''}${route.subresource ? `/${route.subresource}` : ''}`;
+        const result = handleResource(route, method, url, req, body, res, (name) => {
+          operation = `${method} ${route.resource.plural}/${name}`;
+        });
+        if (result === 'streaming') {
+          record(200);
+          return;
+        }
+        record(result.status);
+        sendJson(res, result.status, result.body);
+        return;
+      }
+      const answer = handleNonResource(url.pathname, method, req.headers.accept ?? '');
+      record(answer.status);
+      sendJson(res, answer.status, answer.body, answer.contentType);
+    } catch (error) {
+      const apiError =
+        error instanceof ApiError ? error : new ApiError(500, 'InternalError', error instanceof Error ? error.message : String(error));
+      record(apiError.code);
+      sendJson(res, apiError.code, statusBody(apiError.code, apiError.reason, apiError.message, apiError.details));
+    }
+  }
+
+  function handleNonResource(pathname: string, method: string, accept: string): { status: number; body: unknown; contentType?: string } {
+    if (method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
+    const path = pathname.replace(/\/+$/, '') || '/';
+    if (path === '/version') return { status: 200, body: versionInfo(options.kubernetesVersion) };
+    if (path === '/healthz' || path === '/livez' || path === '/readyz') return { status: 200, body: 'ok' };
+    if (path === '/api' || path === '/apis') {
+      const aggregated = aggregatedType(accept);
+      if (aggregated) return { status: 200, body: aggregatedDiscovery(path === '/api', aggregated), contentType: aggregated };
+      return { status: 200, body: path === '/api' ? apiVersions(port) : apiGroupList() };
+    }
+    const gv = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
+    if (gv) {
+      const group = gv[1] ? '' : (gv[2] as string);
+      const version = gv[1] ?? (gv[3] as string);
+      const resources = KUBE_RESOURCES.filter((r) => r.group === group && r.version === version);
+      if (resources.length > 0) return { status: 200, body: apiResourceList(group, version, resources) };
+    }
+    if (/^\/apis\/[^/]+$/.test(path)) {
+      const group = path.slice('/apis/'.length);
+      const versions = groupVersions().find((g) => g.name === group);
+      if (versions) return { status: 200, body: { kind: 'APIGroup', apiVersion: 'v1', ...versions } };
+    }
+    if (path === '/openapi/v2') {
+      // kubectl 1.27 loads OpenAPI v2 (protobuf only) before any validated apply, whatever v3 says.
+      return { status: 200, body: openApiV2Document(options.kubernetesVersion), contentType: OPENAPI_V2_PROTOBUF };
+    }
+    if (path === '/openapi/v3') return { status: 200, body: openApiIndex() };
+    const openapi = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(path);
+    if (openapi) {
+      const doc = openApiGroupDocument(openapi[1] as string, options.kubernetesVersion);
+      if (doc) return { status: 200, body: doc };
+    }
+    throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  function handleResource(
+    route: ResourceRoute,
+    method: string,
+    url: URL,
+    req: IncomingMessage,
+    body: string,
+    res: ServerResponse,
+    nameKnown: (name: string) => void,
+  ): { status: number; body: unknown } | 'streaming' {
+    const { resource, namespace, name, subresource } = route;
+    const apiVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
+    const dryRun = url.searchParams.has('dryRun');
+    if (subresource && subresource !== 'status') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    if (resource.namespaced && name && !namespace) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+    const current = (objName: string): KubeObject | undefined => store.get(apiVersion, resource.kind, objName, namespace);
+
+    if (!name) {
+      if (method === 'GET') {
+        const watch = url.searchParams.get('watch');
+        if (watch === 'true' || watch === '1') {
+          startWatch(route, url, res);
+          return 'streaming';
+        }
+        const items = store
+          .list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined)
+          .filter(selectorFilter(url));
+        return {
+          status: 200,
+          body: { kind: `${resource.kind}List`, apiVersion, metadata: { resourceVersion: String(store.resourceVersion) }, items },
+        };
+      }
+      if (method === 'POST') {
+        const obj = parseObject(body, req.headers['content-type']);
+        if (!obj.metadata.name && typeof obj.metadata.generateName === 'string') {
+          obj.metadata.name = `${obj.metadata.generateName}${Math.random().toString(36).slice(2, 7)}`;
+        }
+        checkIdentity(obj, resource, apiVersion, namespace, undefined);
+        nameKnown(obj.metadata.name);
+        if (current(obj.metadata.name)) {
+          throw new ApiError(409, 'AlreadyExists', `${qualifiedPlural(resource)} "${obj.metadata.name}" already exists`, detailsOf(resource, obj.metadata.name));
+        }
+        return { status: 201, body: dryRun ? obj : store.put(stripServerFields(obj)) };
+      }
+      throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
+
+    const existing = current(name);
+    switch (method) {
+      case 'GET':
+        if (!existing) throw notFound(resource, name);
+        return { status: 200, body: existing };
+      case 'PUT': {
+        if (!existing) throw notFound(resource, name);
+        const obj = parseObject(body, req.headers['content-type']);
+        checkIdentity(obj, resource, apiVersion, namespace, name);
+        const wanted = obj.metadata.resourceVersion;
+        if (wanted && wanted !== existing.metadata.resourceVersion) {
+          throw new ApiError(
+            409,
+            'Conflict',
+            `Operation cannot be fulfilled on ${qualifiedPlural(resource)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            detailsOf(resource, name),
+          );
+        }
+        // The status subresource changes status only; the main resource never changes status.
+        const next = subresource === 'status' ? { ...existing, status: obj.status } : { ...obj, status: existing.status };
+        return { status: 200, body: dryRun ? next : store.put(next) };
+      }
+      case 'PATCH': {
+        const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+        if (!existing && type !== 'application/apply-patch+yaml') throw notFound(resource, name);
+        const patched = applyPatch(type, existing, body, resource, apiVersion, namespace, name);
+        if (subresource !== 'status' && existing) patched.status = existing.status;
+        checkIdentity(patched, resource, apiVersion, namespace, name);
+        if (existing && canonicalJson(patched) === canonicalJson(existing)) return { status: 200, body: existing };
+        const saved = dryRun ? patched : store.put(stripServerFields(patched, existing));
+        return { status: existing ? 200 : 201, body: saved };
+      }
+      case 'DELETE':
+        if (!existing) throw notFound(resource, name);
+        if (!dryRun) store.delete(apiVersion, resource.kind, name, namespace);
+        return { status: 200, body: existing };
+      default:
+        throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
+    }
+  }
+
+  function startWatch(route: ResourceRoute, url: URL, res: ServerResponse): void {
+    const { resource, namespace } = route;
+    const matches = selectorFilter(url);
+    const wanted = (event: KubeWatchEvent): boolean =>
+      event.resource === resource &&
+      (!resource.namespaced || !namespace || event.object.metadata.namespace === namespace) &&
+      matches(event.object);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    // Node holds headers until the first write; kubectl's watch would then wait past its own timeout.
+    res.flushHeaders();
+    watches.add(res);
+    const send = (type: string, object: unknown): void => {
+      if (!res.writableEnded) res.write(`${JSON.stringify({ type, object })}\n`);
+    };
+    const from = url.searchParams.get('resourceVersion');
+    if (!from || from === '0') {
+      const apiVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
+      for (const obj of store.list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined).filter(matches)) {
+        send('ADDED', obj);
+      }
+    } else {
+      const replay = store.eventsAfter(Number(from));
+      if (!replay) {
+        send('ERROR', statusBody(410, 'Expired', `too old resource version: ${from} (${store.resourceVersion})`));
+        res.end();
+        watches.delete(res);
+        return;
+      }
+      for (const event of replay.filter(wanted)) send(event.type, event.object);
+    }
+    const unsubscribe = store.subscribe((event) => {
+      if (wanted(event)) send(event.type, event.object);
+    });
+    const timeoutSeconds = Number(url.searchParams.get('timeoutSeconds') ?? '1800');
+    const timer = setTimeout(() => res.end(), Math.max(0, timeoutSeconds) * 1000);
+    res.on('close', () => {
+      clearTimeout(timer);
+      unsubscribe();
+      watches.delete(res);
+    });
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  const text = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': typeof body === 'string' ? 'text/plain' : contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** A request for objects: `/api/v1/...` or `/apis/<group>/<version>/...`. */
+interface ResourceRoute {
+  resource: KubeResource;
+  namespace: string | undefined;
+  name: string | undefined;
+  subresource: string | undefined;
+}
+
+function parseResourcePath(pathname: string): ResourceRoute | undefined {
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let group: string;
+  let version: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) {
+    group = '';
+    version = parts[1] as string;
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    group = parts[1] as string;
+    version = parts[2] as string;
+    rest = parts.slice(3);
+  } else {
+    return undefined;
+  }
+  let namespace: string | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1];
+    rest = rest.slice(2);
+  }
+  const resource = KUBE_RESOURCES.find((r) => r.group === group && r.version === version && r.plural === rest[0]);
+  if (!resource || rest.length > 3) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  if (namespace !== undefined && !resource.namespaced) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  return { resource, namespace, name: rest[1], subresource: rest[2] };
+}
+
+function parseObject(body: string, contentType: string | undefined): KubeObject {
+  let value: unknown;
+  try {
+    value = contentType?.includes('yaml') ? parseYaml(body) : JSON.parse(body);
+  } catch (error) {
+    throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
+  }
+  if (!isRecord(value) || !isRecord(value.metadata)) throw new ApiError(400, 'BadRequest', 'the request body is not an object with metadata');
+  return value as KubeObject;
+}
+
+function checkIdentity(obj: KubeObject, res: KubeResource, apiVersion: string, namespace: string | undefined, name: string | undefined): void {
+  if (obj.kind !== res.kind || (obj.apiVersion && obj.apiVersion !== apiVersion)) {
+    throw new ApiError(400, 'BadRequest', `the API version in the data (${obj.apiVersion}) does not match the expected API version (${apiVersion})`);
+  }
+  if (!obj.metadata.name) throw new ApiError(422, 'Invalid', `${res.kind} is invalid: metadata.name: Required value: name or generateName is required`);
+  if (name && obj.metadata.name !== name) {
+    throw new ApiError(400, 'BadRequest', `the name of the object (${obj.metadata.name}) does not match the name on the URL (${name})`);
+  }
+  if (res.namespaced) {
+    if (obj.metadata.namespace && namespace && obj.metadata.namespace !== namespace) {
+      throw new ApiError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+    }
+    obj.metadata.namespace = namespace ?? obj.metadata.namespace ?? 'default';
+  }
+}
+
+/** Drops what clients may not set, keeping what the store must carry over from the existing object. */
+function stripServerFields(obj: KubeObject, existing?: KubeObject): KubeObject {
+  const copy = structuredClone(obj);
+  delete copy.metadata.resourceVersion;
+  delete copy.metadata.managedFields;
+  if (!existing) delete copy.metadata.uid;
+  return copy;
+}
+
+// ---- selectors ----
+
+type Predicate = (obj: KubeObject) => boolean;
+
+function selectorFilter(url: URL): Predicate {
+  const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
+  const fields = parseFieldSelector(url.searchParams.get('fieldSelector') ?? '');
+  return (obj) => labels(obj) && fields(obj);
+}
+
+function splitTerms(selector: string): string[] {
+  const terms: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of selector) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      terms.push(current.trim());
+      current = '';
+    } else current += ch;
+  }
+  if (current.trim()) terms.push(current.trim());
+  return terms.filter(Boolean);
+}
+
+/** Kubernetes label selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`. */
+export function parseLabelSelector(selector: string): Predicate {
+  const tests = splitTerms(selector).map((term): ((labels: Record<string, unknown>) => boolean) => {
+    let m = /^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
+    if (m) {
+      const [, key, op, list] = m as unknown as [string, string, string, string];
+      const values = list.split(',').map((v) => v.trim());
+      return op === 'in'
+        ? (labels) => key in labels && values.includes(String(labels[key]))
+        : (labels) => !(key in labels) || !values.includes(String(labels[key]));
+    }
+    m = /^([^\s!=]+)\s*(!=|==|=)\s*(\S*)$/.exec(term);
+    if (m) {
+      const [, key, op, value] = m as unknown as [string, string, string, string];
+      return op === '!=' ? (labels) => labels[key] !== value : (labels) => labels[key] === value;
+    }
+    m = /^!\s*([^\s!=]+)$/.exec(term);
+    if (m) {
+      const key = m[1] as string;
+      return (labels) => !(key in labels);
+    }
+    if (/^[^\s!=(),]+$/.test(term)) return (labels) => term in labels;
+    throw new ApiError(400, 'BadRequest', `unable to parse requirement: ${term}`);
+  });
+  return (obj) => {
+    const labels = isRecord(obj.metadata.labels) ? obj.metadata.labels : {};
+    return tests.every((test) => test(labels));
+  };
+}
+
+function parseFieldSelector(selector: string): Predicate {
+  const tests = splitTerms(selector).map((term): Predicate => {
+    const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(term);
+    if (!m) throw new ApiError(400, 'BadRequest', `invalid field selector: ${term}`);
+    const [, field, op, value] = m as unknown as [string, string, string, string];
+    return (obj) => {
+      let current: unknown = obj;
+      for (const key of field.split('.')) current = isRecord(current) ? current[key] : undefined;
+      const actual = current === undefined ? '' : String(current);
+      return op === '!=' ? actual !== value : actual === value;
+    };
+  });
+  return (obj) => tests.every((test) => test(obj));
+}
+
+// ---- patches ----
+
+function applyPatch(
+  type: string,
+  existing: KubeObject | undefined,
+  body: string,
+  res: KubeResource,
+  apiVersion: string,
+  namespace: string | undefined,
+  name: string,
+): KubeObject {
+  let patch: unknown;
+  try {
+    patch = type === 'application/apply-patch+yaml' ? parseYaml(body) : JSON.parse(body);
+  } catch (error) {
+    throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
+  }
+  const base: unknown = existing ?? {};
+  let result: unknown;
+  switch (type) {
+    case 'application/json-patch+json':
+      if (!Array.isArray(patch)) throw new ApiError(400, 'BadRequest', 'a JSON patch must be an array of operations');
+      result = jsonPatch(structuredClone(base), patch);
+      break;
+    case 'application/merge-patch+json':
+      result = mergePatch(structuredClone(base), patch);
+      break;
+    case 'application/strategic-merge-patch+json':
+      if (!res.group.endsWith('k8s.io') && res.group !== '' && res.group !== 'apps') {
+        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+      }
+      result = strategicMerge(structuredClone(base), patch);
+      break;
+    case 'application/apply-patch+yaml': {
+      // Naive server-side apply: merge the applied configuration into the live object, lists by merge key.
+      if (!isRecord(patch)) throw new ApiError(400, 'BadRequest', 'the applied configuration must be an object');
+      const metadata: Json = { ...(isRecord(patch.metadata) ? patch.metadata : {}), name };
+      if (res.namespaced) metadata.namespace = namespace;
+      const applied: Json = { ...patch, metadata };
+      result = existing ? strategicMerge(structuredClone(base), applied) : applied;
+      break;
+    }
+    default:
+      throw new ApiError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
+  }
+  if (!isRecord(result) || !isRecord(result.metadata)) throw new ApiError(422, 'Invalid', 'the patched object has no metadata');
+  const obj = result as KubeObject;
+  obj.apiVersion ??= apiVersion;
+  obj.kind ??= res.kind;
+  return obj;
+}
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return structuredClone(patch);
+  const out: Json = isRecord(target) ? target : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+/** Merge keys of the lists the strategic merge patch merges (first key present in a patch element wins). */
+const MERGE_KEYS: Record<string, string[]> = {
+  containers: ['name'],
+  initContainers: ['name'],
+  ephemeralContainers: ['name'],
+  env: ['name'],
+  volumes: ['name'],
+  volumeMounts: ['mountPath'],
+  volumeDevices: ['devicePath'],
+  ports: ['containerPort', 'port', 'name'],
+  imagePullSecrets: ['name'],
+  hostAliases: ['ip'],
+  conditions: ['type'],
+  topologySpreadConstraints: ['topologyKey'],
+  resourceClaims: ['name'],
+};
+
+/** Strategic merge patch as kubectl sends it: lists merged by key, `$patch`, `$setElementOrder`, `$retainKeys`, `$deleteFromPrimitiveList`. */
+export function strategicMerge(target: unknown, patch: unknown): unknown {
+  if (!isRecord(patch)) return structuredClone(patch);
+  if (patch.$patch === 'replace') {
+    const copy = structuredClone(patch);
+    delete copy.$patch;
+    return copy;
+  }
+  if (patch.$patch === 'delete') return undefined;
+  const out: Json = isRecord(target) ? target : {};
+  if (Array.isArray(patch.$retainKeys)) {
+    const keep = new Set(patch.$retainKeys.map(String));
+    for (const key of Object.keys(out)) if (!keep.has(key)) delete out[key];
+  }
+  const orders: Array<[string, unknown[]]> = [];
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === '$patch' || key === '$retainKeys') continue;
+    if (key.startsWith('$setElementOrder/')) {
+      if (Array.isArray(value)) orders.push([key.slice('$setElementOrder/'.length), value]);
+      continue;
+    }
+    if (key.startsWith('$deleteFromPrimitiveList/')) {
+      const field = key.slice('$deleteFromPrimitiveList/'.length);
+      const remove = new Set((Array.isArray(value) ? value : []).map((v) => canonicalJson(v)));
+      if (Array.isArray(out[field])) out[field] = (out[field] as unknown[]).filter((v) => !remove.has(canonicalJson(v)));
+      continue;
+    }
+    if (value === null) {
+      delete out[key];
+    } else if (Array.isArray(value) && MERGE_KEYS[key]) {
+      out[key] = mergeList(Array.isArray(out[key]) ? (out[key] as unknown[]) : [], value, MERGE_KEYS[key]);
+    } else if (isRecord(value)) {
+      const merged = strategicMerge(out[key], value);
+      if (merged === undefined) delete out[key];
+      else out[key] = merged;
+    } else {
+      out[key] = structuredClone(value);
+    }
+  }
+  for (const [field, order] of orders) {
+    const list = out[field];
+    const keys = MERGE_KEYS[field];
+    if (!Array.isArray(list) || !keys) continue;
+    const identity = (item: unknown): string | undefined => {
+      if (!isRecord(item)) return canonicalJson(item);
+      const key = keys.find((k) => k in item);
+      return key ? `${key}=${canonicalJson(item[key])}` : undefined;
+    };
+    const rank = new Map(order.map((item, index) => [identity(item), index]));
+    out[field] = [...list].sort((a, b) => (rank.get(identity(a)) ?? order.length) - (rank.get(identity(b)) ?? order.length));
+  }
+  return out;
+}
+
+function mergeList(target: unknown[], patch: unknown[], keys: string[]): unknown[] {
+  if (patch.some((item) => isRecord(item) && item.$patch === 'replace')) {
+    return patch.filter((item) => !(isRecord(item) && item.$patch === 'replace')).map((item) => structuredClone(item));
+  }
+  const out = [...target];
+  for (const item of patch) {
+    if (!isRecord(item)) {
+      out.push(structuredClone(item));
+      continue;
+    }
+    const key = keys.find((k) => k in item && k !== '$patch');
+    const index = key === undefined ? -1 : out.findIndex((t) => isRecord(t) && canonicalJson(t[key]) === canonicalJson(item[key]));
+    if (item.$patch === 'delete') {
+      if (index >= 0) out.splice(index, 1);
+      continue;
+    }
+    if (index >= 0) out[index] = strategicMerge(out[index], item);
+    else out.push(strategicMerge({}, item));
+  }
+  return out;
+}
+
+/** RFC 6902 JSON patch. */
+function jsonPatch(doc: unknown, operations: unknown[]): unknown {
+  let root = doc;
+  const tokens = (pointer: string): string[] =>
+    pointer === '' ? [] : pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parentOf = (pointer: string): { parent: unknown; key: string } => {
+    const parts = tokens(pointer);
+    const key = parts.pop();
+    if (key === undefined) throw new ApiError(422, 'Invalid', 'a JSON patch cannot address the whole document here');
+    let parent: unknown = root;
+    for (const part of parts) {
+      parent = Array.isArray(parent) ? parent[Number(part)] : isRecord(parent) ? parent[part] : undefined;
+      if (parent === undefined) throw new ApiError(422, 'Invalid', `the JSON patch path ${pointer} does not exist`);
+    }
+    return { parent, key };
+  };
+  const read = (pointer: string): unknown => {
+    let value: unknown = root;
+    for (const part of tokens(pointer)) value = Array.isArray(value) ? value[Number(part)] : isRecord(value) ? value[part] : undefined;
+    return value;
+  };
+  const remove = (pointer: string): unknown => {
+    const { parent, key } = parentOf(pointer);
+    if (Array.isArray(parent)) return parent.splice(Number(key), 1)[0];
+    if (isRecord(parent) && key in parent) {
+      const old = parent[key];
+      delete parent[key];
+      return old;
+    }
+    throw new ApiError(422, 'Invalid', `the JSON patch path ${pointer} does not exist`);
+  };
+  const add = (pointer: string, value: unknown): void => {
+    if (pointer === '') {
+      root = value;
+      return;
+    }
+    const { parent, key } = parentOf(pointer);
+    if (Array.isArray(parent)) parent.splice(key === '-' ? parent.length : Number(key), 0, value);
+    else if (isRecord(parent)) parent[key] = value;
+    else throw new ApiError(422, 'Invalid', `the JSON patch path ${pointer} does not exist`);
+  };
+  for (const raw of operations) {
+    if (!isRecord(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') {
+      throw new ApiError(400, 'BadRequest', 'every JSON patch operation needs op and path');
+    }
+    const path = raw.path;
+    switch (raw.op) {
+      case 'add':
+        add(path, structuredClone(raw.value));
+        break;
+      case 'remove':
+        remove(path);
+        break;
+      case 'replace':
+        remove(path);
+        add(path, structuredClone(raw.value));
+        break;
+      case 'move':
+        add(path, remove(String(raw.from)));
+        break;
+      case 'copy':
+        add(path, structuredClone(read(String(raw.from))));
+        break;
+      case 'test':
+        if (canonicalJson(read(path)) !== canonicalJson(raw.value)) throw new ApiError(422, 'Invalid', `the JSON patch test at ${path} failed`);
+        break;
+      default:
+        throw new ApiError(400, 'BadRequest', `unknown JSON patch operation ${raw.op}`);
+    }
+  }
+  return root;
+}
+
+// ---- discovery and OpenAPI ----
+
+function versionInfo(kubernetesVersion: string): Json {
+  const [major = '1', minor = '0'] = kubernetesVersion.replace(/^v/, '').split('.');
+  const patch = EKS_PATCH[`${major}.${minor}`] ?? 0;
+  return {
+    major,
+    minor,
+    gitVersion: `v${major}.${minor}.${patch}-eks-a18cd3a`,
+    gitCommit: 'a18cd3a4f2a7b9c1e0d5f6a8b7c9d0e1f2a3b4c5',
+    gitTreeState: 'clean',
+    buildDate: '2025-01-01T00:00:00Z',
+    goVersion: 'go1.23.4',
+    compiler: 'gc',
+    platform: 'linux/amd64',
+  };
+}
+
+function aggregatedType(accept: string): string | undefined {
+  const offered = accept.split(',').map((part) => part.replace(/\s+/g, ''));
+  for (const type of offered) {
+    if (!type.includes('as=APIGroupDiscoveryList')) continue;
+    if (type.includes('v=v2beta1')) return AGGREGATED_V2BETA1;
+    if (type.includes('v=v2')) return AGGREGATED_V2;
+  }
+  return undefined;
+}
+
+function apiVersions(port: number): Json {
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: `127.0.0.1:${port}` }],
+  };
+}
+
+function groupVersions(): Array<{ name: string; versions: Json[]; preferredVersion: Json }> {
+  const groups = new Map<string, Set<string>>();
+  for (const r of KUBE_RESOURCES) if (r.group) groups.set(r.group, (groups.get(r.group) ?? new Set()).add(r.version));
+  return [...groups].map(([name, versions]) => {
+    const list = [...versions].map((version) => ({ groupVersion: `${name}/${version}`, version }));
+    return { name, versions: list, preferredVersion: list[0] as Json };
+  });
+}
+
+function apiGroupList(): Json {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupVersions() };
+}
+
+function apiResourceList(group: string, version: string, resources: KubeResource[]): Json {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources: resources.flatMap((r) => [
+      {
+        name: r.plural,
+        singularName: r.singular,
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: VERBS,
+        ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+        ...(r.categories.length ? { categories: r.categories } : {}),
+      },
+      ...(r.kind === 'DaemonSet' || r.kind === 'Deployment'
+        ? [{ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }]
+        : []),
+    ]),
+  };
+}
+
+function aggregatedDiscovery(core: boolean, contentType: string): Json {
+  const apiVersion = contentType === AGGREGATED_V2BETA1 ? 'apidiscovery.k8s.io/v2beta1' : 'apidiscovery.k8s.io/v2';
+  const groups = core ? [''] : [...new Set(KUBE_RESOURCES.filter((r) => r.group).map((r) => r.group))];
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion,
+    metadata: {},
+    items: groups.map((group) => {
+      const versions = [...new Set(KUBE_RESOURCES.filter((r) => r.group === group).map((r) => r.version))];
+      return {
+        metadata: { name: group },
+        versions: versions.map((version) => ({
+          version,
+          freshness: 'Current',
+          resources: KUBE_RESOURCES.filter((r) => r.group === group && r.version === version).map((r) => ({
+            resource: r.plural,
+            responseKind: { group, version, kind: r.kind },
+            scope: r.namespaced ? 'Namespaced' : 'Cluster',
+            singularResource: r.singular,
+            verbs: VERBS,
+            ...(r.shortNames.length ? { shortNames: r.shortNames } : {}),
+            ...(r.categories.length ? { categories: r.categories } : {}),
+          })),
+        })),
+      };
+    }),
+  };
+}
+
+function groupVersionPaths(): string[] {
+  return [...new Set(KUBE_RESOURCES.map((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`)))];
+}
+
+function openApiIndex(): Json {
+  const paths: Json = {};
+  for (const gv of groupVersionPaths()) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${gv.replace(/[^a-z0-9]/gi, '').toUpperCase()}` };
+  return { paths };
+}
+
+/**
+ * Just enough of a group's OpenAPI v3 document for kubectl: the PATCH operation of each kind with its GVK and
+ * the fieldValidation parameter, so that validation runs on the server and apply falls back to built-in patch metadata.
+ */
+function openApiGroupDocument(gvPath: string, kubernetesVersion: string): Json | undefined {
+  const resources = KUBE_RESOURCES.filter((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`) === gvPath);
+  if (resources.length === 0) return undefined;
+  const paths: Json = {};
+  for (const r of resources) {
+    const prefix = `/${gvPath}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`;
+    paths[prefix] = {
+      patch: {
+        operationId: `patch${r.kind}`,
+        'x-kubernetes-action': 'patch',
+        'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
+        parameters: [
+          { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } },
+          { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } },
+          { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
+          { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } },
+        ],
+        responses: { '200': { description: 'OK' } },
+      },
+    };
+  }
+  return {
+    openapi: '3.0.0',
+    info: { title: 'Kubernetes', version: `v${kubernetesVersion.replace(/^v/, '')}` },
+    paths,
+    components: { schemas: {} },
+  };
+}
+
+// ---- OpenAPI v2, protobuf (gnostic openapi_v2.Document), hand-encoded: only what kubectl reads ----
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  let v = value;
+  while (v > 0x7f) {
+    bytes.push((v & 0x7f) | 0x80);
+    v >>>= 7;
+  }
+  bytes.push(v);
+  return Buffer.from(bytes);
+}
+
+/** A length-delimited protobuf field (strings and embedded messages). */
+function field(num: number, value: string | Buffer): Buffer {
+  const data = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+  return Buffer.concat([varint((num << 3) | 2), varint(data.length), data]);
+}
+
+const message = (...fields: Buffer[]): Buffer => Buffer.concat(fields);
+
+/**
+ * Title, version and, per kind, the PATCH operation with its GVK extension and fieldValidation parameter: kubectl
+ * then leaves validation to the server and, finding no schemas, computes apply patches from its built-in types.
+ */
+function openApiV2Document(kubernetesVersion: string): Buffer {
+  const queryParam = (name: string): Buffer =>
+    field(8, field(1, field(2, field(3, message(field(2, 'query'), field(4, name), field(6, 'string'))))));
+  const paths = KUBE_RESOURCES.map((r) => {
+    const gv = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+    const name = `${gv}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`;
+    const gvk = `group: "${r.group}"\nkind: ${r.kind}\nversion: ${r.version}\n`;
+    const operation = message(
+      field(5, `patch${r.kind}`),
+      queryParam('dryRun'),
+      queryParam('fieldManager'),
+      queryParam('fieldValidation'),
+      queryParam('force'),
+      field(9, field(1, message(field(1, '200'), field(2, field(1, field(1, 'OK')))))),
+      field(13, message(field(1, 'x-kubernetes-group-version-kind'), field(2, field(2, gvk)))),
+    );
+    return field(2, message(field(1, name), field(2, field(8, operation))));
+  });
+  return message(
+    field(1, '2.0'),
+    field(2, message(field(1, 'Kubernetes'), field(2, versionInfo(kubernetesVersion).gitVersion as string))),
+    field(8, Buffer.concat(paths)),
+  );
+}
