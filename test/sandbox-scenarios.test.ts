@@ -38,7 +38,7 @@ async function call(sb: RunningSandbox, method: string, path: string, body?: unk
 }
 
 async function settle(sb: RunningSandbox, updateId: string): Promise<Json> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 250; i++) {
     const { json } = await call(sb, 'GET', `/clusters/demo/updates/${updateId}?addonName=vpc-cni`);
     if (json.update.status !== 'InProgress') return json.update;
     await new Promise((r) => setTimeout(r, 20));
@@ -47,7 +47,7 @@ async function settle(sb: RunningSandbox, updateId: string): Promise<Json> {
 }
 
 async function settleAddon(sb: RunningSandbox): Promise<Json> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 250; i++) {
     const addon = sb.addon();
     if (addon && !['CREATING', 'UPDATING'].includes(addon.status)) return addon;
     await new Promise((r) => setTimeout(r, 20));
@@ -210,7 +210,7 @@ describe('conflict resolution', () => {
   });
 
   it('configuration values land in the DaemonSet, and an update while UPDATING is ResourceInUseException', async () => {
-    const sb = await start('default');
+    const sb = await start('default', { updateDurationMs: 500 }); // long enough to be caught UPDATING under load
     const update = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', {
       addonVersion: 'v1.13.4-eksbuild.1',
       configurationValues: '{"env":{"WARM_IP_TARGET":"7"},"init":{"env":{"DISABLE_TCP_EARLY_DEMUX":"true"}}}',
