@@ -238,6 +238,17 @@ describe('Kubernetes API over HTTP', () => {
     expect(log.entries.at(-2)).toMatchObject({ operation: 'PATCH daemonsets/aws-node', mutating: true });
   });
 
+  it('delays every response by latencyMs', async () => {
+    api.latencyMs = 150;
+    try {
+      const started = Date.now();
+      expect((await call('/version')).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    } finally {
+      api.latencyMs = 0;
+    }
+  });
+
   it('streams watch events after a resourceVersion, with selectors and timeoutSeconds', async () => {
     const from = store.resourceVersion;
     store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'skipped', namespace: 'default' } });
@@ -345,15 +356,21 @@ for (const kubernetesVersion of ['1.27', '1.32']) {
       awsNode(ds).env = [...(awsNode(ds).env ?? []), { name: 'APPLIED', value: 'client' }];
       const file = join(dir, 'ds.yaml');
       const configMap = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' }, data: { 'enable-network-policy-controller': 'false' } };
-      writeFileSync(file, `${stringify(ds)}---\n${stringify(configMap)}`);
+      const existingEniConfig = { apiVersion: 'crd.k8s.amazonaws.com/v1alpha1', kind: 'ENIConfig', metadata: { name: 'us-east-1a' }, spec: { subnet: 'subnet-0e0e0e0e' } };
+      writeFileSync(file, [ds, configMap, existingEniConfig].map((o) => stringify(o)).join('---\n'));
       const client = await kubectl('apply', '-f', file);
-      // The seeded DaemonSet was not created by apply, so kubectl warns once and adds the annotation.
-      expect(client.stderr).toMatch(/^(Warning: resource daemonsets\/aws-node is missing the kubectl.kubernetes.io\/last-applied-configuration annotation.*)?$/);
+      // The seeded objects were not created by apply, so kubectl warns and adds the annotation.
+      for (const line of client.stderr.split('\n').filter(Boolean)) {
+        expect(line).toMatch(/^Warning: resource (daemonsets\/aws-node|eniconfigs\/us-east-1a) is missing the kubectl.kubernetes.io\/last-applied-configuration annotation/);
+      }
       expect(client.exitCode).toBe(0);
       expect(awsNode(daemonSet()).env).toContainEqual({ name: 'APPLIED', value: 'client' });
       expect(awsNode(daemonSet()).image).toMatch(/v1\.12\.6-eksbuild\.2$/);
       expect(daemonSet().metadata.annotations).toHaveProperty(['kubectl.kubernetes.io/last-applied-configuration']);
       expect(store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system')?.data).toEqual(configMap.data);
+      // A custom resource gets a JSON merge patch; fields never applied before (securityGroups) stay.
+      expect(store.get('crd.k8s.amazonaws.com/v1alpha1', 'ENIConfig', 'us-east-1a')?.spec).toEqual({ subnet: 'subnet-0e0e0e0e', securityGroups: ['sg-0123456789abcdef0'] });
+      expect(log.entries.some((e) => e.operation === 'POST configmaps/amazon-vpc-cni' && e.status === 201)).toBe(true);
 
       awsNode(ds).env = awsNode(ds).env?.map((e) => (e.name === 'APPLIED' ? { name: 'APPLIED', value: 'server' } : e));
       const eniConfig = { apiVersion: 'crd.k8s.amazonaws.com/v1alpha1', kind: 'ENIConfig', metadata: { name: 'us-east-1b' }, spec: { subnet: 'subnet-0b' } };
