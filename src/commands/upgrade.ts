@@ -127,7 +127,8 @@ async function upgrade(
   });
   const blocking = plan.findings.filter((f) => f.severity === 'error');
   if (blocking.length > 0) {
-    throw new GateFailedError(`Refusing to move to ${plan.to}: ${blocking.map((f) => f.message).join(' ')}`);
+    const what = blocking.map((f) => [f.message, f.remediation].filter(Boolean).join(' ')).join(' ');
+    throw new GateFailedError(`Refusing to move to ${plan.to}: ${what}`);
   }
 
   const resolve = (action: 'create' | 'update'): ResolveConflicts => {
@@ -140,14 +141,36 @@ async function upgrade(
     }
     return asked ?? 'PRESERVE';
   };
-  const finished = (resumed?.steps ?? []).filter((s) => s.result === 'succeeded');
+  // A step that was in flight when the walk stopped counts as done once EKS reports its version ACTIVE
+  // (its rollout is checked with the next step, or below when it was the last).
+  const settledIndex =
+    resumed && facts.addon.managed && facts.addon.status === 'ACTIVE'
+      ? resumed.steps.findIndex((s) => s.result !== 'succeeded' && s.result !== 'planned' && s.to === installed)
+      : -1;
+  const finished: JournalStep[] = (resumed?.steps ?? []).flatMap((s, i) => {
+    if (s.result === 'succeeded') return [s];
+    if (i !== settledIndex) return [];
+    const { error: _error, ...rest } = s;
+    return [{ ...rest, result: 'succeeded' as const }];
+  });
   const steps: JournalStep[] = plan.steps.map((s) => ({ ...s, resolveConflicts: resolve(s.action), result: 'planned' }));
 
   if (steps.length === 0) {
-    const report: UpgradeReport = { schemaVersion: 1, from: plan.from, to: plan.to, backup: null, dryRun: Boolean(o.dryRun), steps: finished as UpgradeReport['steps'], findings: mergeFindings(plan.findings) };
-    if (resumed) await saveJournal(journalFile, { ...resumed, finished: true });
+    if (settledIndex >= 0) await confirmRolledOut(runtime, plan.to, flags.timeoutMs);
+    const report: UpgradeReport = {
+      schemaVersion: 1,
+      from: resumed?.steps[0]?.from ?? plan.from,
+      to: plan.to,
+      backup: resumed?.backup ?? null,
+      dryRun: Boolean(o.dryRun),
+      steps: finished as UpgradeReport['steps'],
+      findings: mergeFindings(plan.findings),
+    };
+    if (resumed && !o.dryRun) await saveJournal(journalFile, { ...resumed, steps: finished, finished: true });
     if (ui.format === 'json') ui.json(report);
-    else ui.out(`vpc-cni on ${facts.cluster.name} is at ${plan.to} already; nothing to do.`);
+    else if (resumed && finished.length > 0) {
+      ui.out(`Upgraded vpc-cni on ${runtime.clusterName}: ${[report.from, ...finished.map((s) => s.to)].join(' → ')}`);
+    } else ui.out(`vpc-cni on ${facts.cluster.name} is at ${plan.to} already; nothing to do.`);
     return 0;
   }
 
@@ -295,6 +318,17 @@ async function settleInFlight(runtime: Runtime, journal: Journal, facts: Gathere
   );
   if (!settled) throw new UpgradeStoppedError(`The add-on is still ${facts.addon.status} after the timeout; check it with vpccni status and resume later.`);
   return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
+}
+
+/** Waits for the aws-node rollout of a step that settled while no walk was watching, and checks its images. */
+async function confirmRolledOut(runtime: Runtime, version: string, timeoutMs: number): Promise<void> {
+  const done = await runtime.kube.rolloutStatus(Math.max(1, Math.ceil(timeoutMs / 1000)));
+  const ds = done ? await runtime.kube.getDaemonSet() : null;
+  const { daemonSetInfo } = await import('../facts.js');
+  const running = ds ? daemonSetInfo(ds).version : null;
+  if (!done || running !== version) {
+    throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet ${done ? `runs ${running ?? 'no readable version'}` : 'has not rolled out'}; check it with vpccni status and run \`vpccni upgrade --resume\` again.`);
+  }
 }
 
 async function backup(runtime: Runtime, facts: GatheredFacts, dir: string): Promise<string> {
