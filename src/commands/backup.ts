@@ -1,0 +1,62 @@
+/** `vpccni backup [--out DIR]`: writes the aws-node DaemonSet and the objects around it to one new file. */
+import { stripServerFields, writeBackup, type BackupDocument } from '../backup.js';
+import { UnreachableError } from '../errors.js';
+import { gatherFacts, type GatheredFacts } from '../facts.js';
+import type { GlobalOptions } from '../runtime.js';
+import { withRuntime } from './shared.js';
+
+/** The `backup --output json` document (schemas/backup-output.schema.json). */
+export interface BackupReport {
+  schemaVersion: 1;
+  backup: string;
+  cluster: string;
+  daemonSetVersion: string | null;
+}
+
+/** The backup document of what was gathered; an UnreachableError when there is no aws-node DaemonSet. */
+export function backupDocumentOf(facts: GatheredFacts, now: Date = new Date()): BackupDocument {
+  const { objects } = facts.raw;
+  if (!objects.daemonSet) {
+    throw new UnreachableError(
+      `Cluster "${facts.cluster.name}" has no aws-node DaemonSet in kube-system, so there is nothing to back up; check the kube context with \`kubectl get daemonset aws-node -n kube-system\`.`,
+    );
+  }
+  return {
+    schemaVersion: 1,
+    kind: 'VpccniBackup',
+    createdAt: now.toISOString(),
+    cluster: { name: facts.cluster.name, region: facts.cluster.region, arn: facts.cluster.arn, endpoint: facts.cluster.endpoint },
+    daemonSet: stripServerFields(objects.daemonSet),
+    configMap: objects.configMap ? stripServerFields(objects.configMap) : null,
+    eniConfigs: objects.eniConfigs.map(stripServerFields),
+    addon: facts.addon.managed ? facts.raw.addon : null,
+  };
+}
+
+/** Gathers (the kube context must match the cluster), writes the backup, prints its path; exit 0. */
+export async function backupCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const dir = typeof options.out === 'string' && options.out !== '' ? options.out : '.vpccni/backups';
+  return withRuntime(globals, async (runtime) => {
+    const { ui } = runtime;
+    const facts = await ui.step(`Reading the aws-node DaemonSet of ${runtime.clusterName}`, () => gatherFacts(runtime));
+    const doc = backupDocumentOf(facts);
+    const path = await ui.step('Writing the backup', () => writeBackup(dir, doc));
+    const report: BackupReport = {
+      schemaVersion: 1,
+      backup: path,
+      cluster: facts.cluster.name,
+      daemonSetVersion: facts.daemonSet?.version ?? null,
+    };
+    if (ui.format === 'json') {
+      ui.json(report);
+    } else {
+      ui.out(path);
+      ui.info(
+        `Backed up aws-node ${report.daemonSetVersion ?? '(unknown version)'} of ${facts.cluster.name}` +
+          `${doc.configMap ? ', the amazon-vpc-cni ConfigMap' : ''}${doc.eniConfigs.length ? `, ${doc.eniConfigs.length} ENIConfig(s)` : ''}` +
+          `${doc.addon ? ' and the EKS add-on record' : ''}. Restore with: vpccni restore ${path}`,
+      );
+    }
+    return 0;
+  });
+}
