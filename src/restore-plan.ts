@@ -1,0 +1,133 @@
+/**
+ * What `vpccni restore` would change: a pure, generic deep diff of the live aws-node DaemonSet against the
+ * one in a backup, as one line per differing field. No I/O.
+ */
+import { stripServerFields } from './backup.js';
+import { sameValue } from './config/overwrite-diff.js';
+import type { KubeObject } from './manifests.js';
+
+/**
+ * One field that restore changes. `path` names it readably (`spec.template.spec.containers[aws-node].env.WARM_IP_TARGET`);
+ * `live` and `backup` are the JSON values, null when the field is absent on that side.
+ */
+export interface RestoreChange {
+  path: string;
+  live: unknown;
+  backup: unknown;
+}
+
+type Json = Record<string, unknown>;
+
+/** Lists whose elements are matched by a key rather than by position (the Kubernetes merge keys). */
+const LIST_KEYS: Record<string, string> = {
+  containers: 'name',
+  initContainers: 'name',
+  ephemeralContainers: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+  imagePullSecrets: 'name',
+};
+
+/**
+ * The fields in which `live` differs from `backup`: metadata labels and annotations, and a deep diff of the
+ * whole `spec` (images, env of every container and init container, resources, affinity, tolerations, volumes,
+ * anything else). Server-owned fields and status are ignored. Env vars are matched by name, containers by
+ * name, other lists of objects by their merge key; any other list is compared as one value.
+ */
+export function planRestore(live: KubeObject, backup: KubeObject): RestoreChange[] {
+  const a = stripServerFields(live);
+  const b = stripServerFields(backup);
+  const changes: RestoreChange[] = [];
+  const metaA = a.metadata as Json;
+  const metaB = b.metadata as Json;
+  for (const key of ['labels', 'annotations']) {
+    diffValue(`metadata.${key}`, metaA[key] ?? {}, metaB[key] ?? {}, key, changes);
+  }
+  diffValue('spec', a.spec ?? {}, b.spec ?? {}, 'spec', changes);
+  return changes;
+}
+
+/** One change as a text line: `path: live → backup`, absent sides shown as `(absent)`. */
+export function formatChange(change: RestoreChange): string {
+  return `${change.path}: ${shown(change.live)} → ${shown(change.backup)}`;
+}
+
+function shown(value: unknown): string {
+  if (value === null || value === undefined) return '(absent)';
+  const text = JSON.stringify(value);
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function diffValue(path: string, a: unknown, b: unknown, key: string, out: RestoreChange[]): void {
+  if (a === undefined) a = null;
+  if (b === undefined) b = null;
+  if (isObject(a) && isObject(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) diffValue(`${path}.${k}`, a[k], b[k], k, out);
+    return;
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (key === 'env' && isNamedList(a, 'name') && isNamedList(b, 'name')) {
+      diffKeyed(path, a, b, 'name', (p, name) => `${p}.${name}`, envValue, false, out);
+      return;
+    }
+    const listKey = LIST_KEYS[key];
+    if (listKey && isNamedList(a, listKey) && isNamedList(b, listKey)) {
+      diffKeyed(path, a, b, listKey, (p, name) => `${p}[${name}]`, (e) => e, true, out);
+      return;
+    }
+  }
+  if (!sameValue(a, b)) out.push({ path, live: a, backup: b });
+}
+
+function diffKeyed(
+  path: string,
+  a: Json[],
+  b: Json[],
+  listKey: string,
+  name: (path: string, key: string) => string,
+  value: (element: Json) => unknown,
+  recurse: boolean,
+  out: RestoreChange[],
+): void {
+  const byKey = (list: Json[]) => new Map(list.map((e) => [String(e[listKey]), e]));
+  const mapA = byKey(a);
+  const mapB = byKey(b);
+  const keys = [...new Set([...mapA.keys(), ...mapB.keys()])];
+  for (const k of keys) {
+    const ea = mapA.get(k);
+    const eb = mapB.get(k);
+    const p = name(path, k);
+    if (ea && eb) {
+      if (recurse) diffValue(p, ea, eb, '', out);
+      else if (!sameValue(value(ea), value(eb))) out.push({ path: p, live: value(ea), backup: value(eb) });
+    } else {
+      out.push({ path: p, live: ea ? value(ea) : null, backup: eb ? value(eb) : null });
+    }
+  }
+  // Same elements in another order: the order of containers or env can matter (env references earlier vars).
+  const orderA = a.map((e) => String(e[listKey])).filter((k) => mapB.has(k));
+  const orderB = b.map((e) => String(e[listKey])).filter((k) => mapA.has(k));
+  if (!sameValue(orderA, orderB)) out.push({ path: `${path} (order)`, live: orderA, backup: orderB });
+}
+
+function isNamedList(list: unknown[], key: string): list is Json[] {
+  const seen = new Set<string>();
+  for (const e of list) {
+    if (!isObject(e)) return false;
+    const k = e[key];
+    if (typeof k !== 'string' && typeof k !== 'number') return false;
+    if (seen.has(String(k))) return false;
+    seen.add(String(k));
+  }
+  return true;
+}
+
+function envValue(env: Json): unknown {
+  return env.valueFrom !== undefined ? { valueFrom: env.valueFrom } : (env.value ?? '');
+}

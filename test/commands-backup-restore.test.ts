@@ -1,0 +1,276 @@
+/**
+ * `vpccni backup` and `vpccni restore` through the real, built CLI, the real kubectl and the real AWS SDK
+ * against the sandbox. Restore needs state that lives across runs, so those tests start the sandbox in this
+ * process and point the CLI at its endpoints; its request log proves what was (not) changed.
+ */
+import { execa } from 'execa';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { readBackup, type BackupDocument } from '../src/backup.js';
+import type { KubeObject } from '../src/manifests.js';
+import { planRestore } from '../src/restore-plan.js';
+import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
+import { schemaErrors } from './helpers/schemas.js';
+
+const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+type Container = { name: string; image: string; env?: Array<{ name: string; value?: string }> };
+const containersOf = (ds: KubeObject) => (ds.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
+const envOf = (ds: KubeObject, container = 'aws-node') =>
+  Object.fromEntries((containersOf(ds).find((c) => c.name === container)?.env ?? []).map((e) => [e.name, e.value]));
+
+describe('vpccni backup', () => {
+  it('writes one file that parses and holds the stripped DaemonSet and the add-on record', async () => {
+    const out = tmp('vpccni-backup-');
+    const result = await vpccni(['--sandbox', 'backup', '--out', out]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const path = result.stdout.trim();
+    expect(readdirSync(out)).toEqual([path.slice(out.length + 1)]);
+    expect(path).toMatch(/aws-node-demo-\d{8}T\d{6}Z\.yaml$/);
+    const doc = await readBackup(path);
+    expect(doc.cluster).toMatchObject({ name: 'demo', region: 'us-west-2', arn: 'arn:aws:eks:us-west-2:111122223333:cluster/demo' });
+    expect(doc.daemonSet).toMatchObject({ kind: 'DaemonSet', metadata: { name: 'aws-node', namespace: 'kube-system' } });
+    expect(doc.daemonSet.status).toBeUndefined();
+    expect(doc.daemonSet.metadata).not.toHaveProperty('resourceVersion');
+    expect(doc.daemonSet.metadata).not.toHaveProperty('uid');
+    expect(containersOf(doc.daemonSet).find((c) => c.name === 'aws-node')?.image).toMatch(/amazon-k8s-cni:v1\.12\.6-eksbuild\.2$/);
+    // The v1.12.6 manifest has no amazon-vpc-cni ConfigMap (it came with v1.14).
+    expect(doc.configMap).toBeNull();
+    expect(doc.addon).toMatchObject({ addonName: 'vpc-cni', addonVersion: 'v1.12.6-eksbuild.2' });
+  });
+
+  it('writes a second file rather than overwrite, and its JSON output fits the schema', async () => {
+    const out = tmp('vpccni-backup-');
+    const [a, b] = await Promise.all([
+      vpccni(['--sandbox', '--output', 'json', 'backup', '--out', out]),
+      vpccni(['--sandbox', '--output', 'json', 'backup', '--out', out]),
+    ]);
+    const docs = [parseJson<{ backup: string }>(a!), parseJson<{ backup: string }>(b!)];
+    for (const doc of docs) {
+      expect(schemaErrors('backup-output', doc)).toEqual([]);
+      expect(doc).toMatchObject({ schemaVersion: 1, cluster: 'demo', daemonSetVersion: 'v1.12.6-eksbuild.2' });
+    }
+    expect(docs[0]!.backup).not.toBe(docs[1]!.backup);
+    expect(readdirSync(out).sort()).toEqual(docs.map((d) => d.backup.slice(out.length + 1)).sort());
+  });
+
+  it('keeps the ConfigMap and the ENIConfigs, and the add-on record only when managed', async () => {
+    const out = tmp('vpccni-backup-');
+    const [selfManaged, managed] = await Promise.all(
+      ['self-managed-custom-networking', 'v1.19.3-custom-networking-sgp'].map((s) => vpccni(['--scenario', s, 'backup', '--out', out])),
+    );
+    expect(selfManaged!.exitCode, selfManaged!.stderr).toBe(0);
+    const a = await readBackup(selfManaged!.stdout.trim());
+    expect(a.addon).toBeNull();
+    expect(a.eniConfigs.length).toBeGreaterThan(0);
+    expect(a.eniConfigs[0]).toMatchObject({ kind: 'ENIConfig' });
+    expect(a.eniConfigs[0]!.metadata).not.toHaveProperty('resourceVersion');
+    expect(envOf(a.daemonSet)).toMatchObject({ AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'true', WARM_IP_TARGET: expect.any(String) });
+
+    expect(managed!.exitCode, managed!.stderr).toBe(0);
+    const b = await readBackup(managed!.stdout.trim());
+    expect(b.addon).toMatchObject({ addonName: 'vpc-cni', addonVersion: expect.stringMatching(/^v1\.19\.3-eksbuild\.\d+$/) });
+    expect(b.configMap).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' } });
+    expect(b.eniConfigs.length).toBeGreaterThan(0);
+    expect(envOf(b.daemonSet)).toMatchObject({ ENABLE_POD_ENI: 'true' });
+  });
+});
+
+describe('vpccni restore', () => {
+  let sandbox: RunningSandbox;
+  let env: Record<string, string | undefined>;
+  let global: string[];
+  let backupPath: string;
+  let backup: BackupDocument;
+  const dir = tmp('vpccni-restore-');
+
+  const liveDaemonSet = () => structuredClone(sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject);
+  const mutations = () => sandbox.log.mutating().length;
+  const cli = (args: string[]) => vpccni([...global, ...args], { env });
+  const kubectl = (args: string[]) =>
+    execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, ...args], {
+      env: { KUBECACHEDIR: join(dir, 'kube-cache') },
+    });
+
+  beforeAll(async () => {
+    sandbox = await startSandbox('default', { dir });
+    env = isolatedEnv({
+      AWS_ENDPOINT_URL_EKS: sandbox.eksEndpoint,
+      AWS_ENDPOINT_URL_IAM: sandbox.iamEndpoint,
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
+    global = ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, '--cluster', sandbox.cluster, '--region', sandbox.region];
+    const result = await cli(['backup', '--out', join(dir, 'backups')]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    backupPath = result.stdout.trim();
+    backup = await readBackup(backupPath);
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('refuses a missing or corrupt backup with exit 2, changing nothing', async () => {
+    const before = mutations();
+    const missing = await cli(['restore', join(dir, 'nope.yaml'), '--yes']);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/does not exist/);
+    const truncated = join(dir, 'truncated.yaml');
+    const text = readFileSync(backupPath, 'utf8');
+    writeFileSync(truncated, text.slice(0, Math.floor(text.length / 2)) + '\n  - [unclosed');
+    const corrupt = await cli(['restore', truncated, '--yes']);
+    expect(corrupt.exitCode).toBe(2);
+    expect(corrupt.stderr).toMatch(/^vpccni: The backup file .* (is not valid YAML|is not a vpccni backup)/);
+    const plain = join(dir, 'plain-daemonset.yaml');
+    writeFileSync(plain, stringify(backup.daemonSet));
+    const notOurs = await cli(['restore', plain, '--yes']);
+    expect(notOurs.exitCode).toBe(2);
+    expect(notOurs.stderr).toMatch(/not a vpccni backup: it is a plain DaemonSet manifest/);
+    expect(mutations()).toBe(before);
+  });
+
+  it('refuses a backup of another cluster with exit 2 before reading or changing the DaemonSet', async () => {
+    const other = parse(readFileSync(backupPath, 'utf8')) as BackupDocument;
+    other.cluster = { ...other.cluster, name: 'prod', arn: 'arn:aws:eks:us-west-2:111122223333:cluster/prod' };
+    containersOf(other.daemonSet)[0]!.image = 'example.com/amazon-k8s-cni:v1.0.0';
+    const file = join(dir, 'other-cluster.yaml');
+    writeFileSync(file, stringify(other));
+    const before = sandbox.log.entries.length;
+    const liveBefore = liveDaemonSet();
+    const result = await cli(['restore', file, '--yes']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/This backup is of cluster prod in us-west-2, not of demo in us-west-2; refusing to restore it here\./);
+    const calls = sandbox.log.entries.slice(before);
+    expect(calls.filter((c) => c.mutating)).toEqual([]);
+    expect(calls.filter((c) => c.service === 'kube')).toEqual([]);
+    expect(liveDaemonSet().spec).toEqual(liveBefore.spec);
+  });
+
+  it('lists the drift with --dry-run, refuses without --yes off a terminal, and brings the backup back with --yes', async () => {
+    // Drift: someone sets WARM_IP_TARGET and changes WARM_ENI_TARGET by hand.
+    const set = await kubectl(['set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=99', 'WARM_ENI_TARGET=4']);
+    expect(set.exitCode).toBe(0);
+    expect(envOf(liveDaemonSet())).toMatchObject({ WARM_IP_TARGET: '99', WARM_ENI_TARGET: '4' });
+    const drifted = liveDaemonSet();
+    const before = mutations();
+
+    const dry = await cli(['--output', 'json', 'restore', backupPath, '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const plan = parseJson<{ changes: Array<{ path: string; live: unknown; backup: unknown }>; applied: boolean; dryRun: boolean }>(dry);
+    expect(schemaErrors('restore', plan)).toEqual([]);
+    expect(plan).toMatchObject({ schemaVersion: 1, backup: backupPath, dryRun: true, applied: false });
+    expect(plan.changes).toEqual([
+      { path: 'spec.template.spec.containers[aws-node].env.WARM_ENI_TARGET', live: '4', backup: envOf(backup.daemonSet).WARM_ENI_TARGET },
+      { path: 'spec.template.spec.containers[aws-node].env.WARM_IP_TARGET', live: '99', backup: null },
+    ]);
+    const dryText = await cli(['restore', backupPath, '--dry-run']);
+    expect(dryText.exitCode).toBe(0);
+    expect(dryText.stdout).toContain('spec.template.spec.containers[aws-node].env.WARM_IP_TARGET: "99" → (absent)');
+    expect(dryText.stdout).toContain('Dry run: nothing was changed.');
+    expect(dryText.stderr).toMatch(/managed by EKS, which may put its own settings back/);
+
+    const unconfirmed = await cli(['restore', backupPath]);
+    expect(unconfirmed.exitCode).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/needs confirmation; pass --yes/);
+    expect(mutations()).toBe(before);
+    expect(liveDaemonSet().spec).toEqual(drifted.spec);
+
+    const applied = await cli(['--output', 'json', 'restore', backupPath, '--yes']);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    const report = parseJson(applied);
+    expect(schemaErrors('restore', report)).toEqual([]);
+    expect(report).toMatchObject({ dryRun: false, applied: true, rolledOut: true, managed: true });
+    const kubeMutations = sandbox.log.mutating().slice(before);
+    expect(kubeMutations.map((m) => `${m.service} ${m.operation} ${m.status}`)).toEqual(['kube PUT daemonsets/aws-node 200']);
+    const restored = liveDaemonSet();
+    expect(envOf(restored)).not.toHaveProperty('WARM_IP_TARGET');
+    expect(envOf(restored).WARM_ENI_TARGET).toBe(envOf(backup.daemonSet).WARM_ENI_TARGET);
+    expect(planRestore(restored, backup.daemonSet)).toEqual([]);
+
+    const again = await cli(['restore', backupPath, '--yes']);
+    expect(again.exitCode).toBe(0);
+    expect(again.stdout).toMatch(/^Nothing to restore: the aws-node DaemonSet of demo already matches the backup/);
+    expect(mutations()).toBe(before + 1);
+  });
+
+  it('brings back an image changed by hand', async () => {
+    const set = await kubectl(['set', 'image', 'daemonset/aws-node', '-n', 'kube-system', 'aws-node=example.com/mirror/amazon-k8s-cni:v1.12.6']);
+    expect(set.exitCode).toBe(0);
+    const result = await cli(['restore', backupPath, '--yes']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain(
+      'spec.template.spec.containers[aws-node].image: "example.com/mirror/amazon-k8s-cni:v1.12.6" → "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.12.6-eksbuild.2"',
+    );
+    expect(result.stdout).toMatch(/Restored daemonset\/aws-node on demo from .*; it runs v1\.12\.6-eksbuild\.2 and has rolled out\./);
+    expect(containersOf(liveDaemonSet()).find((c) => c.name === 'aws-node')?.image).toBe(
+      containersOf(backup.daemonSet).find((c) => c.name === 'aws-node')?.image,
+    );
+  });
+
+  it('with the DaemonSet gone: backup exits 3 saying so, restore creates it again', async () => {
+    const deleted = await kubectl(['delete', 'daemonset', 'aws-node', '-n', 'kube-system', '--wait=false']);
+    expect(deleted.exitCode).toBe(0);
+    const none = await cli(['backup', '--out', join(dir, 'backups')]);
+    expect(none.exitCode).toBe(3);
+    expect(none.stderr).toMatch(/^vpccni: Cluster "demo" has no aws-node DaemonSet in kube-system, so there is nothing to back up; /);
+    expect(none.stdout).toBe('');
+
+    const result = await cli(['--output', 'json', 'restore', backupPath, '--yes']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = parseJson<{ changes: Array<{ path: string; live: unknown }>; applied: boolean }>(result);
+    expect(schemaErrors('restore', report)).toEqual([]);
+    expect(report.applied).toBe(true);
+    expect(report.changes).toEqual([{ path: 'daemonset/aws-node', live: null, backup: expect.stringMatching(/whole DaemonSet/) }]);
+    expect(planRestore(liveDaemonSet(), backup.daemonSet)).toEqual([]);
+  });
+});
+
+describe('planRestore', () => {
+  const ds = (containers: unknown[], extra: Record<string, unknown> = {}): KubeObject => ({
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'aws-node', namespace: 'kube-system', resourceVersion: '7', uid: 'u' },
+    spec: { template: { spec: { containers, ...extra } } },
+    status: { numberReady: 3 },
+  });
+
+  it('diffs images, env, resources, init containers, affinity, tolerations and anything else of the spec', () => {
+    const live = ds(
+      [{ name: 'aws-node', image: 'a:2', env: [{ name: 'X', value: '1' }], resources: { requests: { cpu: '50m' } } }],
+      { tolerations: [{ operator: 'Exists' }], hostNetwork: true, initContainers: [{ name: 'init', image: 'i:2' }] },
+    );
+    const backup = ds(
+      [{ name: 'aws-node', image: 'a:1', env: [{ name: 'X', value: '2' }, { name: 'Y', value: 'y' }], resources: { requests: { cpu: '25m' } } }],
+      {
+        tolerations: [{ operator: 'Exists', effect: 'NoSchedule' }],
+        affinity: { nodeAffinity: {} },
+        initContainers: [{ name: 'init', image: 'i:1' }],
+      },
+    );
+    expect(planRestore(live, backup)).toEqual([
+      { path: 'spec.template.spec.affinity', live: null, backup: { nodeAffinity: {} } },
+      { path: 'spec.template.spec.containers[aws-node].env.X', live: '1', backup: '2' },
+      { path: 'spec.template.spec.containers[aws-node].env.Y', live: null, backup: 'y' },
+      { path: 'spec.template.spec.containers[aws-node].image', live: 'a:2', backup: 'a:1' },
+      { path: 'spec.template.spec.containers[aws-node].resources.requests.cpu', live: '50m', backup: '25m' },
+      { path: 'spec.template.spec.hostNetwork', live: true, backup: null },
+      { path: 'spec.template.spec.initContainers[init].image', live: 'i:2', backup: 'i:1' },
+      { path: 'spec.template.spec.tolerations', live: [{ operator: 'Exists' }], backup: [{ operator: 'Exists', effect: 'NoSchedule' }] },
+    ]);
+  });
+
+  it('ignores server fields and status; a container only on one side is one line', () => {
+    const live = ds([{ name: 'aws-node', image: 'a:1' }, { name: 'aws-eks-nodeagent', image: 'n:1' }]);
+    const backup = ds([{ name: 'aws-node', image: 'a:1' }]);
+    backup.metadata = { name: 'aws-node', namespace: 'kube-system' };
+    delete backup.status;
+    expect(planRestore(live, backup)).toEqual([
+      { path: 'spec.template.spec.containers[aws-eks-nodeagent]', live: { name: 'aws-eks-nodeagent', image: 'n:1' }, backup: null },
+    ]);
+    expect(planRestore(live, live)).toEqual([]);
+  });
+});
