@@ -2,7 +2,7 @@
  * The command line: options declared once for the parser and the help, each command's module loaded only
  * when it runs, and the one place errors become exit codes (docs/cli-contract.md, "Exit codes").
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { VpccniError } from './errors.js';
 import type { GlobalOptions } from './runtime.js';
 
@@ -55,10 +55,17 @@ function run(load: () => Promise<Action>) {
   };
 }
 
+const RESOLVE_CONFLICTS = ['PRESERVE', 'OVERWRITE', 'NONE'];
+// `choices` (for the help) then a parser that accepts any case: an argParser replaces the choices check,
+// so it must validate too, or an unknown mode would reach EKS only after the backup.
 const resolveConflictsOption = () =>
   new Option('--resolve-conflicts <mode>', 'how EKS treats settings that differ from its defaults')
-    .choices(['PRESERVE', 'OVERWRITE', 'NONE'])
-    .argParser((value: string) => value.toUpperCase());
+    .choices(RESOLVE_CONFLICTS)
+    .argParser((value: string) => {
+      const mode = value.toUpperCase();
+      if (!RESOLVE_CONFLICTS.includes(mode)) throw new InvalidArgumentError(`Allowed choices are ${RESOLVE_CONFLICTS.join(', ')}.`);
+      return mode;
+    });
 
 /** The commander program, every command and option declared once. */
 export function buildProgram(): Command {
