@@ -54,7 +54,7 @@ export function healthFindings(facts: ClusterFacts): Finding[] {
     findings.push({
       id: 'addon-health-issues',
       severity: 'error',
-      message: `EKS reports health issues for the vpc-cni add-on: ${addon.health.map((h) => `${h.code}: ${h.message}`).join('; ')}.`,
+      message: `EKS reports health issues for the vpc-cni add-on: ${addon.health.map((h) => `${h.code}: ${h.message.trim().replace(/\.$/, '')}`).join('; ')}.`,
       remediation: codes.includes('ConfigurationConflict')
         ? 'Resolve the conflict: update with `--resolve-conflicts PRESERVE` (keeps your values) or OVERWRITE after `vpccni backup`.'
         : 'Inspect the aws-node pods (`kubectl -n kube-system get pods -l k8s-app=aws-node`) and fix the reported issue.',

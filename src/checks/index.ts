@@ -5,7 +5,7 @@ import { advisoriesFor, isExcluded } from '../upgrade-planner/advisories.js';
 import { isOffered, versionsFor } from '../upgrade-planner/catalogue.js';
 import { planUpgrade } from '../upgrade-planner/plan.js';
 import { formatKubernetesVersion } from '../upgrade-planner/version.js';
-import { healthFindings, hybridFindings, isHealthy, metricsHelperFindings, networkPolicyFindings, versionFindings } from './cluster.js';
+import { healthFindings, hybridFindings, isHealthy, isRolledOut, metricsHelperFindings, networkPolicyFindings, versionFindings } from './cluster.js';
 import { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
 import { customNetworkingFindings } from './custom-networking.js';
 import { irsaFindings } from './irsa.js';
@@ -100,7 +100,7 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
     findings.push({
       id: 'addon-not-ready',
       severity: 'error',
-      message: `The vpc-cni add-on is not healthy (${facts.addon.managed ? `status ${facts.addon.status ?? 'unknown'}, ${facts.addon.health.length} health issue(s), ` : ''}aws-node ${facts.daemonSet ? 'rollout incomplete' : 'DaemonSet missing'}); the gate needs a healthy add-on before a cluster upgrade.`,
+      message: `The vpc-cni add-on is not healthy (${facts.addon.managed ? `status ${facts.addon.status ?? 'unknown'}, ${facts.addon.health.length} health issue(s), ` : ''}aws-node ${facts.daemonSet === null ? 'DaemonSet missing' : isRolledOut(facts) ? 'rolled out' : 'rollout incomplete'}); the gate needs a healthy add-on before a cluster upgrade.`,
       remediation: 'Fix the findings above, wait until `vpccni status` shows ACTIVE and a complete rollout, then run the check again.',
     });
     // The rollout can be incomplete without anything else being an error; keep the gate explicit.
