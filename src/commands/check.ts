@@ -47,15 +47,24 @@ export async function checkCommand(options: Record<string, unknown>, globals: Gl
     const verdict = report.pass
       ? `PASS: vpc-cni ${report.installedVersion} on ${facts.cluster.name} is ready for Kubernetes ${report.kubernetesVersion}.`
       : `FAIL: vpc-cni ${report.installedVersion ?? '(unknown version)'} on ${facts.cluster.name} is not ready for Kubernetes ${report.kubernetesVersion}.`;
-    publishToGitHub(`vpccni check for Kubernetes ${report.kubernetesVersion}`, verdict, report.findings);
+    const fix = report.suggestedUpgrade
+      ? {
+          command: report.suggestedUpgrade.command,
+          path: [report.installedVersion ?? '?', ...report.suggestedUpgrade.steps.map((s) => s.to)].join(' → '),
+        }
+      : null;
+    publishToGitHub({
+      title: `vpccni check: ${facts.cluster.name} → Kubernetes ${report.kubernetesVersion}`,
+      pass: report.pass,
+      verdict,
+      fix,
+      findings: report.findings,
+    });
     if (ui.format === 'json') {
       ui.json(report);
     } else {
       ui.out(ui.style(report.pass ? 'green' : 'red', verdict));
-      if (report.suggestedUpgrade) {
-        const path = [report.installedVersion, ...report.suggestedUpgrade.steps.map((s) => s.to)].join(' → ');
-        ui.out(`Upgrade first: ${report.suggestedUpgrade.command}  (${path})`);
-      }
+      if (fix) ui.out(`Upgrade first: ${fix.command}  (${fix.path})`);
       ui.out(ui.style('bold', 'Findings'));
       for (const line of renderFindings(ui, report.findings)) ui.out(line);
     }
