@@ -111,3 +111,15 @@ export function splitImage(image: string): { repository: string; tag: string } {
   if (colon > slash) return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
   return { repository: image, tag: 'latest' };
 }
+
+/** The pod template spec of a workload object (DaemonSet, Deployment), or {} when it has none. */
+export function podTemplateSpec(workload: KubeObject): Record<string, unknown> {
+  const spec = workload.spec as { template?: { spec?: Record<string, unknown> } } | undefined;
+  return spec?.template?.spec ?? {};
+}
+
+/** The containers (or init containers) of a pod spec, [] when absent. */
+export function containerList<T = Record<string, unknown>>(pod: Record<string, unknown>, key: 'containers' | 'initContainers'): T[] {
+  const list = pod[key];
+  return Array.isArray(list) ? (list as T[]) : [];
+}

@@ -52,19 +52,24 @@ export function mergeFindings(...lists: Finding[][]): Finding[] {
   return sortFindings([...byId.values()]);
 }
 
+/** Plans from the running version `installed` to `target` over the facts' catalogue and advisories. */
+export function planFromFacts(facts: ClusterFacts, installed: string, target: string): UpgradePlan {
+  return planUpgrade({
+    installed,
+    managed: facts.addon.managed,
+    target,
+    catalogue: facts.catalogue,
+    kubernetesVersion: facts.cluster.kubernetesVersion,
+    context: advisoryContextFrom(facts),
+  });
+}
+
 /** Plans from the running version, or null with a finding saying why there is no path. */
 export function tryPlan(facts: ClusterFacts, target: string): { plan: UpgradePlan | null; findings: Finding[] } {
   const installed = installedVersion(facts);
   if (!installed) return { plan: null, findings: [] };
   try {
-    const plan = planUpgrade({
-      installed,
-      managed: facts.addon.managed,
-      target,
-      catalogue: facts.catalogue,
-      kubernetesVersion: facts.cluster.kubernetesVersion,
-      context: advisoryContextFrom(facts),
-    });
+    const plan = planFromFacts(facts, installed, target);
     return { plan, findings: plan.findings };
   } catch (error) {
     if (!(error instanceof VpccniError)) throw error;

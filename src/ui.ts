@@ -2,6 +2,7 @@
  * Where things are printed: results on stdout (one JSON document with --output json), everything else on
  * stderr; spinners only on an interactive stderr.
  */
+import { createInterface } from 'node:readline/promises';
 import { styleText } from 'node:util';
 
 export type OutputFormat = 'text' | 'json';
@@ -69,4 +70,15 @@ export function createUi(options: UiOptions): Ui {
     },
     style: (format, text) => (color ? styleText(format, text) : text),
   };
+}
+
+/** Asks a yes/no question on an interactive terminal (stdin and stderr); false when there is none. */
+export async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }

@@ -1,11 +1,10 @@
 /** `vpccni plan --to …`: the path, one minor version per step. Read-only. */
-import { installedVersion, advisoryContextFrom } from '../checks/index.js';
+import { installedVersion } from '../checks/index.js';
 import { UnreachableError } from '../errors.js';
 import { gatherFacts } from '../facts.js';
-import { buildPlanReport, type PlanReport } from '../reports.js';
+import { buildPlanReport, planFromFacts, type PlanReport } from '../reports.js';
 import type { GlobalOptions } from '../runtime.js';
 import type { Ui } from '../ui.js';
-import { planUpgrade } from '../upgrade-planner/plan.js';
 import { exitCodeFor, renderFindings, withRuntime } from './shared.js';
 
 /** Plans from the running version to `--to`; exit 1 when an error finding applies. */
@@ -19,14 +18,7 @@ export async function planCommand(options: Record<string, unknown>, globals: Glo
         `Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to plan from.`,
       );
     }
-    const plan = planUpgrade({
-      installed,
-      managed: facts.addon.managed,
-      target,
-      catalogue: facts.catalogue,
-      kubernetesVersion: facts.cluster.kubernetesVersion,
-      context: advisoryContextFrom(facts),
-    });
+    const plan = planFromFacts(facts, installed, target);
     const report = buildPlanReport(facts, plan);
     if (runtime.ui.format === 'json') runtime.ui.json(report);
     else renderPlan(runtime.ui, report, facts.cluster.name);

@@ -2,7 +2,6 @@
  * `vpccni restore <backup-file> [--dry-run] [--yes]`: puts the aws-node DaemonSet of a backup back. The
  * backup is read and checked against the cluster (name, region, ARN) before anything is read or changed.
  */
-import { createInterface } from 'node:readline/promises';
 import { readBackup, assertSameCluster, stripServerFields, type BackupDocument } from '../backup.js';
 import { UnreachableError, UpgradeStoppedError, UsageError } from '../errors.js';
 import { daemonSetInfo } from '../facts.js';
@@ -11,6 +10,7 @@ import { sameApiServer } from '../gateways/kubeconfig.js';
 import type { KubeObject } from '../manifests.js';
 import { formatChange, planRestore, type RestoreChange } from '../restore-plan.js';
 import type { GlobalOptions, Runtime } from '../runtime.js';
+import { confirm } from '../ui.js';
 import { withRuntime } from './shared.js';
 
 /** The `restore --output json` document (schemas/restore.schema.json). */
@@ -29,16 +29,6 @@ export interface RestoreReport {
 /** How long restore waits for the DaemonSet rollout. */
 const ROLLOUT_TIMEOUT_SECONDS = 300;
 
-/** Asks a yes/no question on an interactive terminal; false when there is none. */
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
 
 /** Reads the backup, shows what would change, and (confirmed) re-applies its DaemonSet; exit 0 when done. */
 export async function restoreCommand(options: Record<string, unknown>, globals: GlobalOptions, args: string[]): Promise<number> {

@@ -2,22 +2,22 @@
  * `vpccni upgrade --to V`: every check first, then a backup, then the plan one step at a time, each step
  * waited for and verified. Nothing changes before the last check has passed.
  */
-import { createInterface } from 'node:readline/promises';
 import { gatherFacts, type GatheredFacts } from '../facts.js';
-import { installedVersion, advisoryContextFrom } from '../checks/index.js';
+import { installedVersion } from '../checks/index.js';
 import { parseConfigurationValues } from '../config/values.js';
 import { writeBackup, stripServerFields, type BackupDocument } from '../backup.js';
 import type { Finding, ResolveConflicts } from '../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../errors.js';
 import { roleNameFromArn } from '../gateways/iam.js';
-import { planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
-import { mergeFindings } from '../reports.js';
+import type { UpgradePlan } from '../upgrade-planner/plan.js';
+import { mergeFindings, planFromFacts } from '../reports.js';
 import type { GlobalOptions, Runtime } from '../runtime.js';
 import { journalPath, loadJournal, saveJournal, type Journal, type JournalStep } from '../upgrade/journal.js';
 import { assertRoleUsable, decideValues, overwriteResets, valueProblems } from '../upgrade/preflight.js';
 import { runStep, StepFailure } from '../upgrade/walk.js';
 import { parseDuration } from '../upgrade/wait.js';
 import type { KubeObject } from '../manifests.js';
+import { confirm } from '../ui.js';
 import { withRuntime } from './shared.js';
 
 /** The `upgrade --output json` document (schemas/upgrade.schema.json). */
@@ -61,16 +61,6 @@ function parseFlags(o: UpgradeOptions) {
   return { timeoutMs, user };
 }
 
-/** Asks a yes/no question on an interactive terminal; false when there is none. */
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY || !process.stderr.isTTY) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
 
 /** Runs the upgrade; exit 0 done, 2 refused input, 4 stopped part-way, 130 interrupted. */
 export async function upgradeCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
@@ -117,14 +107,7 @@ async function upgrade(
     throw new UnreachableError(`Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to upgrade.`);
   }
   const target = resumed?.to ?? (o.to as string);
-  const plan: UpgradePlan = planUpgrade({
-    installed,
-    managed: facts.addon.managed,
-    target,
-    catalogue: facts.catalogue,
-    kubernetesVersion: facts.cluster.kubernetesVersion,
-    context: advisoryContextFrom(facts),
-  });
+  const plan: UpgradePlan = planFromFacts(facts, installed, target);
   const blocking = plan.findings.filter((f) => f.severity === 'error');
   if (blocking.length > 0) {
     const what = blocking.map((f) => [f.message, f.remediation].filter(Boolean).join(' ')).join(' ');

@@ -3,7 +3,7 @@
  * what differs from the upstream DaemonSet of the running version, and turn it into configuration values
  * the target version's schema accepts, saying plainly what cannot be carried over and why.
  */
-import { splitImage, type KubeObject } from '../manifests.js';
+import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
 import { sameValue } from './overwrite-diff.js';
 import { schemaAccepts, validateConfigurationValues } from './validate.js';
 
@@ -263,15 +263,8 @@ function containerField(kind: ContainerKind, name: string): string {
   return `${kind === 'container' ? 'containers' : 'initContainers'}[${name}]`;
 }
 
-function podSpec(daemonSet: KubeObject): Record<string, unknown> {
-  const spec = daemonSet.spec as { template?: { spec?: Record<string, unknown> } } | undefined;
-  return spec?.template?.spec ?? {};
-}
-
-function containersOf(pod: Record<string, unknown>, key: 'containers' | 'initContainers'): Container[] {
-  const list = pod[key];
-  return Array.isArray(list) ? (list as Container[]) : [];
-}
+const podSpec = podTemplateSpec;
+const containersOf = (pod: Record<string, unknown>, key: 'containers' | 'initContainers') => containerList<Container>(pod, key);
 
 function emptyToNull(value: unknown): unknown {
   if (value === undefined || value === null) return null;

@@ -2,8 +2,7 @@
  * What `--resolve-conflicts OVERWRITE` would reset: the settings of the live aws-node DaemonSet that differ
  * from what the add-on will apply. Shown to the user before asking for `--yes`.
  */
-import type { KubeObject } from '../manifests.js';
-import { splitImage } from '../manifests.js';
+import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
 
 /** One setting OVERWRITE would change: `after` is null when the add-on drops it altogether. */
 export interface ResetSetting {
@@ -89,15 +88,8 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-function podSpec(daemonSet: KubeObject): Record<string, unknown> {
-  const spec = daemonSet.spec as { template?: { spec?: Record<string, unknown> } } | undefined;
-  return spec?.template?.spec ?? {};
-}
-
-function containersOf(pod: Record<string, unknown>, key: 'containers' | 'initContainers'): Container[] {
-  const list = pod[key];
-  return Array.isArray(list) ? (list as Container[]) : [];
-}
+const podSpec = podTemplateSpec;
+const containersOf = (pod: Record<string, unknown>, key: 'containers' | 'initContainers') => containerList<Container>(pod, key);
 
 function envValue(env: { value?: string; valueFrom?: unknown }): unknown {
   return env.valueFrom !== undefined ? { valueFrom: normaliseValueFrom(env.valueFrom) } : { value: env.value ?? '' };

@@ -40,6 +40,18 @@ export interface EksGateway {
   describeUpdate(updateId: string): Promise<UpdateInfo>;
 }
 
+/** The request fields CreateAddon and UpdateAddon share. */
+function changeInput(clusterName: string, change: AddonChange) {
+  return {
+    clusterName,
+    addonName: ADDON_NAME,
+    addonVersion: change.version,
+    resolveConflicts: change.resolveConflicts,
+    ...(change.configurationValues !== undefined ? { configurationValues: change.configurationValues } : {}),
+    ...(change.serviceAccountRoleArn ? { serviceAccountRoleArn: change.serviceAccountRoleArn } : {}),
+  };
+}
+
 /** An EksGateway over the AWS SDK v3 for one cluster. */
 export function createEksGateway(settings: AwsSettings, clusterName: string): EksGateway {
   let client: Promise<{ client: EKSClient; sdk: typeof import('@aws-sdk/client-eks') }> | undefined;
@@ -163,14 +175,7 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
       const { client, sdk: m } = await sdk();
       try {
         await client.send(
-          new m.CreateAddonCommand({
-            clusterName,
-            addonName: ADDON_NAME,
-            addonVersion: change.version,
-            resolveConflicts: change.resolveConflicts,
-            ...(change.configurationValues !== undefined ? { configurationValues: change.configurationValues } : {}),
-            ...(change.serviceAccountRoleArn ? { serviceAccountRoleArn: change.serviceAccountRoleArn } : {}),
-          }),
+          new m.CreateAddonCommand(changeInput(clusterName, change)),
         );
       } catch (error) {
         throw translateAwsError(error, 'CreateAddon', `create the ${ADDON_NAME} add-on at ${change.version}`);
@@ -181,14 +186,7 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
       const { client, sdk: m } = await sdk();
       try {
         const { update } = await client.send(
-          new m.UpdateAddonCommand({
-            clusterName,
-            addonName: ADDON_NAME,
-            addonVersion: change.version,
-            resolveConflicts: change.resolveConflicts,
-            ...(change.configurationValues !== undefined ? { configurationValues: change.configurationValues } : {}),
-            ...(change.serviceAccountRoleArn ? { serviceAccountRoleArn: change.serviceAccountRoleArn } : {}),
-          }),
+          new m.UpdateAddonCommand(changeInput(clusterName, change)),
         );
         if (!update?.id) throw new UnreachableError('EKS accepted UpdateAddon but returned no update id.');
         return update.id;
