@@ -110,6 +110,7 @@ export function buildProgram(): Command {
     .argument('<backup-file>', 'a file written by vpccni backup')
     .option('--dry-run', 'show what would change, change nothing')
     .option('--yes', 'do not ask for confirmation')
+    .option('--timeout <duration>', 'how long to wait for the rollout (e.g. 5m, 90s)', '5m')
     .action(run(async () => (await import('./commands/restore.js')).restoreCommand));
 
   program

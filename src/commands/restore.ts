@@ -11,6 +11,7 @@ import type { KubeObject } from '../manifests.js';
 import { formatChange, planRestore, type RestoreChange } from '../restore-plan.js';
 import type { GlobalOptions, Runtime } from '../runtime.js';
 import { confirm } from '../ui.js';
+import { parseDuration } from '../upgrade/wait.js';
 import { withRuntime } from './shared.js';
 
 /** The `restore --output json` document (schemas/restore.schema.json). */
@@ -26,8 +27,6 @@ export interface RestoreReport {
   managed: boolean;
 }
 
-/** How long restore waits for the DaemonSet rollout. */
-const ROLLOUT_TIMEOUT_SECONDS = 300;
 
 
 /** Reads the backup, shows what would change, and (confirmed) re-applies its DaemonSet; exit 0 when done. */
@@ -36,17 +35,19 @@ export async function restoreCommand(options: Record<string, unknown>, globals: 
   if (!file) throw new UsageError('Name the backup file to restore, e.g. vpccni restore .vpccni/backups/aws-node-<cluster>-<time>.yaml.');
   const doc = await readBackup(file);
   const dryRun = Boolean(options.dryRun);
+  const timeoutSeconds = Math.round(parseDuration(String(options.timeout ?? '5m')) / 1000);
   const yes = Boolean(options.yes);
-  return withRuntime(globals, (runtime) => restore(runtime, file, doc, { dryRun, yes }));
+  return withRuntime(globals, (runtime) => restore(runtime, file, doc, { dryRun, yes, timeoutSeconds }));
 }
 
 async function restore(
   runtime: Runtime,
   file: string,
   doc: BackupDocument,
-  o: { dryRun: boolean; yes: boolean },
+  o: { dryRun: boolean; yes: boolean; timeoutSeconds: number },
 ): Promise<number> {
   const { ui } = runtime;
+  const { timeoutSeconds } = o;
   const cluster = await ui.step(`Checking that the backup is of ${runtime.clusterName}`, () => runtime.eks.describeCluster());
   assertSameCluster(doc, cluster);
   assertContextMatches(runtime.kubeContext, cluster, sameApiServer);
@@ -103,11 +104,11 @@ async function restore(
   }
   await ui.step('Replacing the aws-node DaemonSet with the backup', () => replace(runtime, desired, live !== null));
   report.applied = true;
-  report.rolledOut = await ui.step('Waiting for the aws-node rollout', () => runtime.kube.rolloutStatus(ROLLOUT_TIMEOUT_SECONDS));
+  report.rolledOut = await ui.step('Waiting for the aws-node rollout', () => runtime.kube.rolloutStatus(timeoutSeconds));
   if (!text) ui.json(report);
   if (!report.rolledOut) {
     throw new UpgradeStoppedError(
-      `The aws-node DaemonSet was restored from ${file}, but its rollout did not finish within ${ROLLOUT_TIMEOUT_SECONDS} s; watch it with \`kubectl rollout status daemonset aws-node -n kube-system\` and check the pods' events.`,
+      `The aws-node DaemonSet was restored from ${file}, but its rollout did not finish within ${timeoutSeconds} s; watch it with \`kubectl rollout status daemonset aws-node -n kube-system\` and check the pods' events.`,
     );
   }
   if (text) {
