@@ -7,6 +7,11 @@ const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.stdout.write(`${version}\n`);
 } else {
+  // `vpccni … | head` closes stdout early: stop quietly, as other CLIs do, instead of a stack trace.
+  process.stdout.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+  });
   process.env.VPCCNI_VERSION = version;
   // vpccni supports Node 20 on purpose (DEVELOPERS.md); the SDK's notice about its own future releases is
   // not something a vpccni user can act on, so it is shown only with --verbose.
