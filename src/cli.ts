@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { VpccniError } from './errors.js';
+import { annotationLines } from './github.js';
 import type { GlobalOptions } from './runtime.js';
 
 /** Runs vpccni with `argv` (process.argv shape) and returns the exit code. */
@@ -30,6 +31,8 @@ export function reportError(error: unknown, verbose: boolean): number {
   }
   if (error instanceof VpccniError) {
     process.stderr.write(`vpccni: ${error.message}\n`);
+    // Under GitHub Actions a run that stops before its verdict still shows why, as an annotation.
+    if (process.env.GITHUB_ACTIONS) process.stderr.write(`${annotationLines([{ id: 'error', severity: 'error', message: error.message }])[0]}\n`);
     if (verbose && error.cause) process.stderr.write(`${describeCause(error.cause)}\n`);
     return error.exitCode;
   }

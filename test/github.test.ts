@@ -179,3 +179,16 @@ describe('publishToGitHub', () => {
     expect(parseCommand(written.at(-1)?.trimEnd() ?? '')).toMatchObject({ level: 'warning', properties: { title: 'vpccni' } });
   });
 });
+
+describe('an error before the verdict under GitHub Actions', () => {
+  it('is annotated too, so the failed job says why', async () => {
+    const { vpccni, isolatedEnv } = await import('./helpers/cli.js');
+    const result = await vpccni(['--sandbox', 'check', '--kubernetes-version', '1.x'], {
+      env: isolatedEnv({ GITHUB_ACTIONS: 'true' }),
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.split('\n')).toContain(
+      '::error title=vpccni error::"1.x" is not a Kubernetes version; use major.minor, for example 1.30.',
+    );
+  });
+});

@@ -98,7 +98,7 @@ export const ADVISORIES: readonly Advisory[] = [
     affects: atLeast(1, 19, 4),
     severity: (c) => (c.networkPolicyEnforcingModeSet && !c.nodeAgentPresent ? 'error' : null),
     message:
-      'NETWORK_POLICY_ENFORCING_MODE is set on aws-node while the aws-eks-nodeagent container is absent; from v1.19.4 this makes pod creation fail.',
+      'NETWORK_POLICY_ENFORCING_MODE is set on aws-node while the aws-eks-nodeagent container is absent; vpc-cni v1.19.4 and later fail pod creation in this state.',
     remediation:
       'Unset NETWORK_POLICY_ENFORCING_MODE on the aws-node container, or put the aws-eks-nodeagent container back.',
     source:
