@@ -415,3 +415,29 @@ describe('preflight refusals change nothing', () => {
     expect(result.stderr).toMatch(/Go to v1\.19\.5 or later, or stay on v1\.19\.3/);
   });
 });
+
+describe('configuration values the add-on stores', () => {
+  const scenario = ['--scenario', 'v1.19.3-custom-networking-sgp'];
+
+  it('refuses new values that would silently remove stored settings', async () => {
+    const result = await vpccni([...scenario, 'upgrade', '--to', 'v1.19.5', '--configuration-values', '{"env":{"WARM_IP_TARGET":"5"}}']);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain('env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG');
+    expect(result.stderr).toContain('env.ENABLE_POD_ENI');
+    expect(result.stderr).toMatch(/leaves out 3 setting\(s\) the add-on stores now/);
+  });
+
+  it('goes on when the new values keep them', async () => {
+    const values = JSON.stringify({
+      env: {
+        AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'true',
+        ENI_CONFIG_LABEL_DEF: 'topology.kubernetes.io/zone',
+        ENABLE_POD_ENI: 'true',
+        WARM_IP_TARGET: '5',
+      },
+    });
+    const result = await vpccni([...scenario, 'upgrade', '--to', 'v1.19.5', '--configuration-values', values, '--dry-run', '--output', 'json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(parseJson<{ steps: Array<{ result: string }> }>(result).steps.map((s) => s.result)).toEqual(['planned']);
+  });
+});

@@ -13,7 +13,7 @@ import type { UpgradePlan } from '../upgrade-planner/plan.js';
 import { mergeFindings, planFromFacts } from '../reports.js';
 import type { GlobalOptions, Runtime } from '../runtime.js';
 import { journalPath, loadJournal, saveJournal, type Journal, type JournalStep } from '../upgrade/journal.js';
-import { assertRoleUsable, decideValues, overwriteResets, valueProblems } from '../upgrade/preflight.js';
+import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../upgrade/preflight.js';
 import { runStep, StepFailure } from '../upgrade/walk.js';
 import { parseDuration } from '../upgrade/wait.js';
 import type { KubeObject } from '../manifests.js';
@@ -180,6 +180,15 @@ async function upgrade(
     steps: [...finished, ...steps] as UpgradeReport['steps'],
     findings: mergeFindings(plan.findings),
   };
+  const dropped = storedValuesDropped(facts, userValues);
+  if (dropped.length > 0) {
+    report.droppedSettings = dropped.map((path) => ({ path, value: null, reason: 'stored now, absent from --configuration-values (EKS replaces the values, it does not merge them)' }));
+    ui.warn('EKS replaces the stored configuration values with the ones given; these stored settings would be removed:');
+    for (const path of dropped) ui.warn(`  ${path}`);
+    if (!o.dryRun && !o.yes && !(await confirm('Remove these settings?'))) {
+      throw new UsageError(`--configuration-values leaves out ${dropped.length} setting(s) the add-on stores now (listed above); include them, or pass --yes to remove them.`);
+    }
+  }
   if (values.adoption) {
     report.carriedSettings = values.adoption.carried;
     report.droppedSettings = values.adoption.unsupported;

@@ -61,6 +61,24 @@ export function decideValues(
   return { text: undefined, effective: stored, adoption: null };
 }
 
+function leafPaths(value: unknown, prefix: string[] = []): string[] {
+  if (isObject(value) && Object.keys(value).length > 0) {
+    return Object.entries(value).flatMap(([k, v]) => leafPaths(v, [...prefix, k]));
+  }
+  return prefix.length > 0 ? [prefix.join('.')] : [];
+}
+
+/**
+ * The settings the add-on stores now that new `--configuration-values` would remove: EKS replaces the stored
+ * values as a whole, it does not merge them.
+ */
+export function storedValuesDropped(facts: ClusterFacts, user: { value: Record<string, unknown> } | null): string[] {
+  if (!user || !facts.addon.managed) return [];
+  const kept = new Set(leafPaths(user.value));
+  const keptPrefix = (path: string) => [...kept].some((k) => path === k || path.startsWith(`${k}.`));
+  return leafPaths(parseStoredConfigurationValues(facts.addon.configurationValues)).filter((p) => !keptPrefix(p));
+}
+
 /** Validation problems of the effective values against each step's schema, labelled by version. */
 export function valueProblems(values: Record<string, unknown>, schemas: Map<string, string>): Array<ConfigProblem & { version: string }> {
   const problems: Array<ConfigProblem & { version: string }> = [];
