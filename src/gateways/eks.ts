@@ -128,7 +128,8 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
       try {
         const pages = m.paginateDescribeAddonVersions(
           { client },
-          { addonName: ADDON_NAME, ...(kubernetesVersion ? { kubernetesVersion } : {}) },
+          // The largest page EKS allows: the pages come one after the other, on status's critical path.
+          { addonName: ADDON_NAME, maxResults: 100, ...(kubernetesVersion ? { kubernetesVersion } : {}) },
         );
         for await (const page of pages) {
           for (const addon of page.addons ?? []) {
