@@ -30,6 +30,8 @@ export function clientConfig(settings: AwsSettings, endpoint: string | undefined
  * so that the caller can fall back to the region of an EKS kube context ARN.
  */
 export async function sdkRegion(profile?: string): Promise<string | undefined> {
+  // The chain's first source, read without loading the SDK, so that the kubectl reads can start first.
+  if (!profile && process.env.AWS_REGION) return process.env.AWS_REGION;
   const { EKSClient } = await import('@aws-sdk/client-eks');
   const client = new EKSClient(profile ? { profile } : {});
   try {
