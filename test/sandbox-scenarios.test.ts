@@ -361,3 +361,18 @@ describe('scenario input errors', () => {
     expect(() => loadScenario(join(dir, 'missing.yaml'))).toThrow(/does not exist/);
   });
 });
+
+describe('idempotency', () => {
+  it('answers a repeated UpdateAddon with the same clientRequestToken with the same update, as EKS does', async () => {
+    const sb = await start('default');
+    const body = { addonVersion: 'v1.13.4-eksbuild.1', resolveConflicts: 'PRESERVE', clientRequestToken: 'retry-1' };
+    const first = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
+    const again = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
+    expect(first.status).toBe(200);
+    expect(again.status).toBe(200);
+    expect(again.json.update.id).toBe(first.json.update.id);
+    const other = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { ...body, clientRequestToken: 'retry-2' });
+    expect(other.type).toBe('ResourceInUseException');
+    expect((await settle(sb, first.json.update.id)).status).toBe('Successful');
+  });
+});

@@ -308,6 +308,8 @@ export interface AddonChangeInput {
   resolveConflicts?: string;
   configurationValues?: string;
   tags?: Record<string, string>;
+  /** The idempotency token: a repeated UpdateAddon with the same token returns the same update, as EKS does. */
+  clientRequestToken?: string;
 }
 
 const epochSeconds = (): number => Date.now() / 1000;
@@ -317,6 +319,7 @@ const DS_KEY = ['apps/v1', 'DaemonSet', 'aws-node', 'kube-system'] as const;
 export class AddonController {
   addon: AddonRecord | null = null;
   readonly updates = new Map<string, UpdateRecord>();
+  private readonly updatesByToken = new Map<string, UpdateRecord>();
   /** The DaemonSet EKS last applied (what conflicts are computed against); null before the add-on exists. */
   lastApplied: KubeObject | null = null;
   private changeCount = 0;
@@ -448,6 +451,8 @@ export class AddonController {
   /** UpdateAddon: validates synchronously, then InProgress for updateDurationMs, then Successful or Failed. */
   updateAddon(input: AddonChangeInput): UpdateRecord {
     const addon = this.requireAddon();
+    const repeated = input.clientRequestToken ? this.updatesByToken.get(input.clientRequestToken) : undefined;
+    if (repeated) return structuredClone(repeated);
     if (['CREATING', 'UPDATING', 'DELETING'].includes(addon.status)) {
       throw new EksApiError(409, 'ResourceInUseException', `Addon ${ADDON_NAME} is currently ${addon.status} and cannot be updated.`, {
         addonName: ADDON_NAME,
@@ -488,6 +493,7 @@ export class AddonController {
       errors: [],
     };
     this.updates.set(update.id, update);
+    if (input.clientRequestToken) this.updatesByToken.set(input.clientRequestToken, update);
     addon.status = 'UPDATING';
     addon.modifiedAt = epochSeconds();
     const base = this.lastApplied ?? desired;
