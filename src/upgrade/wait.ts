@@ -27,13 +27,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Polling intervals: 100 ms, then ×1.5 up to `maxMs`. */
-export function* backoff(firstMs = 100, maxMs = 5000): Generator<number> {
-  let next = firstMs;
-  for (;;) {
-    yield next;
-    next = Math.min(maxMs, Math.round(next * 1.5));
-  }
+/**
+ * The next polling interval: short at first, then a fixed share of the time already waited (so waiting costs
+ * at most about 5 % more than the operation itself), never more than `maxMs`.
+ */
+export function nextInterval(waitedMs: number, firstMs = 150, maxMs = 10_000, share = 0.05): number {
+  return Math.min(maxMs, Math.max(firstMs, Math.round(waitedMs * share)));
 }
 
 /**
@@ -44,12 +43,12 @@ export async function pollUntil<T>(
   probe: () => Promise<T | undefined>,
   options: { deadline: number; signal?: AbortSignal; firstMs?: number; maxMs?: number },
 ): Promise<T | undefined> {
-  const intervals = backoff(options.firstMs, options.maxMs);
+  const started = Date.now();
   for (;;) {
     if (options.signal?.aborted) throw new InterruptedError();
     const value = await probe();
     if (value !== undefined) return value;
-    const wait = intervals.next().value as number;
+    const wait = nextInterval(Date.now() - started, options.firstMs, options.maxMs);
     if (Date.now() + wait > options.deadline) return undefined;
     await sleep(wait, options.signal);
   }

@@ -155,10 +155,11 @@ async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline
 
 async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
   const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-  const done = await ctx.kube.rolloutStatus(seconds);
+  // EKS has applied the DaemonSet by the time it reports the step done, so its spec can be read while the
+  // rollout is watched: one kubectl start less on every step's critical path.
+  const [done, ds] = await Promise.all([ctx.kube.rolloutStatus(seconds), ctx.kube.getDaemonSet()]);
   if (ctx.signal.aborted) throw new InterruptedError();
   if (!done) throw new StepFailure('the aws-node DaemonSet had not rolled out when the timeout ran out', 'timeout');
-  const ds = await ctx.kube.getDaemonSet();
   const running = ds ? daemonSetInfo(ds).version : null;
   if (running !== step.to) {
     throw new StepFailure(`the aws-node DaemonSet runs ${running ?? 'no readable version'} instead of ${step.to}`, 'failed');
