@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { isolatedEnv, vpccni, type CliResult } from './helpers/cli.js';
+import { onSandbox, sandboxEnv, vpccni, type CliResult } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vpccni-bad-input-'));
 const file = (name: string, text: string): string => {
@@ -66,31 +66,12 @@ afterAll(async () => {
 
 /** Runs the CLI against the in-process sandbox, naming the cluster explicitly. */
 function onCluster(args: string[]): Promise<CliResult> {
-  return vpccni(
-    ['--kubeconfig', sb.kubeconfig, '--context', sb.contextName, '--cluster', sb.cluster, '--region', sb.region, ...args],
-    {
-      env: isolatedEnv({
-        AWS_ENDPOINT_URL_EKS: sb.eksEndpoint,
-        AWS_ENDPOINT_URL_IAM: sb.iamEndpoint,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_REGION: sb.region,
-      }),
-    },
-  );
+  return onSandbox(sb, args);
 }
 
 /** Runs the CLI against the sandbox server's endpoints but with flags that name another kubeconfig. */
 function onClusterWithout(args: string[]): Promise<CliResult> {
-  return vpccni(['--cluster', sb.cluster, '--region', sb.region, ...args], {
-    env: isolatedEnv({
-      AWS_ENDPOINT_URL_EKS: sb.eksEndpoint,
-      AWS_ENDPOINT_URL_IAM: sb.iamEndpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: sb.region,
-    }),
-  });
+  return vpccni(['--cluster', sb.cluster, '--region', sb.region, ...args], { env: sandboxEnv(sb) });
 }
 
 type Where = 'cluster' | 'sandbox' | 'bare' | 'bare-cluster';

@@ -13,7 +13,7 @@ import { readBackup, type BackupDocument } from '../src/backup.js';
 import type { KubeObject } from '../src/manifests.js';
 import { planRestore } from '../src/restore-plan.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
+import { parseJson, sandboxEnv, sandboxFlags, vpccni } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
@@ -98,13 +98,8 @@ describe('vpccni restore', () => {
 
   beforeAll(async () => {
     sandbox = await startSandbox('default', { dir });
-    env = isolatedEnv({
-      AWS_ENDPOINT_URL_EKS: sandbox.eksEndpoint,
-      AWS_ENDPOINT_URL_IAM: sandbox.iamEndpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-    });
-    global = ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, '--cluster', sandbox.cluster, '--region', sandbox.region];
+    env = sandboxEnv(sandbox);
+    global = sandboxFlags(sandbox);
     const result = await cli(['backup', '--out', join(dir, 'backups')]);
     expect(result.exitCode, result.stderr).toBe(0);
     backupPath = result.stdout.trim();

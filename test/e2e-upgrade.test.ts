@@ -11,7 +11,7 @@ import { readBackup } from '../src/backup.js';
 import type { KubeObject } from '../src/manifests.js';
 import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario, ScenarioFaults } from '../src/sandbox/scenario-types.js';
-import { BIN, ROOT, isolatedEnv, parseJson, vpccni, type CliResult } from './helpers/cli.js';
+import { BIN, ROOT, parseJson, sandboxEnv, sandboxFlags, vpccni, type CliResult } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 interface Step {
@@ -55,25 +55,10 @@ async function sandboxFor(s: Scenario, faults?: ScenarioFaults): Promise<Running
 }
 
 /** What the CLI needs to talk to an in-process sandbox: the SDK's endpoints and kubectl's kubeconfig. */
-function cliEnv(sandbox: RunningSandbox): Record<string, string | undefined> {
-  return isolatedEnv({
-    AWS_ENDPOINT_URL_EKS: sandbox.eksEndpoint,
-    AWS_ENDPOINT_URL_IAM: sandbox.iamEndpoint,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: sandbox.region,
-  });
-}
+const cliEnv = (sandbox: RunningSandbox) => sandboxEnv(sandbox);
 
 function cliArgs(sandbox: RunningSandbox, backupDir: string, args: string[]): string[] {
-  return [
-    '--kubeconfig', sandbox.kubeconfig,
-    '--context', sandbox.contextName,
-    '--cluster', sandbox.cluster,
-    '--region', sandbox.region,
-    'upgrade', '--backup-dir', backupDir,
-    ...args,
-  ];
+  return [...sandboxFlags(sandbox), 'upgrade', '--backup-dir', backupDir, ...args];
 }
 
 /** Runs `vpccni upgrade …args` against the sandbox with backups (and the journal) in `backupDir`. */

@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { EksApiError } from '../src/sandbox/addon-controller.js';
 import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { ScenarioFaults } from '../src/sandbox/scenario-types.js';
-import { isolatedEnv, parseJson, vpccni, type CliResult } from './helpers/cli.js';
+import { onSandbox, parseJson, type CliResult } from './helpers/cli.js';
 
 const running: RunningSandbox[] = [];
 afterEach(async () => {
@@ -35,20 +35,7 @@ async function start(
 
 /** Runs the CLI against the in-process sandbox the way a user's shell would against AWS. */
 function cli(sb: RunningSandbox, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return vpccni(
-    ['--kubeconfig', sb.kubeconfig, '--context', sb.contextName, '--cluster', sb.cluster, '--region', sb.region, ...args],
-    {
-      env: isolatedEnv({
-        AWS_ENDPOINT_URL_EKS: sb.eksEndpoint,
-        AWS_ENDPOINT_URL_IAM: sb.iamEndpoint,
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_REGION: sb.region,
-        ...env,
-      }),
-      timeoutMs: 90_000,
-    },
-  );
+  return onSandbox(sb, args, { env, timeoutMs: 90_000 });
 }
 
 const ops = (sb: RunningSandbox, operation: string) => sb.log.entries.filter((e) => e.operation === operation);

@@ -69,3 +69,42 @@ export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
     throw new Error(`stdout is not one JSON document (exit ${result.exitCode}):\n${result.stdout}\nstderr:\n${result.stderr}`);
   }
 }
+
+/** Where an in-process sandbox listens (the parts of RunningSandbox the CLI needs). */
+export interface SandboxEndpoints {
+  eksEndpoint: string;
+  iamEndpoint: string;
+  kubeconfig: string;
+  contextName: string;
+  cluster: string;
+  region: string;
+}
+
+/** The environment in which the CLI talks to an in-process sandbox as it would to AWS. */
+export function sandboxEnv(sb: SandboxEndpoints, extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  return isolatedEnv({
+    AWS_ENDPOINT_URL_EKS: sb.eksEndpoint,
+    AWS_ENDPOINT_URL_IAM: sb.iamEndpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: sb.region,
+    ...extra,
+  });
+}
+
+/** Global flags naming an in-process sandbox's cluster and kube context explicitly. */
+export function sandboxFlags(sb: SandboxEndpoints): string[] {
+  return ['--kubeconfig', sb.kubeconfig, '--context', sb.contextName, '--cluster', sb.cluster, '--region', sb.region];
+}
+
+/** Runs `vpccni …args` against an in-process sandbox. */
+export function onSandbox(
+  sb: SandboxEndpoints,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return vpccni([...sandboxFlags(sb), ...args], {
+    env: sandboxEnv(sb, options.env),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+  });
+}
