@@ -166,8 +166,8 @@ async function upgrade(
   const values = decideValues(facts, steps, userValues, schemas.get(steps[0]!.to)!);
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
-    const lines = problems.map((p) => `  ${p.version}: ${p.message}`).join('\n');
-    throw new UsageError(`The configuration values do not fit the schema of every step:\n${lines}\nFix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
+    const list = problems.map((p) => `${p.message.replace(/\.$/, '')} (${p.version})`).join('; ');
+    throw new UsageError(`The configuration values do not fit the schema of every step: ${list}; fix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
   }
   if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
 
