@@ -166,7 +166,9 @@ async function upgrade(
   const values = decideValues(facts, steps, userValues, schemas.get(steps[0]!.to)!);
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
-    const list = problems.map((p) => `${p.message.replace(/\.$/, '')} (${p.version})`).join('; ');
+    const byMessage = new Map<string, string[]>();
+    for (const p of problems) byMessage.set(p.message.replace(/\.$/, ''), [...(byMessage.get(p.message.replace(/\.$/, '')) ?? []), p.version]);
+    const list = [...byMessage].map(([message, versions]) => `${message} (${versions.join(', ')})`).join('; ');
     throw new UsageError(`The configuration values do not fit the schema of every step: ${list}; fix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
   }
   if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
