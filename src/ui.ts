@@ -35,7 +35,9 @@ export interface UiOptions {
 
 /** A Ui on the process's stdout and stderr. */
 export function createUi(options: UiOptions): Ui {
-  const interactive = Boolean(process.stderr.isTTY) && !process.env.CI && !options.quiet;
+  // A terminal of width 0 (a pty nobody sized, e.g. under `script` in CI) sends ora into an endless redraw.
+  const interactive =
+    Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI && !options.quiet;
   const color = options.color && !process.env.NO_COLOR && Boolean(process.stdout.isTTY);
   const errColor = options.color && !process.env.NO_COLOR && Boolean(process.stderr.isTTY);
   return {
@@ -58,7 +60,7 @@ export function createUi(options: UiOptions): Ui {
         return task();
       }
       const { default: ora } = await import('ora');
-      const spinner = ora({ text: title, stream: process.stderr }).start();
+      const spinner = ora({ text: title, stream: process.stderr, ...(errColor ? {} : { color: false as const }) }).start();
       try {
         const result = await task();
         spinner.succeed();
