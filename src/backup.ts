@@ -7,7 +7,8 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Document, parseDocument } from 'yaml';
-import { UsageError } from './errors.js';
+import { UnreachableError, UsageError } from './errors.js';
+import type { GatheredFacts } from './facts.js';
 import type { KubeObject } from './manifests.js';
 
 /** What one backup file holds. */
@@ -204,4 +205,24 @@ async function syncDirectory(directory: string): Promise<void> {
 
 function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '-') || 'cluster';
+}
+
+/** The backup document of what was gathered; an UnreachableError when there is no aws-node DaemonSet. */
+export function backupDocumentOf(facts: GatheredFacts, now: Date = new Date()): BackupDocument {
+  const { objects } = facts.raw;
+  if (!objects.daemonSet) {
+    throw new UnreachableError(
+      `Cluster "${facts.cluster.name}" has no aws-node DaemonSet in kube-system, so there is nothing to back up; check the kube context with \`kubectl get daemonset aws-node -n kube-system\`.`,
+    );
+  }
+  return {
+    schemaVersion: 1,
+    kind: 'VpccniBackup',
+    createdAt: now.toISOString(),
+    cluster: { name: facts.cluster.name, region: facts.cluster.region, arn: facts.cluster.arn, endpoint: facts.cluster.endpoint },
+    daemonSet: stripServerFields(objects.daemonSet),
+    configMap: objects.configMap ? stripServerFields(objects.configMap) : null,
+    eniConfigs: objects.eniConfigs.map(stripServerFields),
+    addon: facts.addon.managed ? facts.raw.addon : null,
+  };
 }

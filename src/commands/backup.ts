@@ -1,7 +1,6 @@
 /** `vpccni backup [--out DIR]`: writes the aws-node DaemonSet and the objects around it to one new file. */
-import { stripServerFields, writeBackup, type BackupDocument } from '../backup.js';
-import { UnreachableError } from '../errors.js';
-import { gatherFacts, type GatheredFacts } from '../facts.js';
+import { backupDocumentOf, writeBackup } from '../backup.js';
+import { gatherFacts } from '../facts.js';
 import type { GlobalOptions } from '../runtime.js';
 import { withRuntime } from './shared.js';
 
@@ -11,26 +10,6 @@ export interface BackupReport {
   backup: string;
   cluster: string;
   daemonSetVersion: string | null;
-}
-
-/** The backup document of what was gathered; an UnreachableError when there is no aws-node DaemonSet. */
-export function backupDocumentOf(facts: GatheredFacts, now: Date = new Date()): BackupDocument {
-  const { objects } = facts.raw;
-  if (!objects.daemonSet) {
-    throw new UnreachableError(
-      `Cluster "${facts.cluster.name}" has no aws-node DaemonSet in kube-system, so there is nothing to back up; check the kube context with \`kubectl get daemonset aws-node -n kube-system\`.`,
-    );
-  }
-  return {
-    schemaVersion: 1,
-    kind: 'VpccniBackup',
-    createdAt: now.toISOString(),
-    cluster: { name: facts.cluster.name, region: facts.cluster.region, arn: facts.cluster.arn, endpoint: facts.cluster.endpoint },
-    daemonSet: stripServerFields(objects.daemonSet),
-    configMap: objects.configMap ? stripServerFields(objects.configMap) : null,
-    eniConfigs: objects.eniConfigs.map(stripServerFields),
-    addon: facts.addon.managed ? facts.raw.addon : null,
-  };
 }
 
 /** Gathers (the kube context must match the cluster), writes the backup, prints its path; exit 0. */

@@ -5,8 +5,8 @@
 import { gatherFacts, type GatheredFacts } from '../facts.js';
 import { installedVersion } from '../checks/index.js';
 import { parseConfigurationValues } from '../config/values.js';
-import { writeBackup, stripServerFields, type BackupDocument } from '../backup.js';
-import type { Finding, ResolveConflicts } from '../domain.js';
+import { backupDocumentOf, writeBackup } from '../backup.js';
+import type { ResolveConflicts } from '../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../errors.js';
 import { roleNameFromArn } from '../gateways/iam.js';
 import type { UpgradePlan } from '../upgrade-planner/plan.js';
@@ -14,25 +14,11 @@ import { mergeFindings, planFromFacts } from '../reports.js';
 import type { GlobalOptions, Runtime } from '../runtime.js';
 import { journalPath, loadJournal, saveJournal, type Journal, type JournalStep } from '../upgrade/journal.js';
 import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../upgrade/preflight.js';
+import { describeState, printDryRun, type UpgradeReport } from '../upgrade/report.js';
 import { runStep, StepFailure } from '../upgrade/walk.js';
 import { parseDuration } from '../upgrade/wait.js';
-import type { KubeObject } from '../manifests.js';
 import { confirm } from '../ui.js';
 import { withRuntime } from './shared.js';
-
-/** The `upgrade --output json` document (schemas/upgrade.schema.json). */
-export interface UpgradeReport {
-  schemaVersion: 1;
-  from: string;
-  to: string;
-  backup: string | null;
-  dryRun: boolean;
-  steps: Array<JournalStep & { result: 'succeeded' | 'failed' | 'skipped' | 'planned' }>;
-  findings: Finding[];
-  carriedSettings?: Array<{ path: string; value: unknown }>;
-  droppedSettings?: Array<{ path: string; value: unknown; reason: string }>;
-  resetByOverwrite?: Array<{ field: string; current: string; after: string | null }>;
-}
 
 interface UpgradeOptions {
   to?: string;
@@ -226,7 +212,7 @@ async function upgrade(
   }
 
   // From here on the cluster changes: backup first.
-  report.backup = await ui.step('Backing up the aws-node DaemonSet', () => backup(runtime, facts, o.backupDir));
+  report.backup = await ui.step('Backing up the aws-node DaemonSet', () => writeBackup(o.backupDir, backupDocumentOf(facts)));
   ui.info(`Backup: ${report.backup}`);
   const journal: Journal = {
     schemaVersion: 1,
@@ -323,69 +309,4 @@ async function confirmRolledOut(runtime: Runtime, version: string, timeoutMs: nu
   if (!done || running !== version) {
     throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet ${done ? `runs ${running ?? 'no readable version'}` : 'has not rolled out'}; check it with vpccni status and run \`vpccni upgrade --resume\` again.`);
   }
-}
-
-async function backup(runtime: Runtime, facts: GatheredFacts, dir: string): Promise<string> {
-  const objects = facts.raw.objects;
-  if (!objects.daemonSet) throw new UnreachableError('There is no aws-node DaemonSet in kube-system to back up.');
-  const doc: BackupDocument = {
-    schemaVersion: 1,
-    kind: 'VpccniBackup',
-    createdAt: new Date().toISOString(),
-    cluster: { name: facts.cluster.name, region: facts.cluster.region, arn: facts.cluster.arn, endpoint: facts.cluster.endpoint },
-    daemonSet: stripServerFields(objects.daemonSet),
-    configMap: objects.configMap ? stripServerFields(objects.configMap) : null,
-    eniConfigs: objects.eniConfigs.map((e: KubeObject) => stripServerFields(e)),
-    addon: facts.raw.addon,
-  };
-  return writeBackup(dir, doc);
-}
-
-async function describeState(runtime: Runtime): Promise<string> {
-  const [addon, ds] = await Promise.all([
-    runtime.eks.describeAddon().catch(() => null),
-    runtime.kube.getDaemonSet().then((d) => (d ? d : null)).catch(() => null),
-  ]);
-  const { daemonSetInfo } = await import('../facts.js');
-  const addonText = addon
-    ? addon.managed
-      ? `EKS add-on ${addon.version ?? '?'} ${addon.status ?? ''}${addon.health.length ? ` with ${addon.health.map((h) => h.code).join(', ')}` : ''}`
-      : 'no EKS add-on'
-    : 'EKS unreadable';
-  const dsText = ds ? `aws-node runs ${daemonSetInfo(ds).version ?? 'an unreadable version'}` : 'aws-node unreadable';
-  return `${addonText.trim()}, ${dsText}`;
-}
-
-function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText: string | undefined, roleArn: string | undefined, backupDir: string): void {
-  const { ui } = runtime;
-  if (ui.format === 'json') {
-    ui.json(report);
-    return;
-  }
-  const c = runtime.clusterName;
-  const lines = [
-    `Dry run: these are the calls \`vpccni upgrade\` would make on ${c}, in order. Nothing was changed.`,
-    `  1. kubectl get daemonset aws-node -n kube-system -o yaml (and the ConfigMap, ENIConfigs, DescribeAddon) → a backup in ${backupDir}`,
-  ];
-  let n = 2;
-  for (const step of report.steps) {
-    if (step.result === 'succeeded') continue;
-    const vals = (step.action === 'create' ? valuesText : undefined) ?? (step.action === 'update' && valuesText && !report.carriedSettings ? valuesText : undefined);
-    const args = [
-      `--cluster-name ${c}`,
-      '--addon-name vpc-cni',
-      `--addon-version ${step.to}`,
-      `--resolve-conflicts ${step.resolveConflicts}`,
-      ...(vals ? [`--configuration-values '${vals}'`] : []),
-      ...(roleArn ? [`--service-account-role-arn ${roleArn}`] : []),
-    ].join(' ');
-    lines.push(`  ${n++}. aws eks ${step.action === 'create' ? 'create-addon' : 'update-addon'} ${args}`);
-    lines.push(
-      step.action === 'create'
-        ? `  ${n++}. aws eks describe-addon --cluster-name ${c} --addon-name vpc-cni, until ACTIVE (or CREATE_FAILED)`
-        : `  ${n++}. aws eks describe-update --name ${c} --addon-name vpc-cni --update-id <id>, until Successful (or Failed/Cancelled)`,
-    );
-    lines.push(`  ${n++}. kubectl rollout status daemonset aws-node -n kube-system, then check its images carry ${step.to}`);
-  }
-  for (const line of lines) ui.out(line);
 }
