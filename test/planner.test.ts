@@ -318,3 +318,27 @@ describe('properties', () => {
     );
   });
 });
+
+describe('advisories about the running node agent', () => {
+  const V123: CatalogueEntry[] = [
+    entry('v1.23.0-eksbuild.1', ['1.32', '1.33']),
+    entry('v1.22.4-eksbuild.1', ['1.32', '1.33']),
+  ];
+  const onOldAgent = { ...PLAIN, kubernetesVersion: '1.33', nodeAgentImageTag: 'v1.4.0' };
+
+  it('do not block a step whose manifest ships its own agent (v1.22.4 with agent v1.4.0 → v1.23.0)', () => {
+    const result = planUpgrade({
+      installed: 'v1.22.4-eksbuild.1', managed: true, target: 'latest', catalogue: V123, kubernetesVersion: '1.33', context: onOldAgent,
+    });
+    expect(result.to).toBe('v1.23.0-eksbuild.1');
+    expect(result.findings.map((f) => f.id)).not.toContain('v1.23-node-agent-v1.4.1-required');
+  });
+
+  it('still apply to the version running now', () => {
+    const result = planUpgrade({
+      installed: 'v1.23.0-eksbuild.1', managed: true, target: 'v1.23.0-eksbuild.1', catalogue: V123, kubernetesVersion: '1.33', context: onOldAgent,
+    });
+    expect(result.steps).toEqual([]);
+    expect(result.findings.map((f) => f.id)).toContain('v1.23-node-agent-v1.4.1-required');
+  });
+});

@@ -3,7 +3,7 @@ import type { ClusterFacts, Finding, PlanStep } from '../domain.js';
 import { UsageError } from '../errors.js';
 import { advisoriesFor, isExcluded } from '../upgrade-planner/advisories.js';
 import { isOffered, versionsFor } from '../upgrade-planner/catalogue.js';
-import { planUpgrade } from '../upgrade-planner/plan.js';
+import { planUpgrade, shippedContext } from '../upgrade-planner/plan.js';
 import { formatKubernetesVersion } from '../upgrade-planner/version.js';
 import { healthFindings, hybridFindings, isHealthy, isRolledOut, metricsHelperFindings, networkPolicyFindings, versionFindings } from './cluster.js';
 import { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
@@ -60,7 +60,7 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
   if (!offered) {
     const candidates = versionsFor(facts.catalogue, current)
       .map((e) => e.version)
-      .filter((v) => isOffered(facts.catalogue, v, target) && !isExcluded(v, context) && !isExcluded(v, targetContext));
+      .filter((v) => isOffered(facts.catalogue, v, target) && !isExcluded(v, shippedContext(context)) && !isExcluded(v, shippedContext(targetContext)));
     let reason = '';
     for (const candidate of version ? candidates : []) {
       try {

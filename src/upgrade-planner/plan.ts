@@ -54,13 +54,18 @@ function offeredFor(catalogue: CatalogueEntry[], kubernetesVersion: string): Off
   return out; // newest first
 }
 
+/** The context a version runs in once EKS has installed it: its own manifest's node agent, present. */
+export function shippedContext(context: AdvisoryContext): AdvisoryContext {
+  return { ...context, nodeAgentPresent: true, nodeAgentImageTag: null, networkPolicyEnforcingModeSet: context.networkPolicyEnforcingModeSet };
+}
+
 /** Resolves `latest`, `default` or a (partial) version to the exact version string of the catalogue. */
 export function resolveTarget(input: Pick<PlanInput, 'target' | 'catalogue' | 'kubernetesVersion' | 'context'>): string {
   const k8s = formatKubernetesVersion(input.kubernetesVersion);
   const offered = offeredFor(input.catalogue, k8s);
   const wanted = input.target.trim().toLowerCase();
   if (wanted === 'latest') {
-    const newest = offered.find((o) => !isExcluded(o.version, { ...input.context, kubernetesVersion: k8s })) ?? offered[0];
+    const newest = offered.find((o) => !isExcluded(o.version, shippedContext({ ...input.context, kubernetesVersion: k8s }))) ?? offered[0];
     if (!newest) throw new UsageError(`EKS offers no vpc-cni version for Kubernetes ${k8s}; check the cluster version with \`aws eks describe-addon-versions --addon-name vpc-cni --kubernetes-version ${k8s}\`.`);
     return newest.version;
   }
@@ -109,7 +114,10 @@ function dedupe(findings: Finding[]): Finding[] {
  */
 export function planUpgrade(input: PlanInput): UpgradePlan {
   const k8s = formatKubernetesVersion(input.kubernetesVersion);
-  const context: AdvisoryContext = { ...input.context, kubernetesVersion: k8s };
+  const running: AdvisoryContext = { ...input.context, kubernetesVersion: k8s };
+  // Every step installs its version's whole manifest through EKS, node agent included, so the node agent
+  // running today says nothing about the versions we move to.
+  const context = shippedContext(running);
   const installed = parseAddonVersion(input.installed);
   const to = resolveTarget({ ...input, kubernetesVersion: k8s, context });
   const target = parseAddonVersion(to);
@@ -121,7 +129,7 @@ export function planUpgrade(input: PlanInput): UpgradePlan {
 
   const findings: Finding[] = [];
   if (input.managed && (from === to || (installed.build !== null && compareAddonVersions(installed, target) === 0))) {
-    return { from, to, steps: [], findings: advisoriesFor(to, context) };
+    return { from, to, steps: [], findings: advisoriesFor(to, running) };
   }
 
   const offered = offeredFor(input.catalogue, k8s);
