@@ -1,6 +1,7 @@
 /**
  * What `vpccni restore` would change: a pure, generic deep diff of the live aws-node DaemonSet against the
- * one in a backup, as one line per differing field. No I/O.
+ * one in a backup, as one line per differing field, and the same per object for the `amazon-vpc-cni`
+ * ConfigMap (its data) and the ENIConfigs (their spec). No I/O.
  */
 import { stripServerFields } from './backup.js';
 import { sameValue } from './config/overwrite-diff.js';
@@ -16,7 +17,25 @@ export interface RestoreChange {
   backup: unknown;
 }
 
+/** What restore does to one object: create it (missing live) or replace it (it differs), with its changes. */
+export interface ObjectRestore {
+  /** `daemonset/aws-node`, `configmap/amazon-vpc-cni` or `eniconfig/<name>`. */
+  object: string;
+  action: 'create' | 'replace';
+  /** Paths relative to the object (`data.WARM_IP_TARGET`, `spec.subnet`); for a create, every field it gets. */
+  changes: RestoreChange[];
+}
+
+/** The ENIConfigs to put back, and the live ones the backup does not hold (which restore leaves alone). */
+export interface EniConfigRestorePlan {
+  objects: ObjectRestore[];
+  /** `eniconfig/<name>` of each live ENIConfig missing from the backup, sorted; never deleted. */
+  notInBackup: string[];
+}
+
 type Json = Record<string, unknown>;
+
+export const CONFIGMAP_OBJECT = 'configmap/amazon-vpc-cni';
 
 /** Lists whose elements are matched by a key rather than by position (the Kubernetes merge keys). */
 const LIST_KEYS: Record<string, string> = {
@@ -46,6 +65,58 @@ export function planRestore(live: KubeObject, backup: KubeObject): RestoreChange
   }
   diffValue('spec', a.spec ?? {}, b.spec ?? {}, 'spec', changes);
   return changes;
+}
+
+/**
+ * The `amazon-vpc-cni` ConfigMap: null when the backup holds none (a live one is then left alone) or when
+ * its `data` (and `binaryData`) already match; else one change per differing key, or a create when missing live.
+ */
+export function planConfigMapRestore(live: KubeObject | null, backup: KubeObject | null): ObjectRestore | null {
+  if (!backup) return null;
+  const changes: RestoreChange[] = [];
+  for (const key of ['data', 'binaryData']) diffValue(key, live?.[key] ?? {}, backup[key] ?? {}, key, changes);
+  if (!live) return { object: CONFIGMAP_OBJECT, action: 'create', changes };
+  return changes.length > 0 ? { object: CONFIGMAP_OBJECT, action: 'replace', changes } : null;
+}
+
+/**
+ * The ENIConfigs (cluster-scoped, matched by name): one entry per backup ENIConfig whose `spec` differs from
+ * the live one (field by field) or that is missing live (a create), in name order. Live ENIConfigs the backup
+ * does not hold are only named in `notInBackup`: restore never deletes one (pods and nodes may use it).
+ */
+export function planEniConfigRestore(live: KubeObject[], backup: KubeObject[]): EniConfigRestorePlan {
+  const liveByName = new Map(live.map((o) => [o.metadata.name, o]));
+  const backupNames = new Set(backup.map((o) => o.metadata.name));
+  const objects: ObjectRestore[] = [];
+  for (const wanted of [...backup].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name))) {
+    const current = liveByName.get(wanted.metadata.name);
+    const changes: RestoreChange[] = [];
+    diffValue('spec', current?.spec ?? {}, wanted.spec ?? {}, 'spec', changes);
+    const object = eniConfigObject(wanted.metadata.name);
+    if (!current) objects.push({ object, action: 'create', changes });
+    else if (changes.length > 0) objects.push({ object, action: 'replace', changes });
+  }
+  const notInBackup = live
+    .map((o) => o.metadata.name)
+    .filter((name) => !backupNames.has(name))
+    .sort()
+    .map(eniConfigObject);
+  return { objects, notInBackup };
+}
+
+/** `eniconfig/<name>`. */
+export function eniConfigObject(name: string): string {
+  return `eniconfig/${name}`;
+}
+
+/**
+ * The text lines of one object's changes: `<object> <path>: live → backup` each, led for a create by
+ * `<object>: (absent) → (create)`.
+ */
+export function formatObjectRestore(restore: ObjectRestore): string[] {
+  const lines = restore.action === 'create' ? [`${restore.object}: (absent) → (create)`] : [];
+  for (const change of restore.changes) lines.push(`${restore.action === 'create' ? '  ' : ''}${restore.object} ${formatChange(change)}`);
+  return lines;
 }
 
 /** One change as a text line: `path: live → backup`, absent sides shown as `(absent)`. */

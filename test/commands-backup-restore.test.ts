@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { readBackup, type BackupDocument } from '../src/backup.js';
 import type { KubeObject } from '../src/manifests.js';
-import { planRestore } from '../src/restore-plan.js';
+import { planConfigMapRestore, planEniConfigRestore, planRestore } from '../src/restore-plan.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { parseJson, sandboxEnv, sandboxFlags, vpccni } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
@@ -224,6 +224,141 @@ describe('vpccni restore', () => {
   });
 });
 
+describe('vpccni restore of the ConfigMap and the ENIConfigs', () => {
+  let sandbox: RunningSandbox;
+  let env: Record<string, string | undefined>;
+  let global: string[];
+  let backupPath: string;
+  let backup: BackupDocument;
+  const dir = tmp('vpccni-restore-cm-');
+  const ENI = 'crd.k8s.amazonaws.com/v1alpha1';
+
+  const cli = (args: string[]) => vpccni([...global, ...args], { env });
+  const mutations = () => sandbox.log.mutating().length;
+  const configMap = () => sandbox.store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') as KubeObject;
+  const eniConfig = (name: string) => sandbox.store.get(ENI, 'ENIConfig', name);
+  const backupEniConfig = (name: string) => backup.eniConfigs.find((e) => e.metadata.name === name)!;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox('v1.19.3-custom-networking-sgp', { dir });
+    env = sandboxEnv(sandbox);
+    global = sandboxFlags(sandbox);
+    const result = await cli(['backup', '--out', join(dir, 'backups')]);
+    expect(result.exitCode, result.stderr).toBe(0);
+    backupPath = result.stdout.trim();
+    backup = await readBackup(backupPath);
+    expect(backup.configMap).not.toBeNull();
+    expect(backup.eniConfigs.map((e) => e.metadata.name).sort()).toEqual(['us-west-2a', 'us-west-2b', 'us-west-2c']);
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('lists ConfigMap and ENIConfig drift with --dry-run, refuses unconfirmed, puts them back with --yes, then has nothing to do', async () => {
+    // Drift: a ConfigMap key flipped, one ENIConfig moved to another subnet, one deleted, one added by hand.
+    const cm = configMap();
+    const data = cm.data as Record<string, string>;
+    const key = 'enable-network-policy-controller';
+    const backupValue = (backup.configMap!.data as Record<string, string>)[key];
+    expect(backupValue).toBe('false');
+    sandbox.store.put({ ...cm, data: { ...data, [key]: 'true' } });
+    const a = eniConfig('us-west-2a')!;
+    sandbox.store.put({ ...a, spec: { ...(a.spec as object), subnet: 'subnet-0fffffffffffffff0' } });
+    expect(sandbox.store.delete(ENI, 'ENIConfig', 'us-west-2b')).toBe(true);
+    sandbox.store.put({ apiVersion: ENI, kind: 'ENIConfig', metadata: { name: 'us-west-2d' }, spec: { subnet: 'subnet-0d', securityGroups: ['sg-0d'] } });
+    const before = mutations();
+
+    const dry = await cli(['--output', 'json', 'restore', backupPath, '--dry-run']);
+    expect(dry.exitCode, dry.stderr).toBe(0);
+    const plan = parseJson<Record<string, unknown>>(dry);
+    expect(schemaErrors('restore', plan)).toEqual([]);
+    const b = backupEniConfig('us-west-2b').spec as { subnet: string; securityGroups: string[] };
+    expect(plan).toMatchObject({ dryRun: true, applied: false, changes: [], kept: ['eniconfig/us-west-2d'], rolledOut: null });
+    expect(plan.objects).toEqual([
+      { object: 'configmap/amazon-vpc-cni', action: 'replace', applied: false, changes: [{ path: `data.${key}`, live: 'true', backup: 'false' }] },
+      {
+        object: 'eniconfig/us-west-2a',
+        action: 'replace',
+        applied: false,
+        changes: [{ path: 'spec.subnet', live: 'subnet-0fffffffffffffff0', backup: (backupEniConfig('us-west-2a').spec as { subnet: string }).subnet }],
+      },
+      {
+        object: 'eniconfig/us-west-2b',
+        action: 'create',
+        applied: false,
+        changes: [
+          { path: 'spec.securityGroups', live: null, backup: b.securityGroups },
+          { path: 'spec.subnet', live: null, backup: b.subnet },
+        ],
+      },
+    ]);
+    const dryText = await cli(['restore', backupPath, '--dry-run']);
+    expect(dryText.exitCode, dryText.stderr).toBe(0);
+    expect(dryText.stdout).toContain(`configmap/amazon-vpc-cni data.${key}: "true" → "false"`);
+    expect(dryText.stdout).toContain('eniconfig/us-west-2a spec.subnet: "subnet-0fffffffffffffff0" → ');
+    expect(dryText.stdout).toContain('eniconfig/us-west-2b: (absent) → (create)');
+    expect(dryText.stdout).toContain(`eniconfig/us-west-2b spec.subnet: (absent) → "${b.subnet}"`);
+    expect(dryText.stdout).toMatch(/Left as they are \(live, but not in the backup; restore never deletes\): eniconfig\/us-west-2d\./);
+    expect(dryText.stdout).toContain('Dry run: nothing was changed.');
+
+    const unconfirmed = await cli(['restore', backupPath]);
+    expect(unconfirmed.exitCode).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/needs confirmation; pass --yes/);
+    expect(mutations()).toBe(before);
+    expect((configMap().data as Record<string, string>)[key]).toBe('true');
+    expect(eniConfig('us-west-2b')).toBeUndefined();
+
+    const applied = await cli(['--output', 'json', 'restore', backupPath, '--yes']);
+    expect(applied.exitCode, applied.stderr).toBe(0);
+    const report = parseJson<{ objects: Array<{ object: string; applied: boolean }> }>(applied);
+    expect(schemaErrors('restore', report)).toEqual([]);
+    // The DaemonSet matched, so it was neither replaced nor waited for.
+    expect(report).toMatchObject({ applied: true, rolledOut: null, changes: [], kept: ['eniconfig/us-west-2d'] });
+    expect(report.objects.map((o) => [o.object, o.applied])).toEqual([
+      ['configmap/amazon-vpc-cni', true],
+      ['eniconfig/us-west-2a', true],
+      ['eniconfig/us-west-2b', true],
+    ]);
+    expect(sandbox.log.mutating().slice(before).map((m) => `${m.service} ${m.operation} ${m.status}`)).toEqual([
+      'kube PUT configmaps/amazon-vpc-cni 200',
+      'kube PUT eniconfigs/us-west-2a 200',
+      'kube POST eniconfigs/us-west-2b 201',
+    ]);
+    expect(configMap().data).toEqual(backup.configMap!.data);
+    expect(configMap().metadata.labels).toEqual(cm.metadata.labels);
+    for (const name of ['us-west-2a', 'us-west-2b', 'us-west-2c']) expect(eniConfig(name)?.spec).toEqual(backupEniConfig(name).spec);
+    expect(eniConfig('us-west-2d')?.spec).toEqual({ subnet: 'subnet-0d', securityGroups: ['sg-0d'] });
+
+    const again = await cli(['restore', backupPath, '--yes']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(
+      /^Nothing to restore: the aws-node DaemonSet, the amazon-vpc-cni ConfigMap and 3 ENIConfig\(s\) of demo already match the backup/,
+    );
+    expect(again.stdout).toContain('eniconfig/us-west-2d');
+    expect(mutations()).toBe(before + 3);
+  });
+
+  it('creates the ConfigMap when it is gone, with the DaemonSet drift in the same run', async () => {
+    expect(sandbox.store.delete('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system')).toBe(true);
+    const set = await execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, 'set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=7'], {
+      env: { KUBECACHEDIR: join(dir, 'kube-cache') },
+    });
+    expect(set.exitCode).toBe(0);
+    const before = mutations();
+    const result = await cli(['restore', backupPath, '--yes']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toContain('daemonset/aws-node spec.template.spec.containers[aws-node].env.WARM_IP_TARGET: "7" → (absent)');
+    expect(result.stdout).toContain('configmap/amazon-vpc-cni: (absent) → (create)');
+    expect(result.stdout).toMatch(/Restored configmap\/amazon-vpc-cni \(created\) on demo from /);
+    expect(sandbox.log.mutating().slice(before).map((m) => `${m.operation} ${m.status}`)).toEqual([
+      'PUT daemonsets/aws-node 200',
+      'POST configmaps/amazon-vpc-cni 201',
+    ]);
+    expect(configMap().data).toEqual(backup.configMap!.data);
+    expect(envOf(sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')!)).not.toHaveProperty('WARM_IP_TARGET');
+  });
+});
+
 describe('planRestore', () => {
   const ds = (containers: unknown[], extra: Record<string, unknown> = {}): KubeObject => ({
     apiVersion: 'apps/v1',
@@ -267,5 +402,34 @@ describe('planRestore', () => {
       { path: 'spec.template.spec.containers[aws-eks-nodeagent]', live: { name: 'aws-eks-nodeagent', image: 'n:1' }, backup: null },
     ]);
     expect(planRestore(live, live)).toEqual([]);
+  });
+
+  it('diffs the ConfigMap data by key and the ENIConfig specs by name, never deleting a live-only ENIConfig', () => {
+    const cm = (data: Record<string, string>): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' }, data });
+    expect(planConfigMapRestore(cm({ a: '1', b: '2' }), cm({ a: '1', b: '3', c: '4' }))).toEqual({
+      object: 'configmap/amazon-vpc-cni',
+      action: 'replace',
+      changes: [
+        { path: 'data.b', live: '2', backup: '3' },
+        { path: 'data.c', live: null, backup: '4' },
+      ],
+    });
+    expect(planConfigMapRestore(cm({ a: '1' }), cm({ a: '1' }))).toBeNull();
+    expect(planConfigMapRestore(cm({ a: '1' }), null)).toBeNull();
+    expect(planConfigMapRestore(null, cm({ a: '1' }))).toMatchObject({ action: 'create', changes: [{ path: 'data.a', live: null, backup: '1' }] });
+
+    const eni = (name: string, subnet: string): KubeObject => ({
+      apiVersion: 'crd.k8s.amazonaws.com/v1alpha1',
+      kind: 'ENIConfig',
+      metadata: { name, resourceVersion: '3' },
+      spec: { subnet, securityGroups: ['sg-1'] },
+    });
+    expect(planEniConfigRestore([eni('b', 's-live'), eni('c', 's-c'), eni('x', 's-x')], [eni('c', 's-c'), eni('b', 's-b'), eni('a', 's-a')])).toEqual({
+      objects: [
+        { object: 'eniconfig/a', action: 'create', changes: [{ path: 'spec.securityGroups', live: null, backup: ['sg-1'] }, { path: 'spec.subnet', live: null, backup: 's-a' }] },
+        { object: 'eniconfig/b', action: 'replace', changes: [{ path: 'spec.subnet', live: 's-live', backup: 's-b' }] },
+      ],
+      notInBackup: ['eniconfig/x'],
+    });
   });
 });
