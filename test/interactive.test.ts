@@ -11,18 +11,31 @@ import { BIN, isolatedEnv } from './helpers/cli.js';
 
 const haveScript = (await execa('sh', ['-c', 'command -v script'], { reject: false })).exitCode === 0;
 
-/** Runs `vpccni …args` in a pseudo-terminal of the given width (0: unsized), typing `answer` after a pause. */
+/**
+ * Runs `vpccni …args` in a pseudo-terminal of the given width (0: unsized); answers the first y/N prompt with
+ * `answer` as soon as it appears, keeping the terminal's input open until the CLI exits.
+ */
 async function inTerminal(args: string[], options: { columns: number; answer?: string }) {
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const size = options.columns > 0 ? `stty cols ${options.columns} rows 30; ` : '';
-  const command = `${size}${process.execPath} ${BIN} ${quoted}`;
-  const typing = options.answer !== undefined ? `sleep 3; printf '${options.answer}\\r'; sleep 5` : 'sleep 8';
-  return execa('sh', ['-c', `(${typing}) | script -qfec "${command.replace(/"/g, '\\"')}" /dev/null`], {
+  const child = execa('script', ['-qfec', `${size}${process.execPath} ${BIN} ${quoted}`, '/dev/null'], {
     reject: false,
-    timeout: 40_000,
+    timeout: 60_000,
+    stdin: 'pipe',
     env: isolatedEnv({ NO_COLOR: '1', CI: undefined }),
     extendEnv: true,
   });
+  let seen = '';
+  let answered = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    seen += chunk.toString();
+    if (!answered && options.answer !== undefined && seen.includes('[y/N]')) {
+      answered = true;
+      child.stdin?.write(`${options.answer}\r`);
+    }
+  });
+  const result = await child;
+  return { exitCode: result.exitCode, stdout: seen };
 }
 
 describe.skipIf(!haveScript).concurrent('at a terminal', () => {
