@@ -13,7 +13,7 @@ import { readBackup, type BackupDocument } from '../src/backup.js';
 import type { KubeObject } from '../src/manifests.js';
 import { planConfigMapRestore, planEniConfigRestore, planRestore } from '../src/restore-plan.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { parseJson, sandboxEnv, sandboxFlags, vpccni } from './helpers/cli.js';
+import { onSandbox, parseJson, sandboxEnv, sandboxFlags, vpccni } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
@@ -80,6 +80,15 @@ describe('vpccni backup', () => {
   });
 });
 
+/** Starts a sandbox for `scenario` and takes a backup of it through the CLI. */
+async function backedUp(scenario: string, dir: string) {
+  const sandbox = await startSandbox(scenario, { dir });
+  const result = await onSandbox(sandbox, ['backup', '--out', join(dir, 'backups')]);
+  expect(result.exitCode, result.stderr).toBe(0);
+  const backupPath = result.stdout.trim();
+  return { sandbox, env: sandboxEnv(sandbox), global: sandboxFlags(sandbox), backupPath, backup: await readBackup(backupPath) };
+}
+
 describe('vpccni restore', () => {
   let sandbox: RunningSandbox;
   let env: Record<string, string | undefined>;
@@ -97,13 +106,7 @@ describe('vpccni restore', () => {
     });
 
   beforeAll(async () => {
-    sandbox = await startSandbox('default', { dir });
-    env = sandboxEnv(sandbox);
-    global = sandboxFlags(sandbox);
-    const result = await cli(['backup', '--out', join(dir, 'backups')]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    backupPath = result.stdout.trim();
-    backup = await readBackup(backupPath);
+    ({ sandbox, env, global, backupPath, backup } = await backedUp('default', dir));
   });
   afterAll(async () => {
     await sandbox?.close();
@@ -240,13 +243,7 @@ describe('vpccni restore of the ConfigMap and the ENIConfigs', () => {
   const backupEniConfig = (name: string) => backup.eniConfigs.find((e) => e.metadata.name === name)!;
 
   beforeAll(async () => {
-    sandbox = await startSandbox('v1.19.3-custom-networking-sgp', { dir });
-    env = sandboxEnv(sandbox);
-    global = sandboxFlags(sandbox);
-    const result = await cli(['backup', '--out', join(dir, 'backups')]);
-    expect(result.exitCode, result.stderr).toBe(0);
-    backupPath = result.stdout.trim();
-    backup = await readBackup(backupPath);
+    ({ sandbox, env, global, backupPath, backup } = await backedUp('v1.19.3-custom-networking-sgp', dir));
     expect(backup.configMap).not.toBeNull();
     expect(backup.eniConfigs.map((e) => e.metadata.name).sort()).toEqual(['us-west-2a', 'us-west-2b', 'us-west-2c']);
   });
