@@ -50,7 +50,7 @@ export interface KubeGateway {
 }
 
 const CONNECTION_ERROR =
-  /connection refused|Unable to connect to the server|i\/o timeout|no such host|connection reset|EOF$|TLS handshake timeout|dial tcp/im;
+  /connection refused|The connection to the server .* was refused|Unable to connect to the server|i\/o timeout|no such host|connection reset|EOF$|TLS handshake timeout|dial tcp/im;
 
 /** True when kubectl's stderr says it could not reach the API server. */
 export function isConnectionError(stderr: string): boolean {
