@@ -102,14 +102,24 @@ export function retagCniImages(daemonSet: KubeObject, tag: string, registry?: st
   }
 }
 
-/** Splits `host/path/name:tag` or `host/path/name@sha256:…` into repository and tag (or digest). */
-export function splitImage(image: string): { repository: string; tag: string } {
+/** The parts of an image reference `host/path/name[:tag][@sha256:…]`; tag and digest are null when absent. */
+export function parseImage(image: string): { repository: string; tag: string | null; digest: string | null } {
   const at = image.indexOf('@');
-  if (at >= 0) return { repository: image.slice(0, at), tag: image.slice(at + 1) };
-  const colon = image.lastIndexOf(':');
-  const slash = image.lastIndexOf('/');
-  if (colon > slash) return { repository: image.slice(0, colon), tag: image.slice(colon + 1) };
-  return { repository: image, tag: 'latest' };
+  const named = at >= 0 ? image.slice(0, at) : image;
+  const digest = at >= 0 ? image.slice(at + 1) : null;
+  const colon = named.lastIndexOf(':');
+  const slash = named.lastIndexOf('/');
+  if (colon > slash) return { repository: named.slice(0, colon), tag: named.slice(colon + 1) || null, digest };
+  return { repository: named, tag: null, digest };
+}
+
+/**
+ * Splits an image reference into repository and tag; without a tag, the digest stands in for it, and
+ * without either, `latest` (what the runtime pulls).
+ */
+export function splitImage(image: string): { repository: string; tag: string } {
+  const { repository, tag, digest } = parseImage(image);
+  return { repository, tag: tag ?? digest ?? 'latest' };
 }
 
 /** The pod template spec of a workload object (DaemonSet, Deployment), or {} when it has none. */

@@ -1,5 +1,6 @@
 /** Shared readers over ClusterFacts: the installed version, aws-node env vars, the advisory context. */
 import type { ClusterFacts, ContainerSpec, Finding, Severity } from '../domain.js';
+import { parseImage } from '../manifests.js';
 import type { AdvisoryContext } from '../upgrade-planner/advisories.js';
 
 /** The name of the network policy agent container in the aws-node DaemonSet. */
@@ -29,10 +30,7 @@ export function awsNodeFlag(facts: ClusterFacts, name: string): boolean {
 
 /** The tag of an image reference (`repo/name:tag@sha256:…` → `tag`), or null when it has none. */
 export function imageTag(image: string): string | null {
-  const withoutDigest = image.split('@')[0] ?? '';
-  const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
-  const colon = lastSegment.indexOf(':');
-  return colon >= 0 ? lastSegment.slice(colon + 1) || null : null;
+  return parseImage(image).tag;
 }
 
 /** True when aws-node sets NETWORK_POLICY_ENFORCING_MODE to a non-empty value (or through valueFrom). */
