@@ -19,7 +19,7 @@ import type { IamGateway } from './gateways/iam.js';
 import type { ClusterObjects, KubeGateway } from './gateways/kubectl.js';
 import { assertContextMatches } from './gateways/kubectl.js';
 import { sameApiServer, type KubeContext } from './gateways/kubeconfig.js';
-import { splitImage, type KubeObject } from './manifests.js';
+import { podTemplateSpec, splitImage, type KubeObject } from './manifests.js';
 
 /** The gateways of one run, and the kube context they were built for. */
 export interface Gateways {
@@ -85,8 +85,8 @@ type PodSpec = {
 };
 
 /** The DaemonSet's pod spec, tolerating missing parts. */
-export function podSpecOf(daemonSet: KubeObject): PodSpec {
-  return ((daemonSet.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec ?? {}) as PodSpec;
+function podSpecOf(daemonSet: KubeObject): PodSpec {
+  return podTemplateSpec(daemonSet) as PodSpec;
 }
 
 function containerSpec(raw: Record<string, unknown>): ContainerSpec {
@@ -131,11 +131,6 @@ export function daemonSetInfo(object: KubeObject): DaemonSetInfo {
     available: status.numberAvailable ?? 0,
     raw: object as unknown as Record<string, unknown>,
   };
-}
-
-/** True when the DaemonSet's rollout is complete by `kubectl rollout status`'s own rule. */
-export function isRolledOut(ds: DaemonSetInfo): boolean {
-  return ds.generation <= ds.observedGeneration && ds.updated >= ds.desired && ds.available >= ds.desired;
 }
 
 function nodeInfo(object: KubeObject): NodeInfo {
