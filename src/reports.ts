@@ -2,10 +2,10 @@
  * Deciding and shaping what `status` and `plan` report: pure functions from gathered facts to the one
  * result object that both the text and the JSON output are rendered from.
  */
-import { parse as parseYaml } from 'yaml';
 import { evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
 import type { ClusterFacts, Finding, PlanStep } from './domain.js';
-import { VpccniError } from './errors.js';
+import { UsageError, VpccniError } from './errors.js';
+import { parseStoredConfigurationValues } from './config/values.js';
 import { defaultFor, latestFor } from './upgrade-planner/catalogue.js';
 import { planUpgrade, type UpgradePlan } from './upgrade-planner/plan.js';
 
@@ -34,14 +34,14 @@ export interface StatusReport {
   findings: Finding[];
 }
 
-/** Parses the configuration values EKS stores (JSON or YAML text); an unreadable string is kept raw. */
+/** The configuration values EKS stores, as an object; null when there are none, `{ raw }` when unreadable. */
 export function storedConfigurationValues(text: string | null): Record<string, unknown> | null {
   if (text === null || text.trim() === '') return null;
   try {
-    const value = parseYaml(text) as unknown;
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : { raw: text };
-  } catch {
-    return { raw: text };
+    return parseStoredConfigurationValues(text);
+  } catch (error) {
+    if (error instanceof UsageError) return { raw: text };
+    throw error;
   }
 }
 
