@@ -286,9 +286,15 @@ describe('--resume and Ctrl-C', () => {
     expect(again.stderr).toContain('--resume');
     expect(calls(sandbox, 'UpdateAddon')).toBe(1);
 
+    // --resume refuses another target, and takes the journal's one however it is spelled.
+    const elsewhere = await upgrade(sandbox, dir, ['--resume', '--to', 'v1.1']);
+    expect(elsewhere.exitCode).toBe(2);
+    expect(elsewhere.stderr).toContain('The stopped upgrade goes to v1.14.0-eksbuild.3, not v1.1');
+    expect(calls(sandbox, 'UpdateAddon')).toBe(1);
+
     // Lift the slowness for later updates; the first one is still in flight at EKS.
     sandbox.scenario.sandbox.updateDurationMs = 100;
-    const resumed = await upgrade(sandbox, dir, ['--resume', '--output', 'json']);
+    const resumed = await upgrade(sandbox, dir, ['--resume', '--to', '1.14.0', '--output', 'json']);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     const report = parseJson<Report>(resumed);
     expect(schemaErrors('upgrade', report)).toEqual([]);

@@ -17,6 +17,7 @@ import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, v
 import { describeState, printDryRun, type UpgradeReport } from '../upgrade/report.js';
 import { runStep, StepFailure } from '../upgrade/walk.js';
 import { parseDuration } from '../upgrade/wait.js';
+import { tryParseAddonVersion, versionMatches } from '../upgrade-planner/version.js';
 import { confirm } from '../ui.js';
 import { withRuntime } from './shared.js';
 
@@ -69,7 +70,9 @@ async function upgrade(
   if (!o.resume && previous && !previous.finished && !o.dryRun) {
     throw new UsageError(`An upgrade of ${runtime.clusterName} to ${previous.to} stopped part-way (journal ${journalFile}); run \`vpccni upgrade --resume\` to finish it, or delete the journal to start over.`);
   }
-  if (o.resume && previous && o.to && o.to.replace(/^v?/, 'v') !== previous.to && !previous.to.startsWith(o.to.replace(/^v?/, 'v'))) {
+  const asked = o.to ? tryParseAddonVersion(o.to) : null;
+  const journalTarget = previous ? tryParseAddonVersion(previous.to) : null;
+  if (o.resume && previous && o.to && !(asked && journalTarget && versionMatches(asked, journalTarget))) {
     throw new UsageError(`The stopped upgrade goes to ${previous.to}, not ${o.to}; run \`vpccni upgrade --resume\` without --to.`);
   }
   const resumed = o.resume ? previous : null;
