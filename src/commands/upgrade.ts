@@ -15,8 +15,8 @@ import type { GlobalOptions, Runtime } from '../runtime.js';
 import { journalPath, loadJournal, saveJournal, type Journal, type JournalStep } from '../upgrade/journal.js';
 import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../upgrade/preflight.js';
 import { describeState, printDryRun, type UpgradeReport } from '../upgrade/report.js';
-import { runStep, StepFailure } from '../upgrade/walk.js';
-import { parseDuration } from '../upgrade/wait.js';
+import { rolloutOutcome, runStep, StepFailure } from '../upgrade/walk.js';
+import { parseDuration, pollUntil } from '../upgrade/wait.js';
 import { tryParseAddonVersion, versionMatches } from '../upgrade-planner/version.js';
 import { confirm } from '../ui.js';
 import { withRuntime } from './shared.js';
@@ -289,7 +289,6 @@ async function upgrade(
 
 /** Waits for the in-flight change of a stopped walk to settle, then reads the cluster again. */
 async function settleInFlight(runtime: Runtime, journal: Journal, facts: GatheredFacts, timeoutMs: number): Promise<GatheredFacts> {
-  const { pollUntil } = await import('../upgrade/wait.js');
   const pending = journal.steps.find((s) => s.result === 'started' || s.result === 'failed');
   runtime.ui.info(`The add-on is ${facts.addon.status}; waiting for the change already in flight${pending ? ` (${pending.to})` : ''} instead of calling again.`);
   const settled = await pollUntil(
@@ -305,10 +304,7 @@ async function settleInFlight(runtime: Runtime, journal: Journal, facts: Gathere
 
 /** Waits for the aws-node rollout of a step that settled while no walk was watching, and checks its images. */
 async function confirmRolledOut(runtime: Runtime, version: string, timeoutMs: number): Promise<void> {
-  const done = await runtime.kube.rolloutStatus(Math.max(1, Math.ceil(timeoutMs / 1000)));
-  const ds = done ? await runtime.kube.getDaemonSet() : null;
-  const { daemonSetInfo } = await import('../facts.js');
-  const running = ds ? daemonSetInfo(ds).version : null;
+  const { done, running } = await rolloutOutcome(runtime.kube, Date.now() + timeoutMs);
   if (!done || running !== version) {
     throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet ${done ? `runs ${running ?? 'no readable version'}` : 'has not rolled out'}; check it with vpccni status and run \`vpccni upgrade --resume\` again.`);
   }

@@ -153,14 +153,21 @@ async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline
   }
 }
 
-async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
+/**
+ * Watches the aws-node rollout until `deadline` and reads the version its images carry. EKS has applied the
+ * DaemonSet by the time it reports a step done, so its spec is read while the rollout is watched: one kubectl
+ * start less on every step's critical path.
+ */
+export async function rolloutOutcome(kube: KubeGateway, deadline: number): Promise<{ done: boolean; running: string | null }> {
   const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-  // EKS has applied the DaemonSet by the time it reports the step done, so its spec can be read while the
-  // rollout is watched: one kubectl start less on every step's critical path.
-  const [done, ds] = await Promise.all([ctx.kube.rolloutStatus(seconds), ctx.kube.getDaemonSet()]);
+  const [done, ds] = await Promise.all([kube.rolloutStatus(seconds), kube.getDaemonSet()]);
+  return { done, running: ds ? daemonSetInfo(ds).version : null };
+}
+
+async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
+  const { done, running } = await rolloutOutcome(ctx.kube, deadline);
   if (ctx.signal.aborted) throw new InterruptedError();
   if (!done) throw new StepFailure('the aws-node DaemonSet had not rolled out when the timeout ran out', 'timeout');
-  const running = ds ? daemonSetInfo(ds).version : null;
   if (running !== step.to) {
     throw new StepFailure(`the aws-node DaemonSet runs ${running ?? 'no readable version'} instead of ${step.to}`, 'failed');
   }
