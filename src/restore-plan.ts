@@ -4,7 +4,7 @@
  * ConfigMap (its data) and the ENIConfigs (their spec). No I/O.
  */
 import { stripServerFields } from './backup.js';
-import { sameValue } from './config/overwrite-diff.js';
+import { sameValue } from './json.js';
 import type { KubeObject } from './manifests.js';
 
 /**

@@ -4,7 +4,7 @@
  * the target version's schema accepts, saying plainly what cannot be carried over and why.
  */
 import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
-import { sameValue } from './overwrite-diff.js';
+import { sameValue } from '../json.js';
 import { schemaAccepts, validateConfigurationValues } from './validate.js';
 
 /** Where a container sits in the pod spec. */

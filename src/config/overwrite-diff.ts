@@ -2,6 +2,7 @@
  * What `--resolve-conflicts OVERWRITE` would reset: the settings of the live aws-node DaemonSet that differ
  * from what the add-on will apply. Shown to the user before asking for `--yes`.
  */
+import { sameValue } from '../json.js';
 import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
 
 /** One setting OVERWRITE would change: `after` is null when the add-on drops it altogether. */
@@ -65,28 +66,6 @@ export function settingsResetByOverwrite(live: KubeObject, desired: KubeObject):
   return result;
 }
 
-/** A JSON text of `value` with object keys sorted, so that two equal values give the same text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-/** Deep equality of two JSON values, ignoring object key order. */
-export function sameValue(a: unknown, b: unknown): boolean {
-  return canonicalJson(a ?? null) === canonicalJson(b ?? null);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
-}
 
 const podSpec = podTemplateSpec;
 const containersOf = (pod: Record<string, unknown>, key: 'containers' | 'initContainers') => containerList<Container>(pod, key);

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { ErrorObject } from 'ajv';
+import { canonicalJson } from '../json.js';
 import { loadUpstreamManifest, type KubeObject } from '../manifests.js';
 import { compileAddonSchema } from '../schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
@@ -154,17 +155,6 @@ interface Field {
   set(target: KubeObject, value: unknown): void;
 }
 
-function canonical(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 function leaves(value: unknown, prefix: string[] = []): Array<[string[], unknown]> {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
@@ -239,9 +229,11 @@ export function findConflicts(live: KubeObject, base: KubeObject, desired: KubeO
   const baseFields = comparedFields(base);
   const desiredFields = comparedFields(desired);
   const conflicts: string[] = [];
+  // An absent field is never equal to a present one, whatever its value.
+  const text = (field: Field | undefined) => (field ? canonicalJson(field.value) : undefined);
   for (const [key, field] of liveFields) {
-    const value = canonical(field.value);
-    if (value !== canonical(baseFields.get(key)?.value) && value !== canonical(desiredFields.get(key)?.value)) {
+    const value = text(field);
+    if (value !== text(baseFields.get(key)) && value !== text(desiredFields.get(key))) {
       conflicts.push(field.path);
     }
   }

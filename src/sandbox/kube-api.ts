@@ -7,9 +7,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../manifests.js';
 import type { RequestLog } from './request-log.js';
+import { canonicalJson } from '../json.js';
 import {
   KUBE_RESOURCES,
-  canonicalJson,
   isRecord,
   type KubeResource,
   type KubeStore,

@@ -3,6 +3,7 @@
  * commands observe: DaemonSet rollouts that take time (or never finish) and Deployments that are ready at once.
  */
 import { randomUUID } from 'node:crypto';
+import { canonicalJson } from '../json.js';
 import type { KubeObject } from '../manifests.js';
 
 /** One kind the emulator serves; the same table drives the store and API discovery. */
@@ -91,17 +92,6 @@ export function isRecord(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** JSON with sorted keys, so that equal objects compare equal whatever their key order. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (isRecord(value)) {
-    const keys = Object.keys(value)
-      .filter((k) => value[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 function nowTimestamp(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
