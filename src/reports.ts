@@ -45,11 +45,9 @@ export function storedConfigurationValues(text: string | null): Record<string, u
   }
 }
 
-/** Merges finding lists, one per id, sorted by severity. */
+/** Merges finding lists: one per id (the most severe), sorted by severity, as `sortFindings` does. */
 export function mergeFindings(...lists: Finding[][]): Finding[] {
-  const byId = new Map<string, Finding>();
-  for (const f of lists.flat()) if (!byId.has(f.id)) byId.set(f.id, f);
-  return sortFindings([...byId.values()]);
+  return sortFindings(lists.flat());
 }
 
 /** Plans from the running version `installed` to `target` over the facts' catalogue and advisories. */
