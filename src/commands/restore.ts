@@ -80,7 +80,7 @@ async function restore(
         runtime.kube.getDaemonSet(),
         runtime.eks.describeAddon(),
         runtime.kube.getJson(['configmap', 'amazon-vpc-cni', '-n', 'kube-system']),
-        listEniConfigs(runtime),
+        runtime.kube.listEniConfigs(),
       ]),
   );
 
@@ -233,25 +233,6 @@ function stopped(report: RestoreReport, failed: RestoreObjectReport, refusal: Re
   );
 }
 
-/** The live ENIConfigs, or null when the cluster has no ENIConfig resource type. */
-async function listEniConfigs(runtime: Runtime): Promise<KubeObject[] | null> {
-  // The fully qualified name skips a discovery round trip.
-  const result = await runtime.kube.run(['get', 'eniconfigs.v1alpha1.crd.k8s.amazonaws.com', '-o', 'json']);
-  if (result.exitCode === 0) {
-    if (result.stdout.trim() === '') return [];
-    try {
-      return (JSON.parse(result.stdout) as { items?: KubeObject[] }).items ?? [];
-    } catch {
-      throw new UnreachableError('kubectl returned output that is not JSON for the ENIConfigs.');
-    }
-  }
-  if (/the server doesn't have a resource type|NotFound|no matches for kind/.test(result.stderr)) return null;
-  const message = firstLine(result.stderr) || `kubectl exited with ${result.exitCode}`;
-  if (isConnectionError(result.stderr)) {
-    throw new UnreachableError(`The Kubernetes API server could not be reached (${message}); check the kube context and your network.`);
-  }
-  throw new UnreachableError(`Could not list the ENIConfigs: ${message}; nothing was changed.`);
-}
 
 function warnManaged(runtime: Runtime, version: string | null): void {
   const c = runtime.clusterName;

@@ -41,6 +41,8 @@ export interface KubeGateway {
   getDaemonSet(): Promise<KubeObject | null>;
   /** DaemonSet, ConfigMap and metrics helper in one kubectl call; nodes and ENIConfigs alongside. */
   readClusterObjects(): Promise<ClusterObjects>;
+  /** The ENIConfigs, or null when the cluster has no ENIConfig resource type. */
+  listEniConfigs(): Promise<KubeObject[] | null>;
   /** `kubectl rollout status daemonset aws-node`; true when rolled out, false on timeout. */
   rolloutStatus(timeoutSeconds: number): Promise<boolean>;
   /** `kubectl apply -f -` (server-side dry run when asked); returns kubectl's output. */
@@ -119,6 +121,16 @@ export function createKubeGateway(options: KubectlOptions): KubeGateway {
     return parseJson(result, args.join(' ')) as KubeObject;
   }
 
+  async function listEniConfigs(): Promise<KubeObject[] | null> {
+    // The fully qualified name skips a discovery round trip.
+    const result = await read(['get', 'eniconfigs.v1alpha1.crd.k8s.amazonaws.com', '-o', 'json']);
+    if (result.exitCode === 0) {
+      return result.stdout.trim() === '' ? [] : ((parseJson(result, 'ENIConfigs') as { items?: KubeObject[] }).items ?? []);
+    }
+    if (/the server doesn't have a resource type|NotFound|no matches for kind/.test(result.stderr)) return null;
+    throw failed(result, 'list the ENIConfigs');
+  }
+
   return {
     run,
     getJson,
@@ -135,8 +147,7 @@ export function createKubeGateway(options: KubectlOptions): KubeGateway {
         byName('configmaps', 'amazon-vpc-cni'),
         byName('deployments.v1.apps', 'cni-metrics-helper'),
         read(['get', 'nodes', '-o', 'json']),
-        // The fully qualified name skips a discovery round trip; a cluster without the CRD has no ENIConfigs.
-        read(['get', 'eniconfigs.v1alpha1.crd.k8s.amazonaws.com', '-o', 'json']),
+        listEniConfigs(),
       ]);
       if (daemonSet.exitCode !== 0) throw failed(daemonSet, 'read the aws-node DaemonSet');
       if (configMap.exitCode !== 0) throw failed(configMap, 'read the amazon-vpc-cni ConfigMap');
@@ -153,16 +164,12 @@ export function createKubeGateway(options: KubectlOptions): KubeGateway {
         configMap: one(configMap, 'the amazon-vpc-cni ConfigMap', 'ConfigMap', 'v1'),
         metricsHelper: one(metricsHelper, 'the cni-metrics-helper Deployment', 'Deployment', 'apps/v1'),
         nodes: items(nodes, 'nodes'),
-        eniConfigs:
-          eniConfigs.exitCode === 0
-            ? items(eniConfigs, 'ENIConfigs')
-            : /the server doesn't have a resource type|NotFound/.test(eniConfigs.stderr)
-              ? []
-              : (() => {
-                  throw failed(eniConfigs, 'list the ENIConfigs');
-                })(),
+        // A cluster without the CRD has no ENIConfigs.
+        eniConfigs: eniConfigs ?? [],
       };
     },
+
+    listEniConfigs,
 
     async rolloutStatus(timeoutSeconds) {
       const result = await run(
