@@ -7,7 +7,7 @@
 import { readBackup, assertSameCluster, stripServerFields, type BackupDocument } from '../backup.js';
 import { UnreachableError, UpgradeStoppedError, UsageError } from '../errors.js';
 import { daemonSetInfo } from '../facts.js';
-import { assertContextMatches, isConnectionError } from '../gateways/kubectl.js';
+import { assertContextMatches, firstLine, isConnectionError } from '../gateways/kubectl.js';
 import { sameApiServer } from '../gateways/kubeconfig.js';
 import type { KubeObject } from '../manifests.js';
 import {
@@ -266,10 +266,6 @@ async function replace(runtime: Runtime, object: KubeObject, exists: boolean): P
     why: `Kubernetes refused to ${exists ? 'replace' : 'create'} ${what.replace(/^The/, 'the')}: ${message.replace(/[.;]$/, '')}`,
     next: isConnectionError(result.stderr) ? 'check the kube context and your network, then run vpccni restore again' : 'fix the cause (RBAC permissions, admission webhooks) and run vpccni restore again',
   };
-}
-
-function firstLine(text: string): string {
-  return text.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
 }
 
 /** `a`, `a and b`, `a, b and c`. */

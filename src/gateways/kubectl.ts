@@ -250,7 +250,8 @@ function spawnKubectl(
   });
 }
 
-function firstLine(text: string): string {
+/** The first non-empty line of kubectl's output, trimmed. */
+export function firstLine(text: string): string {
   return text.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
 }
 
