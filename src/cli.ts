@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { VpccniError } from './errors.js';
-import { annotationLines } from './github.js';
+import { annotationLines } from './render/github.js';
 import type { GlobalOptions } from './runtime.js';
 
 /** Runs vpccni with `argv` (process.argv shape) and returns the exit code. */

@@ -3,7 +3,7 @@
  * in-process sandbox (`--sandbox`, `--scenario`), whose emulators the real SDK and kubectl talk to over
  * loopback exactly as they would to AWS.
  */
-import type { Gateways } from './facts.js';
+import type { Gateways } from './gather/facts.js';
 import { createEksGateway } from './gateways/eks.js';
 import { createIamGateway } from './gateways/iam.js';
 import { createKubeGateway } from './gateways/kubectl.js';
@@ -11,7 +11,7 @@ import { resolveKubeContext, type KubeContext } from './gateways/kubeconfig.js';
 import { sdkRegion, type AwsSettings } from './gateways/aws-config.js';
 import { UsageError } from './errors.js';
 import type { RunningSandbox } from './sandbox/index.js';
-import { createUi, type OutputFormat, type Ui } from './ui.js';
+import { createUi, type OutputFormat, type Ui } from './render/ui.js';
 
 /** The global options of the contract. */
 export interface GlobalOptions {

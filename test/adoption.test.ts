@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { customSettings, isEksImageRegistry, toConfigurationValues } from '../src/config/adoption.js';
-import { settingsResetByOverwrite } from '../src/config/overwrite-diff.js';
-import { validateConfigurationValues } from '../src/config/validate.js';
-import { upstreamDaemonSet, type KubeObject } from '../src/manifests.js';
+import { customSettings, isEksImageRegistry, toConfigurationValues } from '../src/decide/config/adoption.js';
+import { settingsResetByOverwrite } from '../src/decide/config/overwrite-diff.js';
+import { validateConfigurationValues } from '../src/decide/config/validate.js';
+import { upstreamDaemonSet, type KubeObject } from '../src/decide/manifests.js';
 
 const SCHEMA_12 = readFileSync(new URL('../fixtures/addon-configuration/vpc-cni-v1.12.0-eksbuild.1.schema.json', import.meta.url), 'utf8');
 const SCHEMA_15 = readFileSync(new URL('../fixtures/addon-configuration/vpc-cni-v1.15.1-eksbuild.1.schema.json', import.meta.url), 'utf8');

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { assertSameCluster, backupTimestamp, readBackup, stripServerFields, toYaml, writeBackup, type BackupDocument } from '../src/backup.js';
+import { assertSameCluster, backupTimestamp, readBackup, stripServerFields, toYaml, writeBackup, type BackupDocument } from '../src/act/backup.js';
 import { UsageError } from '../src/errors.js';
-import { upstreamDaemonSet, type KubeObject } from '../src/manifests.js';
+import { upstreamDaemonSet, type KubeObject } from '../src/decide/manifests.js';
 
 const NOW = new Date('2026-11-21T23:59:59.123Z');
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogueEntry, ClusterFacts, ContainerSpec, Finding } from '../src/domain.js';
 import { UsageError } from '../src/errors.js';
-import { advisoryContextFrom, checkReadiness, evaluateFindings, sortFindings } from '../src/checks/index.js';
-import { imageTag } from '../src/checks/context.js';
+import { advisoryContextFrom, checkReadiness, evaluateFindings, sortFindings } from '../src/decide/checks/index.js';
+import { imageTag } from '../src/decide/checks/context.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';

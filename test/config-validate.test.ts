@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfigurationValues } from '../src/config/values.js';
-import { formatProblems, schemaAccepts, validateConfigurationValues } from '../src/config/validate.js';
+import { parseConfigurationValues } from '../src/decide/config/values.js';
+import { formatProblems, schemaAccepts, validateConfigurationValues } from '../src/decide/config/validate.js';
 
 const SCHEMA_12 = readFileSync(new URL('../fixtures/addon-configuration/vpc-cni-v1.12.0-eksbuild.1.schema.json', import.meta.url), 'utf8');
 const SCHEMA_15 = readFileSync(new URL('../fixtures/addon-configuration/vpc-cni-v1.15.1-eksbuild.1.schema.json', import.meta.url), 'utf8');

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigurationValues, parseStoredConfigurationValues } from '../src/config/values.js';
+import { parseConfigurationValues, parseStoredConfigurationValues } from '../src/decide/config/values.js';
 import { UsageError } from '../src/errors.js';
 
 const SAMPLES = new URL('../fixtures/configuration-values/', import.meta.url);

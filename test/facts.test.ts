@@ -1,7 +1,7 @@
 /** Reading the aws-node DaemonSet: the version comes from the `amazon-k8s-cni` image, however it is pinned. */
 import { describe, expect, it } from 'vitest';
-import { daemonSetInfo } from '../src/facts.js';
-import { parseImage, splitImage, upstreamDaemonSet } from '../src/manifests.js';
+import { daemonSetInfo } from '../src/gather/facts.js';
+import { parseImage, splitImage, upstreamDaemonSet } from '../src/decide/manifests.js';
 
 const REGISTRY = '602401143452.dkr.ecr.us-west-2.amazonaws.com';
 

@@ -12,7 +12,7 @@ import {
   publishToGitHub,
   summaryMarkdown,
   type GateSummary,
-} from '../src/github.js';
+} from '../src/render/github.js';
 
 /** Undoes the workflow-command escaping the way the runner does (actions/runner ActionCommand.Unescape). */
 function unescape(text: string): string {

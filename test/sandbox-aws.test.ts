@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitImage, type KubeObject } from '../src/manifests.js';
+import { splitImage, type KubeObject } from '../src/decide/manifests.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 
 let sandbox: RunningSandbox;

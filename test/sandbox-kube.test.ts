@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { upstreamDaemonSet, type KubeObject } from '../src/manifests.js';
+import { upstreamDaemonSet, type KubeObject } from '../src/decide/manifests.js';
 import { startKubeApi, type KubeApi } from '../src/sandbox/kube-api.js';
 import { KubeStore } from '../src/sandbox/kube-store.js';
 import { writeKubeconfig } from '../src/sandbox/kubeconfig.js';

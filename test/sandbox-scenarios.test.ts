@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { splitImage, type KubeObject } from '../src/manifests.js';
+import { splitImage, type KubeObject } from '../src/decide/manifests.js';
 import { podSpecOf } from '../src/sandbox/addon-controller.js';
 import { listScenarios, loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { resolveScenario, validateScenario } from '../src/sandbox/scenario.js';

@@ -1,6 +1,6 @@
 /** `vpccni backup [--out DIR]`: writes the aws-node DaemonSet and the objects around it to one new file. */
-import { backupDocumentOf, writeBackup } from '../backup.js';
-import { gatherFacts } from '../facts.js';
+import { backupDocumentOf, writeBackup } from '../act/backup.js';
+import { gatherFacts } from '../gather/facts.js';
 import type { GlobalOptions } from '../runtime.js';
 import { withRuntime } from './shared.js';
 

@@ -1,7 +1,7 @@
 /** `vpccni check --kubernetes-version X.Y`: the CI gate before a control-plane upgrade. */
-import { checkReadiness, installedVersion } from '../checks/index.js';
-import { gatherFacts } from '../facts.js';
-import { publishToGitHub } from '../github.js';
+import { checkReadiness, installedVersion } from '../decide/checks/index.js';
+import { gatherFacts } from '../gather/facts.js';
+import { publishToGitHub } from '../render/github.js';
 import type { GlobalOptions } from '../runtime.js';
 import { parseKubernetesVersion } from '../upgrade-planner/version.js';
 import type { PlanStep, Finding } from '../domain.js';

@@ -1,10 +1,10 @@
 /** `vpccni plan --to …`: the path, one minor version per step. Read-only. */
-import { installedVersion } from '../checks/index.js';
+import { installedVersion } from '../decide/checks/index.js';
 import { UnreachableError } from '../errors.js';
-import { gatherFacts } from '../facts.js';
-import { buildPlanReport, planFromFacts, type PlanReport } from '../reports.js';
+import { gatherFacts } from '../gather/facts.js';
+import { buildPlanReport, planFromFacts, type PlanReport } from '../decide/reports.js';
 import type { GlobalOptions } from '../runtime.js';
-import type { Ui } from '../ui.js';
+import type { Ui } from '../render/ui.js';
 import { exitCodeFor, renderFindings, withRuntime } from './shared.js';
 
 /** Plans from the running version to `--to`; exit 1 when an error finding applies. */

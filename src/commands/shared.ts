@@ -1,7 +1,7 @@
 /** What every command does around its own work: build the runtime, run, always close it. */
 import { createRuntime, type GlobalOptions, type Runtime } from '../runtime.js';
 import type { Finding } from '../domain.js';
-import type { Ui } from '../ui.js';
+import type { Ui } from '../render/ui.js';
 
 /** Runs `body` with a runtime for the global options, closing the sandbox (if any) afterwards. */
 export async function withRuntime<T>(globals: GlobalOptions, body: (runtime: Runtime) => Promise<T>): Promise<T> {

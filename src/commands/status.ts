@@ -1,8 +1,8 @@
 /** `vpccni status`: one read-only report of the add-on on the cluster. */
-import { gatherFacts } from '../facts.js';
-import { buildStatusReport, type StatusReport } from '../reports.js';
+import { gatherFacts } from '../gather/facts.js';
+import { buildStatusReport, type StatusReport } from '../decide/reports.js';
 import type { GlobalOptions } from '../runtime.js';
-import type { Ui } from '../ui.js';
+import type { Ui } from '../render/ui.js';
 import { exitCodeFor, renderFindings, withRuntime } from './shared.js';
 
 /** Gathers, decides, renders; exit 1 when an error finding applies. */

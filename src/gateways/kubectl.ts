@@ -3,7 +3,7 @@
  * timeouts, a bounded retry of reads on connection errors, and errors translated into ours.
  */
 import { spawn } from 'node:child_process';
-import type { KubeObject } from '../manifests.js';
+import type { KubeObject } from '../decide/manifests.js';
 import { UnreachableError, UsageError, type VpccniError } from '../errors.js';
 
 export interface KubectlOptions {

@@ -10,15 +10,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { ErrorObject } from 'ajv';
-import { canonicalJson } from '../json.js';
-import { loadUpstreamManifest, type KubeObject } from '../manifests.js';
-import { compileAddonSchema } from '../schema-validator.js';
+import { canonicalJson } from '../decide/json.js';
+import { loadUpstreamManifest, type KubeObject } from '../decide/manifests.js';
+import { compileAddonSchema } from '../decide/schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
-import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../addon-render.js';
+import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
 
-export { podSpecOf, setEnv, desiredDaemonSet, type ConfigurationValues } from '../addon-render.js';
+export { podSpecOf, setEnv, desiredDaemonSet, type ConfigurationValues } from '../decide/addon-render.js';
 
 /** The part of the KubeStore the controller needs (kept structural so it can be tested alone). */
 export interface ObjectStore {

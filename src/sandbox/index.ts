@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../manifests.js';
+import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
 import { FaultInjector, startEksApi } from './eks-api.js';

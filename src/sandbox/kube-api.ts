@@ -5,9 +5,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
-import type { KubeObject } from '../manifests.js';
+import type { KubeObject } from '../decide/manifests.js';
 import type { RequestLog } from './request-log.js';
-import { canonicalJson } from '../json.js';
+import { canonicalJson } from '../decide/json.js';
 import {
   KUBE_RESOURCES,
   isRecord,

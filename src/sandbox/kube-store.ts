@@ -3,8 +3,8 @@
  * commands observe: DaemonSet rollouts that take time (or never finish) and Deployments that are ready at once.
  */
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../json.js';
-import type { KubeObject } from '../manifests.js';
+import { canonicalJson } from '../decide/json.js';
+import type { KubeObject } from '../decide/manifests.js';
 
 /** One kind the emulator serves; the same table drives the store and API discovery. */
 export interface KubeResource {

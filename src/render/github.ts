@@ -4,7 +4,7 @@
  * https://docs.github.com/actions/reference/workflow-commands-for-github-actions
  */
 import { appendFileSync } from 'node:fs';
-import type { Finding } from './domain.js';
+import type { Finding } from '../domain.js';
 
 const LEVEL: Record<Finding['severity'], string> = { error: 'error', warning: 'warning', info: 'notice' };
 

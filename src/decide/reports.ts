@@ -3,11 +3,11 @@
  * result object that both the text and the JSON output are rendered from.
  */
 import { evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
-import type { ClusterFacts, Finding, PlanStep } from './domain.js';
-import { UsageError, VpccniError } from './errors.js';
+import type { ClusterFacts, Finding, PlanStep } from '../domain.js';
+import { UsageError, VpccniError } from '../errors.js';
 import { parseStoredConfigurationValues } from './config/values.js';
-import { defaultFor, latestFor } from './upgrade-planner/catalogue.js';
-import { planUpgrade, type UpgradePlan } from './upgrade-planner/plan.js';
+import { defaultFor, latestFor } from '../upgrade-planner/catalogue.js';
+import { planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
 
 /** The `status --output json` document (schemas/status.schema.json). */
 export interface StatusReport {

@@ -13,13 +13,13 @@ import type {
   EnvVar,
   NodeInfo,
   RoleInfo,
-} from './domain.js';
-import type { EksGateway } from './gateways/eks.js';
-import type { IamGateway } from './gateways/iam.js';
-import type { ClusterObjects, KubeGateway } from './gateways/kubectl.js';
-import { assertContextMatches } from './gateways/kubectl.js';
-import { sameApiServer, type KubeContext } from './gateways/kubeconfig.js';
-import { podTemplateSpec, splitImage, type KubeObject } from './manifests.js';
+} from '../domain.js';
+import type { EksGateway } from '../gateways/eks.js';
+import type { IamGateway } from '../gateways/iam.js';
+import type { ClusterObjects, KubeGateway } from '../gateways/kubectl.js';
+import { assertContextMatches } from '../gateways/kubectl.js';
+import { sameApiServer, type KubeContext } from '../gateways/kubeconfig.js';
+import { podTemplateSpec, splitImage, type KubeObject } from '../decide/manifests.js';
 
 /** The gateways of one run, and the kube context they were built for. */
 export interface Gateways {

@@ -7,9 +7,9 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Document, parseDocument } from 'yaml';
-import { UnreachableError, UsageError } from './errors.js';
-import type { GatheredFacts } from './facts.js';
-import type { KubeObject } from './manifests.js';
+import { UnreachableError, UsageError } from '../errors.js';
+import type { GatheredFacts } from '../gather/facts.js';
+import type { KubeObject } from '../decide/manifests.js';
 
 /** What one backup file holds. */
 export interface BackupDocument {

@@ -5,8 +5,8 @@
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ResolveConflicts } from '../domain.js';
-import { UsageError } from '../errors.js';
+import type { ResolveConflicts } from '../../domain.js';
+import { UsageError } from '../../errors.js';
 
 /** One step as the journal records it. */
 export interface JournalStep {

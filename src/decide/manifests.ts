@@ -12,7 +12,7 @@ import {
   parseAddonVersion,
   tryParseAddonVersion,
   type AddonVersion,
-} from './upgrade-planner/version.js';
+} from '../upgrade-planner/version.js';
 
 /** A Kubernetes object as plain JSON. */
 export type KubeObject = {
@@ -22,7 +22,7 @@ export type KubeObject = {
   [key: string]: unknown;
 };
 
-const MANIFEST_DIR = fileURLToPath(new URL('../fixtures/manifests/', import.meta.url));
+const MANIFEST_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
 
 let releases: Array<{ version: AddonVersion; file: string }> | undefined;
 

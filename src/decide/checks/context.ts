@@ -1,7 +1,7 @@
 /** Shared readers over ClusterFacts: the installed version, aws-node env vars, the advisory context. */
-import type { ClusterFacts, ContainerSpec, Finding, Severity } from '../domain.js';
+import type { ClusterFacts, ContainerSpec, Finding, Severity } from '../../domain.js';
 import { parseImage } from '../manifests.js';
-import type { AdvisoryContext } from '../upgrade-planner/advisories.js';
+import type { AdvisoryContext } from '../../upgrade-planner/advisories.js';
 
 /** The name of the network policy agent container in the aws-node DaemonSet. */
 export const NODE_AGENT_CONTAINER = 'aws-eks-nodeagent';

@@ -3,15 +3,15 @@
  * (adopting a self-managed install's custom settings), their validation against every step's schema, the
  * IAM role, and what OVERWRITE would reset. Pure over gathered facts and fetched schemas.
  */
-import { oidcProviderArnFor, trustAllowsAwsNode } from '../checks/index.js';
-import { customSettings, toConfigurationValues, type AdoptionResult } from '../config/adoption.js';
-import { settingsResetByOverwrite, type ResetSetting } from '../config/overwrite-diff.js';
-import { validateConfigurationValues, type ConfigProblem } from '../config/validate.js';
-import { parseStoredConfigurationValues } from '../config/values.js';
+import { oidcProviderArnFor, trustAllowsAwsNode } from './checks/index.js';
+import { customSettings, toConfigurationValues, type AdoptionResult } from './config/adoption.js';
+import { settingsResetByOverwrite, type ResetSetting } from './config/overwrite-diff.js';
+import { validateConfigurationValues, type ConfigProblem } from './config/validate.js';
+import { parseStoredConfigurationValues } from './config/values.js';
 import type { ClusterFacts, PlanStep, RoleInfo } from '../domain.js';
 import { UsageError } from '../errors.js';
-import { splitImage, upstreamDaemonSet, type KubeObject } from '../manifests.js';
-import { desiredDaemonSet, type ConfigurationValues } from '../addon-render.js';
+import { splitImage, upstreamDaemonSet, type KubeObject } from './manifests.js';
+import { desiredDaemonSet, type ConfigurationValues } from './addon-render.js';
 
 /** The configuration values of an upgrade: what each step sends, and what the add-on will hold. */
 export interface StepValues {

@@ -1,13 +1,13 @@
 /** Findings about the install itself: health, rollout, self-managed, versions, metrics helper, hybrid nodes. */
-import type { ClusterFacts, Finding } from '../domain.js';
-import { defaultFor, isOffered, latestFor, versionsFor } from '../upgrade-planner/catalogue.js';
+import type { ClusterFacts, Finding } from '../../domain.js';
+import { defaultFor, isOffered, latestFor, versionsFor } from '../../upgrade-planner/catalogue.js';
 import {
   compareAddonVersions,
   minorIndex,
   sameRelease,
   tryParseAddonVersion,
   type AddonVersion,
-} from '../upgrade-planner/version.js';
+} from '../../upgrade-planner/version.js';
 import { installedVersion, listNames, NODE_AGENT_CONTAINER, networkPolicyModeSet } from './context.js';
 import { COMPUTE_TYPE_LABEL } from './custom-networking.js';
 

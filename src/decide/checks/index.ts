@@ -1,10 +1,10 @@
 /** Pure checks over ClusterFacts, shared by status, plan, upgrade and check. */
-import type { ClusterFacts, Finding, PlanStep } from '../domain.js';
-import { UsageError } from '../errors.js';
-import { advisoriesFor, isExcluded } from '../upgrade-planner/advisories.js';
-import { isOffered, versionsFor } from '../upgrade-planner/catalogue.js';
-import { planUpgrade, shippedContext } from '../upgrade-planner/plan.js';
-import { formatKubernetesVersion } from '../upgrade-planner/version.js';
+import type { ClusterFacts, Finding, PlanStep } from '../../domain.js';
+import { UsageError } from '../../errors.js';
+import { advisoriesFor, isExcluded } from '../../upgrade-planner/advisories.js';
+import { isOffered, versionsFor } from '../../upgrade-planner/catalogue.js';
+import { planUpgrade, shippedContext } from '../../upgrade-planner/plan.js';
+import { formatKubernetesVersion } from '../../upgrade-planner/version.js';
 import { healthFindings, hybridFindings, isHealthy, isRolledOut, metricsHelperFindings, networkPolicyFindings, versionFindings } from './cluster.js';
 import { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
 import { customNetworkingFindings } from './custom-networking.js';

@@ -1,5 +1,5 @@
 /** Waiting with a short first interval and backoff, a deadline, and Ctrl-C. */
-import { InterruptedError, UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
 
 /** Parses `20m`, `90s`, `1h`, `1500ms` or a bare number of seconds into milliseconds. */
 export function parseDuration(text: string): number {

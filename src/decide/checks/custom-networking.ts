@@ -1,6 +1,6 @@
 /** Findings about custom networking (ENIConfig per zone or per node) and the IP family. */
-import type { ClusterFacts, Finding } from '../domain.js';
-import { compareAddonVersions, tryParseAddonVersion } from '../upgrade-planner/version.js';
+import type { ClusterFacts, Finding } from '../../domain.js';
+import { compareAddonVersions, tryParseAddonVersion } from '../../upgrade-planner/version.js';
 import { awsNodeEnv, awsNodeFlag, installedVersion, listNames } from './context.js';
 
 /** The node label of the compute type; aws-node does not run on hybrid, Fargate or Auto Mode nodes. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 /** The largest configuration values text we accept (256 KiB). */
 export const MAX_CONFIGURATION_VALUES_BYTES = 256 * 1024;

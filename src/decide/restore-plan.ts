@@ -3,7 +3,7 @@
  * one in a backup, as one line per differing field, and the same per object for the `amazon-vpc-cni`
  * ConfigMap (its data) and the ENIConfigs (their spec). No I/O.
  */
-import { stripServerFields } from './backup.js';
+import { stripServerFields } from '../act/backup.js';
 import { sameValue } from './json.js';
 import type { KubeObject } from './manifests.js';
 

@@ -3,12 +3,12 @@
  * rollout, check the running images carry the step's version; the journal written after every change of
  * state. A mutating call whose outcome is unknown is never repeated: the add-on's state is read instead.
  */
-import type { ResolveConflicts } from '../domain.js';
-import { InterruptedError, VpccniError } from '../errors.js';
-import { daemonSetInfo } from '../facts.js';
-import type { EksGateway } from '../gateways/eks.js';
-import { AwsCallError } from '../gateways/aws-errors.js';
-import type { KubeGateway } from '../gateways/kubectl.js';
+import type { ResolveConflicts } from '../../domain.js';
+import { InterruptedError, UnreachableError, VpccniError } from '../../errors.js';
+import { daemonSetInfo } from '../../gather/facts.js';
+import type { EksGateway } from '../../gateways/eks.js';
+import { AwsCallError } from '../../gateways/aws-errors.js';
+import type { KubeGateway } from '../../gateways/kubectl.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
 
@@ -170,5 +170,61 @@ async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: num
   if (!done) throw new StepFailure('the aws-node DaemonSet had not rolled out when the timeout ran out', 'timeout');
   if (running !== step.to) {
     throw new StepFailure(`the aws-node DaemonSet runs ${running ?? 'no readable version'} instead of ${step.to}`, 'failed');
+  }
+}
+
+/** What `walkPlan` needs beyond a step's context. */
+export interface PlanWalk {
+  eks: EksGateway;
+  kube: KubeGateway;
+  journal: Journal;
+  journalFile: string;
+  timeoutMs: number;
+  /** The values the create step carries (adopted settings), and the ones later steps send (user's). */
+  createValues: string | undefined;
+  updateValues: string | undefined;
+  serviceAccountRoleArn: string | undefined;
+  progress(text: string): void;
+  /** Called with the stopped step when the walk stops, to say where the cluster is; its message is used. */
+  stopped(error: unknown, current: JournalStep | undefined, interrupted: boolean): Promise<never>;
+}
+
+/** Runs every step of the journal not yet done, in order; Ctrl-C stops the wait, never the call. */
+export async function walkPlan(w: PlanWalk): Promise<void> {
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  let current: JournalStep | undefined;
+  try {
+    for (const [index, step] of w.journal.steps.entries()) {
+      if (step.result === 'succeeded') continue;
+      current = step;
+      await runStep(
+        {
+          eks: w.eks,
+          kube: w.kube,
+          journal: w.journal,
+          journalFile: w.journalFile,
+          timeoutMs: w.timeoutMs,
+          signal: abort.signal,
+          configurationValues: step.action === 'create' ? w.createValues : w.updateValues,
+          serviceAccountRoleArn: w.serviceAccountRoleArn,
+          progress: w.progress,
+        },
+        step,
+        index,
+      );
+    }
+  } catch (error) {
+    const interrupted = error instanceof InterruptedError || abort.signal.aborted;
+    if (!(error instanceof StepFailure) && !interrupted && !(error instanceof UnreachableError)) throw error;
+    if (current) {
+      current.result = 'failed';
+      current.error = error instanceof Error ? error.message : String(error);
+    }
+    await saveJournal(w.journalFile, w.journal);
+    await w.stopped(error, current, interrupted);
+  } finally {
+    process.off('SIGINT', onSigint);
   }
 }

@@ -1,5 +1,5 @@
 /** Findings about the add-on's IAM role for service accounts (IRSA): role, trust policy, OIDC provider, policy. */
-import type { ClusterFacts, Finding } from '../domain.js';
+import type { ClusterFacts, Finding } from '../../domain.js';
 
 /** The subject the aws-node service account presents to STS. */
 export const AWS_NODE_SUBJECT = 'system:serviceaccount:kube-system:aws-node';

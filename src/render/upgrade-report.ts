@@ -3,9 +3,9 @@
  * dry run would make.
  */
 import type { Finding } from '../domain.js';
-import { daemonSetInfo } from '../facts.js';
+import { daemonSetInfo } from '../gather/facts.js';
 import type { Runtime } from '../runtime.js';
-import type { JournalStep } from './journal.js';
+import type { JournalStep } from '../act/upgrade/journal.js';
 
 /** The `upgrade --output json` document (schemas/upgrade.schema.json). */
 export interface UpgradeReport {

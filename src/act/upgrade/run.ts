@@ -1,0 +1,171 @@
+/**
+ * One upgrade run as a sequence of states: open the journal (resume or start), read the cluster, plan,
+ * preflight (schemas, values, role), confirm the risks, then, for a real run, back up, write the journal
+ * and walk. Nothing changes on the cluster before the backup, and the backup comes after every check.
+ */
+import { gatherFacts } from '../../gather/facts.js';
+import { installedVersion } from '../../decide/checks/index.js';
+import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
+import { mergeFindings, planFromFacts } from '../../decide/reports.js';
+import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
+import type { ResolveConflicts } from '../../domain.js';
+import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
+import { confirmRisks } from '../../render/upgrade-prompts.js';
+import { describeState, printDryRun, type UpgradeReport } from '../../render/upgrade-report.js';
+import type { Runtime } from '../../runtime.js';
+import { backupDocumentOf, writeBackup } from '../backup.js';
+import { saveJournal, type Journal, type JournalStep } from './journal.js';
+import { BUSY, confirmRolledOut, openJournal, settleInFlight, stepsDone } from './resume.js';
+import { walkPlan } from './walk.js';
+
+/** What the user asked for, parsed. */
+export interface UpgradeRequest {
+  to?: string;
+  resolveConflicts?: ResolveConflicts;
+  serviceAccountRoleArn?: string;
+  values: ParsedConfigurationValues | null;
+  dryRun?: boolean;
+  yes?: boolean;
+  acceptSettingLoss?: boolean;
+  timeoutMs: number;
+  backupDir: string;
+  resume?: boolean;
+}
+
+/** Runs the upgrade; returns 0 when done, throws the typed error of any stop. */
+export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<number> {
+  const { ui } = runtime;
+  const { journalFile, resumed } = await openJournal(runtime, o);
+  const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
+  const userValues = resumed?.configurationValues != null ? parseConfigurationValues(resumed.configurationValues) : o.values;
+
+  let facts = await ui.step(`Reading the vpc-cni add-on of ${runtime.clusterName}`, () =>
+    gatherFacts(runtime, roleArn ? { roleArn } : {}),
+  );
+  // A resumed walk may find its last step still running: wait for it rather than call again.
+  if (resumed && facts.addon.status && BUSY.has(facts.addon.status)) {
+    facts = await settleInFlight(runtime, resumed, facts, o.timeoutMs);
+  } else if (facts.addon.status && BUSY.has(facts.addon.status)) {
+    throw new GateFailedError(`The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status}; wait until it is ACTIVE (vpccni status) and try again.`);
+  }
+
+  const installed = installedVersion(facts);
+  if (!installed) {
+    throw new UnreachableError(`Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to upgrade.`);
+  }
+  const plan = planFromFacts(facts, installed, resumed?.to ?? (o.to as string));
+  const blocking = plan.findings.filter((f) => f.severity === 'error');
+  if (blocking.length > 0) {
+    const what = blocking.map((f) => [f.message, f.remediation].filter(Boolean).join(' ')).join(' ');
+    throw new GateFailedError(`Refusing to move to ${plan.to}: ${what}`);
+  }
+
+  const asked = resumed?.resolveConflicts ?? o.resolveConflicts;
+  const resolve = (action: 'create' | 'update'): ResolveConflicts => {
+    if (action === 'update') return asked ?? 'PRESERVE';
+    if (asked === 'PRESERVE') {
+      throw new UsageError('--resolve-conflicts PRESERVE is not valid on CreateAddon (the first step adopts the self-managed install); use NONE or OVERWRITE.');
+    }
+    return asked ?? 'NONE';
+  };
+  const { done, settled } = stepsDone(resumed, facts, installed);
+  const steps: JournalStep[] = plan.steps.map((s) => ({ ...s, resolveConflicts: resolve(s.action), result: 'planned' }));
+  const report: UpgradeReport = {
+    schemaVersion: 1,
+    from: resumed?.steps[0]?.from ?? plan.from,
+    to: plan.to,
+    backup: resumed && steps.length === 0 ? resumed.backup : null,
+    dryRun: Boolean(o.dryRun),
+    steps: [...done, ...steps] as UpgradeReport['steps'],
+    findings: mergeFindings(plan.findings),
+  };
+
+  if (steps.length === 0) {
+    if (settled) await confirmRolledOut(runtime, plan.to, o.timeoutMs);
+    if (resumed && !o.dryRun) await saveJournal(journalFile, { ...resumed, steps: done, finished: true });
+    if (ui.format === 'json') ui.json(report);
+    else if (resumed && done.length > 0) {
+      ui.out(`Upgraded vpc-cni on ${runtime.clusterName}: ${[report.from, ...done.map((s) => s.to)].join(' → ')}`);
+    } else ui.out(`vpc-cni on ${facts.cluster.name} is at ${plan.to} already; nothing to do.`);
+    return 0;
+  }
+
+  // Preflight: schemas of every step, the values each carries, the role, what OVERWRITE resets.
+  const versions = [...new Set(steps.map((s) => s.to))];
+  const schemaTexts = await ui.step('Fetching the configuration schema of every step', () =>
+    Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
+  );
+  const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
+  const values = decideValues(facts, steps, userValues, schemas.get(steps[0]!.to)!);
+  const problems = valueProblems(values.effective, schemas);
+  if (problems.length > 0) {
+    const byMessage = new Map<string, string[]>();
+    for (const p of problems) byMessage.set(p.message.replace(/\.$/, ''), [...(byMessage.get(p.message.replace(/\.$/, '')) ?? []), p.version]);
+    const list = [...byMessage].map(([message, versions]) => `${message} (${versions.join(', ')})`).join('; ');
+    throw new UsageError(`The configuration values do not fit the schema of every step: ${list}; fix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
+  }
+  if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
+  await confirmRisks(
+    ui,
+    report,
+    {
+      dropped: storedValuesDropped(facts, userValues),
+      adoption: values.adoption ?? undefined,
+      resets: steps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(facts, steps[0]!.to, values.effective) : undefined,
+    },
+    o,
+  );
+
+  if (o.dryRun) {
+    printDryRun(runtime, report, values.text, roleArn, o.backupDir);
+    return 0;
+  }
+
+  // From here on the cluster changes: backup first.
+  report.backup = await ui.step('Backing up the aws-node DaemonSet', () => writeBackup(o.backupDir, backupDocumentOf(facts)));
+  ui.info(`Backup: ${report.backup}`);
+  const journal: Journal = {
+    schemaVersion: 1,
+    kind: 'VpccniUpgradeJournal',
+    cluster: runtime.clusterName,
+    region: runtime.region,
+    to: plan.to,
+    resolveConflicts: asked ?? null,
+    configurationValues: userValues?.text ?? null,
+    serviceAccountRoleArn: roleArn ?? null,
+    backup: report.backup,
+    startedAt: resumed?.startedAt ?? new Date().toISOString(),
+    updatedAt: new Date().toISOString(),
+    finished: false,
+    steps: report.steps,
+  };
+  await saveJournal(journalFile, journal);
+  await walkPlan({
+    eks: runtime.eks,
+    kube: runtime.kube,
+    journal,
+    journalFile,
+    timeoutMs: o.timeoutMs,
+    createValues: values.text,
+    updateValues: userValues?.text,
+    serviceAccountRoleArn: roleArn,
+    progress: (text) => ui.info(text),
+    stopped: async (_error, current, interrupted) => {
+      if (ui.format === 'json') ui.json(report);
+      const state = await describeState(runtime);
+      const i = current ? journal.steps.indexOf(current) : -1;
+      const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${current.action === 'create' ? 'CreateAddon' : 'UpdateAddon'})` : 'the upgrade';
+      const tail = `The cluster now: ${state}. Backup: ${report.backup}. Resume with \`vpccni upgrade --resume\` once the cause is fixed, or restore with \`vpccni restore ${report.backup}\`.`;
+      if (interrupted) throw new InterruptedError(`Interrupted while waiting on ${which}; EKS may still be applying it. ${tail}`);
+      throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. ${tail}`);
+    },
+  });
+  journal.finished = true;
+  await saveJournal(journalFile, journal);
+  if (ui.format === 'json') ui.json(report);
+  else {
+    ui.out(`Upgraded vpc-cni on ${runtime.clusterName}: ${[report.from, ...report.steps.map((s) => s.to)].join(' → ')}`);
+    ui.out(`Backup: ${report.backup}`);
+  }
+  return 0;
+}
