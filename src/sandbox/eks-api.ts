@@ -12,6 +12,7 @@ import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, 
 import type { AccountDirectory } from './aws-auth.js';
 import { insightSummary, type ClusterInsights } from './insights.js';
 import type { PodIdentityStore } from './pod-identity.js';
+import type { Gates } from './gates.js';
 import type { RequestLog } from './request-log.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
@@ -135,6 +136,8 @@ export interface EksApiOptions {
   multi: boolean;
   log: RequestLog;
   faults?: FaultInjector;
+  /** The sandbox's gates, driven over `/_sandbox/gates` (not part of the EKS API; docs/sandbox-gates.md). */
+  gates?: Gates;
   port?: number;
 }
 
@@ -193,6 +196,14 @@ export class EksApi {
       respond(error.status, { ...error.extra, message: error.message }, { 'x-amzn-errortype': error.code });
 
     const body = await readBody(req);
+    // The sandbox's control endpoint answers before faults and the request log: it is not an EKS call.
+    const control = this.options.gates?.control(method, url.pathname);
+    if (control) {
+      const text = JSON.stringify(control.body);
+      res.writeHead(control.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     const faults = this.options.faults;
     if (faults) {
       await faults.delay();

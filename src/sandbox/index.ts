@@ -14,6 +14,7 @@ import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-co
 import { AccountDirectory } from './aws-auth.js';
 import { FaultInjector, listen, startEksApi, type RunningServer, type SandboxCluster } from './eks-api.js';
 import { iamAccountsOf, startIamApi } from './iam-api.js';
+import { Gates, type GateName } from './gates.js';
 import { ClusterInsights } from './insights.js';
 import { startKubeApi } from './kube-api.js';
 import { writeKubeconfig, writeMultiKubeconfig } from './kubeconfig.js';
@@ -23,6 +24,7 @@ import { RequestLog } from './request-log.js';
 import { loadScenario, resolveFleet, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
 import type { Scenario, ScenarioFaults } from './scenario-types.js';
 
+export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
 export { listScenarios, loadScenario, resolveFleet, resolveScenario, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
 
 /** One cluster of a running sandbox. */
@@ -60,6 +62,10 @@ export interface RunningSandbox {
   addon(): AddonRecord | null;
   /** The add-on controller (update records, last applied object), for tests. */
   controller: AddonController;
+  /** The gates tests drive instead of timers (eks-change, rollout, kube-outage); see gates.ts. Shared by all clusters. */
+  gates: Gates;
+  /** Begins a Kubernetes API outage now (first cluster); it lasts kubeOutage.durationMs (1 s without one) or, while the kube-outage gate is held, until released. */
+  startKubeOutage(): void;
   /** STS (AssumeRole, GetCallerIdentity) is served on the IAM endpoint; this is the same URL. */
   stsEndpoint: string;
   /** Every cluster (one for a single-cluster scenario); the fields above are the first one's. */
@@ -222,10 +228,11 @@ async function startBlackHole(): Promise<RunningServer> {
  */
 export async function startSandbox(
   scenarioInput: string | Scenario,
-  options: { dir?: string; faults?: ScenarioFaults } = {},
+  options: { dir?: string; faults?: ScenarioFaults; hold?: GateName[] } = {},
 ): Promise<RunningSandbox> {
   const fleet: ResolvedFleet = resolveFleet(typeof scenarioInput === 'string' ? loadScenario(scenarioInput) : scenarioInput);
   const log = new RequestLog();
+  const gates = new Gates(Object.fromEntries((options.hold ?? []).map((name) => [name, true])));
   const started: Array<{ close(): Promise<void> }> = [];
   const controllers: AddonController[] = [];
   const units: Array<SandboxCluster & { running: RunningCluster }> = [];
@@ -239,9 +246,10 @@ export async function startSandbox(
       const store = new KubeStore({
         rolloutDurationMs: scenario.sandbox.rolloutDurationMs,
         rolloutNeverFinishes: faults.rolloutNeverFinishes ?? false,
+        rolloutGate: gates.rollout,
       });
       const podIdentity = new PodIdentityStore(cluster);
-      const controller = new AddonController(scenario, store, { faults, podIdentity });
+      const controller = new AddonController(scenario, store, { faults, gate: gates.eksChange, podIdentity });
       controllers.push(controller);
       populateStore(store, scenario, controller);
       const kube = faults.timeout
@@ -249,6 +257,7 @@ export async function startSandbox(
         : await startKubeApi(store, {
             kubernetesVersion: cluster.kubernetesVersion,
             log,
+            ...(index === 0 ? { outageGate: gates.kubeOutage } : {}),
             ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
           });
       started.push(kube);
@@ -258,6 +267,7 @@ export async function startSandbox(
         onMutatingCall = (count: number): void => {
           if (outage && count === outage.afterMutatingCall) api.refuseConnectionsFor(outage.durationMs);
         };
+        gates.startKubeOutage = (): void => api.refuseConnectionsFor(outage?.durationMs ?? 1000);
       }
       const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
       units.push({
@@ -289,6 +299,7 @@ export async function startSandbox(
       multi: fleet.multi,
       log,
       faults: new FaultInjector(firstFaults, (count) => onMutatingCall(count)),
+      gates,
     });
     started.push(eks);
     const iam = await startIamApi({
@@ -323,6 +334,8 @@ export async function startSandbox(
       log,
       store: first.running.store,
       controller,
+      gates,
+      startKubeOutage: () => gates.startKubeOutage(),
       addon: () => (controller.addon ? structuredClone(controller.addon) : null),
       clusters: units.map((u) => u.running),
       regions: [...new Set(units.map((u) => u.running.region))].sort(),
@@ -330,11 +343,13 @@ export async function startSandbox(
       multi: fleet.multi,
       close: async () => {
         for (const c of controllers) c.close();
+        gates.close();
         await Promise.all(started.map((s) => s.close()));
       },
     };
   } catch (error) {
     for (const c of controllers) c.close();
+    gates.close();
     await Promise.all(started.map((s) => s.close()));
     throw error;
   }
