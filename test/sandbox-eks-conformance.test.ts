@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
+import { aws } from './helpers/aws-cli.js';
 import { isolatedEnv } from './helpers/cli.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -21,34 +22,6 @@ async function start(scenario: string | Scenario, hold: Array<'eks-change' | 'ro
   const sb = await startSandbox(scenario, { hold });
   running.push(sb);
   return sb;
-}
-
-interface AwsResult {
-  exitCode: number;
-  json: Json;
-  stderr: string;
-}
-
-/** Runs the real AWS CLI (`aws <service> …`) against the sandbox with dummy credentials. */
-export async function aws(
-  endpoint: string,
-  args: string[],
-  env: { region: string; accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; kubeconfig?: string } ,
-): Promise<AwsResult> {
-  const result = await execa('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], {
-    reject: false,
-    env: isolatedEnv({
-      AWS_DEFAULT_REGION: env.region,
-      AWS_ACCESS_KEY_ID: env.accessKeyId ?? 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: env.secretAccessKey ?? 'sandbox',
-      AWS_SESSION_TOKEN: env.sessionToken,
-      AWS_MAX_ATTEMPTS: '1',
-      AWS_RETRY_MODE: 'standard',
-      AWS_PAGER: '',
-    }),
-  });
-  const stdout = String(result.stdout ?? '');
-  return { exitCode: result.exitCode ?? -1, json: stdout.trim() ? (JSON.parse(stdout) as Json) : {}, stderr: String(result.stderr ?? '') };
 }
 
 const eksCli = (sb: RunningSandbox, args: string[]) => aws(sb.eksEndpoint, ['eks', ...args], { region: sb.region });
