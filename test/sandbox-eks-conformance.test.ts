@@ -278,11 +278,11 @@ describe('upgrade insights (scenario upgrade-insight-error)', () => {
 describe('EKS Auto Mode (scenario auto-mode)', () => {
   it('DescribeCluster shows compute, block storage and load balancing enabled; no vpc-cni, no aws-node', async () => {
     const sb = await start('auto-mode');
-    const cluster = (await eksCli(sb, ['describe-cluster', '--name', 'auto-demo'])).json.cluster;
+    const cluster = (await eksCli(sb, ['describe-cluster', '--name', 'demo'])).json.cluster;
     expect(cluster.computeConfig).toMatchObject({ enabled: true, nodePools: ['general-purpose', 'system'] });
     expect(cluster.storageConfig).toEqual({ blockStorage: { enabled: true } });
     expect(cluster.kubernetesNetworkConfig.elasticLoadBalancing).toEqual({ enabled: true });
-    expect((await eksCli(sb, ['list-addons', '--cluster-name', 'auto-demo'])).json.addons).toEqual([]);
+    expect((await eksCli(sb, ['list-addons', '--cluster-name', 'demo'])).json.addons).toEqual([]);
     const ds = await kubectl(sb, ['get', 'daemonset', 'aws-node', '-n', 'kube-system']);
     expect(ds.exitCode).not.toBe(0);
     expect(ds.stderr).toContain('NotFound');
