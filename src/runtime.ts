@@ -108,7 +108,10 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     region: sandbox.region,
     eksEndpoint: sandbox.eksEndpoint,
     iamEndpoint: sandbox.iamEndpoint,
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    // The first cluster's account (a multi-cluster sandbox chooses the account by access key).
+    credentials: (({ accessKeyId, secretAccessKey }) => ({ accessKeyId, secretAccessKey }))(
+      sandbox.accounts.find((a) => a.id === sandbox.accountId) ?? { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    ),
   };
   const kubeContext = resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName });
   return {

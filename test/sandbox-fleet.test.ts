@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv } from './helpers/cli.js';
+import { isolatedEnv, vpccni } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
 import { serve, type Served } from './helpers/serve.js';
 import { aws } from './helpers/aws-cli.js';
@@ -138,5 +138,11 @@ describe('vpccni sandbox serve fleet', () => {
     expect(b.spec.template.spec.containers[0]?.image).toMatch(/:v1\.16\.4$/);
     const auto = await kubectl(ctx('auto-euw1'));
     expect(String(auto.stderr)).toContain('NotFound');
+  }, 90_000);
+
+  it('vpccni --scenario fleet works in-process on the first cluster, with its account\'s credentials', async () => {
+    const result = await vpccni(['status', '--scenario', 'fleet', '--output', 'json']);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout).cluster).toMatchObject({ name: 'prod-usw2-a', region: 'us-west-2', kubernetesVersion: '1.31' });
   }, 90_000);
 });
