@@ -318,8 +318,9 @@ export class AddonController {
       if (owned.length > 0 && options.podIdentity) {
         addon.podIdentityAssociations = owned.map((a) => options.podIdentity!.create(a, addon.addonArn).associationArn);
       }
-      for (const a of scenario.podIdentityAssociations.filter((x) => !x.ownedByAddon)) options.podIdentity?.create(a);
     }
+    // Associations nobody owns exist whether or not the add-on does.
+    for (const a of scenario.podIdentityAssociations.filter((x) => !x.ownedByAddon || !this.addon)) options.podIdentity?.create(a);
   }
 
   /**
