@@ -367,8 +367,7 @@ describe('scenario input errors', () => {
 
 describe('idempotency', () => {
   it('answers a repeated UpdateAddon with the same clientRequestToken with the same update, as EKS does', async () => {
-    const sb = await start('default');
-    sb.gates.eksChange.hold(); // the update stays InProgress until released, whatever the machine's load
+    const sb = await start('default', undefined, ['eks-change']); // the first update stays in flight until released
     const body = { addonVersion: 'v1.13.4-eksbuild.1', resolveConflicts: 'PRESERVE', clientRequestToken: 'retry-1' };
     const first = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
     const again = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
