@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/eks/latest/userguide/vpc-add-on-update.html
  * https://repost.aws/knowledge-center/eks-prevent-conflicts-managed-addons
  */
+import { eksImageRegistry } from '../decide/registries.js';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -324,7 +325,7 @@ export class AddonController {
     readonly options: { updateDurationMs?: number; faults?: ScenarioFaults } = {},
   ) {
     const { cluster } = scenario;
-    this.registry = `602401143452.dkr.ecr.${cluster.region}.amazonaws.com${cluster.region.startsWith('cn-') ? '.cn' : ''}`;
+    this.registry = eksImageRegistry(cluster.region);
     const initial = scenario.addon;
     if (initial) {
       const now = epochSeconds() - 86_400;
