@@ -86,6 +86,7 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .option('--verbose', 'more detail, and stack traces on errors')
     .option('--quiet', 'only results and warnings')
+    .option('--advisories <file>', 'a newer advisories file (default: VPCCNI_ADVISORIES, else the list shipped with vpccni)')
     .exitOverride()
     .showHelpAfterError('(run vpccni --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`vpccni: ${text.replace(/^error: /, '')}`) });
@@ -143,6 +144,11 @@ export function buildProgram(): Command {
     .description('CI gate: exit 0 only if the add-on is ready for a Kubernetes version')
     .option('--kubernetes-version <x.y>', 'the Kubernetes version to check for (default: the next minor)')
     .action(run(async () => (await import('./commands/check.js')).checkCommand));
+
+  program
+    .command('advisories')
+    .description('list the known-bad vpc-cni versions in force, with their conditions and sources')
+    .action(run(async () => (await import('./commands/advisories.js')).advisoriesCommand));
 
   const sandbox = program.command('sandbox').description('the local sandbox of EKS, IAM and Kubernetes emulators');
   sandbox

@@ -53,7 +53,8 @@ export function insightFindings(facts: ClusterFacts, target: string | null): Fin
     const refreshed = insight.lastRefreshTime ? ` (refreshed ${insight.lastRefreshTime}${age !== null ? `, ${age} h before this read` : ''})` : '';
     findings.push({
       id: ours ? 'upgrade-insight-error' : 'upgrade-insight-other',
-      severity: status === 'ERROR' && ours ? 'error' : 'warning',
+      // In status (no target) an ERROR insight is a warning: it gates the next upgrade, not the cluster as it runs.
+      severity: status === 'ERROR' && ours && target !== null ? 'error' : 'warning',
       message: `EKS upgrade insight "${insight.name}"${insight.kubernetesVersion ? ` for Kubernetes ${insight.kubernetesVersion}` : ''} is ${status}${insight.reason ? `: ${insight.reason.replace(/\.$/, '')}` : ''}${refreshed}${status === 'ERROR' ? '; EKS refuses UpdateClusterVersion while an upgrade insight is in ERROR unless forced' : ''}.`,
       remediation: [
         insight.recommendation?.replace(/\.?$/, '.') ?? '',

@@ -82,18 +82,21 @@ export function rolePermissionsFrom(
   return { roleArn, via, allows, policies: [...read.documents.map((d) => d.name), ...read.unreadable.filter((n) => MANAGED_CNI_POLICY.test(n))].sort(), unreadable };
 }
 
+const VERSION_BOUND = new Set(['ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets']);
+
 const VIA: Record<RolePermissions['via'], string> = {
-  irsa: 'the IRSA role',
-  'pod-identity': 'the Pod Identity role',
-  node: 'the node role',
+  irsa: 'The IRSA role',
+  'pod-identity': 'The Pod Identity role',
+  node: 'The node role',
 };
 
 /** The CNI's actions the role lacks (a warning: aws-node cannot manage IP addresses without them). */
 export function permissionFindings(facts: ClusterFacts): Finding[] {
   const p = facts.modern?.rolePermissions;
   if (!p) return [];
-  // DescribeSecurityGroups is needed only by some releases: the v1.22 advisory decides on it.
-  const missing = cniActions(facts.cluster.ipFamily).filter((a) => a !== 'ec2:DescribeSecurityGroups' && p.allows[a] === false);
+  // DescribeSubnets (from v1.18) and DescribeSecurityGroups (v1.22.0 – v1.22.1) are needed only by some releases:
+  // their advisories decide on them, for the running version and for every step of a plan.
+  const missing = cniActions(facts.cluster.ipFamily).filter((a) => !VERSION_BOUND.has(a) && p.allows[a] === false);
   const findings: Finding[] = [];
   if (missing.length > 0) {
     findings.push({
