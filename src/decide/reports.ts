@@ -3,7 +3,8 @@
  * result object that both the text and the JSON output are rendered from.
  */
 import { evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
-import type { ClusterFacts, Finding, PlanStep } from '../domain.js';
+import type { ClusterFacts, DaemonSetSummary, Finding, PlanStep, PodIdentityAssociationInfo, RolePermissions, UpgradeInsightInfo } from '../domain.js';
+import { vpcCniNotUsed } from './checks/index.js';
 import { UsageError, VpccniError } from '../errors.js';
 import { parseStoredConfigurationValues } from './config/values.js';
 import { defaultFor, latestFor } from '../upgrade-planner/catalogue.js';
@@ -12,7 +13,18 @@ import { planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
 /** The `status --output json` document (schemas/status.schema.json). */
 export interface StatusReport {
   schemaVersion: 1;
-  cluster: { name: string; region: string; kubernetesVersion: string; arn: string | null; ipFamily: 'ipv4' | 'ipv6' };
+  cluster: {
+    name: string;
+    region: string;
+    kubernetesVersion: string;
+    arn: string | null;
+    ipFamily: 'ipv4' | 'ipv6';
+    /** EKS Auto Mode (computeConfig.enabled). */
+    autoMode?: boolean;
+    /** Who runs pod networking: the VPC CNI (aws-node), EKS Auto Mode, or another CNI. */
+    networking?: 'vpc-cni' | 'auto-mode' | 'other-cni';
+    otherCnis?: string[];
+  };
   addon: {
     managed: boolean;
     version: string | null;
@@ -20,7 +32,15 @@ export interface StatusReport {
     health: Array<{ code: string; message: string; resourceIds: string[] }>;
     serviceAccountRoleArn: string | null;
     configurationValues: Record<string, unknown> | null;
+    /** The Pod Identity associations of kube-system/aws-node; null when they could not be read. */
+    podIdentityAssociations?: PodIdentityAssociationInfo[] | null;
+    /** The eks-pod-identity-agent DaemonSet, null when absent. */
+    podIdentityAgent?: DaemonSetSummary | null;
+    /** What the role aws-node uses allows of the CNI's actions; null when not read. */
+    rolePermissions?: RolePermissions | null;
   };
+  /** The UPGRADE_READINESS insights (about add-ons, with details); null when they could not be read. */
+  upgradeInsights?: { readAt: string; items: UpgradeInsightInfo[] } | null;
   daemonSet: {
     version: string | null;
     images: Record<string, string>;
@@ -91,6 +111,9 @@ export function buildStatusReport(facts: ClusterFacts): StatusReport {
       kubernetesVersion: k8s,
       arn: facts.cluster.arn,
       ipFamily: facts.cluster.ipFamily,
+      autoMode: facts.cluster.autoMode === true,
+      networking: vpcCniNotUsed(facts) ?? 'vpc-cni',
+      otherCnis: facts.modern?.otherCnis ?? [],
     },
     addon: {
       managed: facts.addon.managed,
@@ -99,7 +122,11 @@ export function buildStatusReport(facts: ClusterFacts): StatusReport {
       health: facts.addon.health,
       serviceAccountRoleArn: facts.addon.serviceAccountRoleArn,
       configurationValues: storedConfigurationValues(facts.addon.configurationValues),
+      podIdentityAssociations: facts.modern ? facts.modern.podIdentityAssociations : null,
+      podIdentityAgent: facts.modern?.podIdentityAgent ?? null,
+      rolePermissions: facts.modern?.rolePermissions ?? null,
     },
+    upgradeInsights: facts.modern?.insights ?? null,
     daemonSet: ds
       ? {
           version: ds.version,
