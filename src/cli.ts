@@ -131,6 +131,7 @@ export function buildProgram(): Command {
     .addOption(resolveConflictsOption())
     .option('--configuration-values <json|yaml|@file>', 'configuration values for every step')
     .option('--service-account-role-arn <arn>', 'IAM role for the aws-node service account (IRSA)')
+    .option('--pod-identity-role-arn <arn>', 'set the EKS Pod Identity association of kube-system/aws-node to this role (podIdentityAssociations)')
     .option('--dry-run', 'print the calls it would make, change nothing')
     .option('--yes', 'answer yes to confirmations (needed for OVERWRITE without a terminal)')
     .option('--accept-setting-loss', 'go on although some custom settings cannot be carried over')

@@ -4,7 +4,7 @@
  */
 import { evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
 import type { ClusterFacts, DaemonSetSummary, Finding, PlanStep, PodIdentityAssociationInfo, RolePermissions, UpgradeInsightInfo } from '../domain.js';
-import { vpcCniNotUsed } from './checks/index.js';
+import { podIdentityMoveSteps, vpcCniNotUsed } from './checks/index.js';
 import { UsageError, VpccniError } from '../errors.js';
 import { parseStoredConfigurationValues } from './config/values.js';
 import { defaultFor, latestFor } from '../upgrade-planner/catalogue.js';
@@ -159,6 +159,21 @@ export function buildPlanReport(facts: ClusterFacts, plan: UpgradePlan): PlanRep
     from: plan.from,
     to: plan.to,
     steps: plan.steps,
-    findings: mergeFindings(plan.findings, evaluateFindings(facts)),
+    findings: mergeFindings(plan.findings, evaluateFindings(facts), podIdentityMove(facts, plan.to)),
   };
+}
+
+/** The guided move from IRSA to EKS Pod Identity, as an info finding, when aws-node uses IRSA and no association. */
+export function podIdentityMove(facts: ClusterFacts, to: string): Finding[] {
+  if (!facts.addon.managed || !facts.addon.serviceAccountRoleArn || !facts.modern?.podIdentityAssociations) return [];
+  if (facts.modern.podIdentityAssociations.length > 0) return [];
+  const steps = podIdentityMoveSteps(facts, null).map((s, i) => `${i + 1}. ${s.replace('<version>', to)}`);
+  return [
+    {
+      id: 'irsa-to-pod-identity',
+      severity: 'info',
+      message: `aws-node uses IRSA (${facts.addon.serviceAccountRoleArn}); EKS Pod Identity needs no OIDC provider and can be set with the add-on update.`,
+      remediation: steps.join(' '),
+    },
+  ];
 }
