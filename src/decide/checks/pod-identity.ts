@@ -56,8 +56,8 @@ export function podIdentityFindings(facts: ClusterFacts): Finding[] {
     findings.push({
       id: 'pod-identity-and-irsa',
       severity: 'warning',
-      message: `aws-node has both a Pod Identity association (${association.roleArn}) and an IRSA role (${facts.addon.serviceAccountRoleArn}); the SDK in aws-node uses the IRSA web identity first, so the association has no effect.`,
-      remediation: 'Finish the move: update the add-on without --service-account-role-arn (`vpccni upgrade --pod-identity-role-arn <arn>`) so that EKS drops the IRSA annotation.',
+      message: `aws-node has both a Pod Identity association (${association.roleArn}) and an IRSA role (${facts.addon.serviceAccountRoleArn}); the AWS SDK's default credential chain tries the IRSA web identity token before Pod Identity's container credentials, so aws-node keeps using the IRSA role.`,
+      remediation: 'Finish the move: once the association works, remove the IRSA role from the add-on; vpccni leaves the aws-node service account\'s IRSA annotation to EKS.',
     });
   }
   const role = facts.modern?.podIdentityRole;
@@ -97,7 +97,7 @@ export function podIdentityMoveSteps(facts: ClusterFacts, roleArn: string | null
   return [
     `Install the EKS Pod Identity Agent add-on if it is not running: \`aws eks create-addon --cluster-name ${cluster} --addon-name ${POD_IDENTITY_AGENT}\`.`,
     `Let the role trust ${POD_IDENTITY_PRINCIPAL} with sts:AssumeRole and sts:TagSession (it keeps AmazonEKS_CNI_Policy).`,
-    `Run \`vpccni upgrade --to <version> --pod-identity-role-arn ${role}\`: the update sets the association for kube-system/aws-node through podIdentityAssociations and leaves out the IRSA role, so EKS removes the service account's role annotation.`,
+    `Run \`vpccni upgrade --to <version> --pod-identity-role-arn ${role}\`: the update sets the association for kube-system/aws-node through podIdentityAssociations and sends no IRSA role; vpccni leaves the service account's IRSA annotation to EKS.`,
     'Check with `vpccni status` that the association shows and aws-node pods restarted ready; then the IRSA role\'s OIDC trust can be removed.',
   ];
 }
