@@ -1,6 +1,8 @@
 /**
- * EKS upgrade insights (UPGRADE_READINESS): EKS refuses UpdateClusterVersion while one is in ERROR (unless forced),
- * so the gate reads them too. Insights are refreshed by EKS about once a day; their age is part of the finding.
+ * EKS upgrade insights (UPGRADE_READINESS): EKS can refuse UpdateClusterVersion while one is in ERROR (unless
+ * forced; the enforcement is temporarily rolled back, containers-roadmap #2570), and an ERROR means the next
+ * version is affected, so the gate reads them too. EKS refreshes them every 24 hours (EKS UG cluster-insights.adoc);
+ * their age is part of the finding.
  */
 import type { ClusterFacts, Finding, UpgradeInsightInfo } from '../../domain.js';
 
@@ -28,7 +30,7 @@ export function refreshedText(facts: ClusterFacts): string {
   const newest = insights.items.map((i) => i.lastRefreshTime).filter((t): t is string => t !== null).sort().at(-1) ?? null;
   if (!newest) return 'the upgrade insights carry no refresh time';
   const hours = hoursBetween(newest, insights.readAt);
-  return `the upgrade insights were last refreshed at ${newest}${hours !== null ? ` (${hours} h before this read; EKS refreshes them about daily)` : ''}`;
+  return `the upgrade insights were last refreshed at ${newest}${hours !== null ? ` (${hours} h before this read; EKS refreshes them every 24 hours)` : ''}`;
 }
 
 /** The insights that gate an upgrade to `target` (those for that version, or for no stated version). */
@@ -55,11 +57,11 @@ export function insightFindings(facts: ClusterFacts, target: string | null): Fin
       id: ours ? 'upgrade-insight-error' : 'upgrade-insight-other',
       // In status (no target) an ERROR insight is a warning: it gates the next upgrade, not the cluster as it runs.
       severity: status === 'ERROR' && ours && target !== null ? 'error' : 'warning',
-      message: `EKS upgrade insight "${insight.name}"${insight.kubernetesVersion ? ` for Kubernetes ${insight.kubernetesVersion}` : ''} is ${status}${insight.reason ? `: ${insight.reason.replace(/\.$/, '')}` : ''}${refreshed}${status === 'ERROR' ? '; EKS refuses UpdateClusterVersion while an upgrade insight is in ERROR unless forced' : ''}.`,
+      message: `EKS upgrade insight "${insight.name}"${insight.kubernetesVersion ? ` for Kubernetes ${insight.kubernetesVersion}` : ''} is ${status}${insight.reason ? `: ${insight.reason.replace(/\.$/, '')}` : ''}${refreshed}${status === 'ERROR' ? '; EKS can refuse UpdateClusterVersion while an upgrade insight is in ERROR (unless forced)' : ''}.`,
       remediation: [
         insight.recommendation?.replace(/\.?$/, '.') ?? '',
         vpcCni && vpcCni.compatibleVersions.length > 0 ? `Versions of vpc-cni compatible with Kubernetes ${insight.kubernetesVersion ?? 'the target'}: ${vpcCni.compatibleVersions.join(', ')}.` : '',
-        `See it with \`aws eks describe-insight --cluster-name ${facts.cluster.name} --id ${insight.id}\`; EKS refreshes insights about daily, so a fix shows there a day later.`,
+        `See it with \`aws eks describe-insight --cluster-name ${facts.cluster.name} --id ${insight.id}\`; EKS refreshes insights every 24 hours, so a fix shows there up to a day later.`,
       ]
         .filter(Boolean)
         .join(' '),
