@@ -41,7 +41,7 @@ describe('Auto Mode and upgrade insights gate `check`', () => {
     const result = await vpccni(['--scenario', 'upgrade-insight-error', 'check', '--kubernetes-version', '1.32']);
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toMatch(/✖ error \[upgrade-insight-error\] EKS upgrade insight "EKS add-on version compatibility" for Kubernetes 1\.32 is ERROR/);
-    expect(result.stdout).toMatch(/upgrade insights were last refreshed at \d{4}-\d\d-\d\dT/);
+    expect(result.stdout).toMatch(/^EKS upgrade insights: the upgrade insights were last refreshed at \d{4}-\d\d-\d\dT.* h before this read/m);
     const json = parseJson<{ upgradeInsights: { items: Array<{ name: string; status: string }> } }>(await vpccni(['--scenario', 'upgrade-insight-error', 'status', '--output', 'json']));
     expect(schemaErrors('status', json)).toEqual([]);
     expect(json.upgradeInsights.items).toEqual([expect.objectContaining({ name: 'EKS add-on version compatibility', status: 'ERROR' })]);

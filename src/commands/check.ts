@@ -16,6 +16,8 @@ export interface CheckReport {
   installedVersion: string | null;
   suggestedUpgrade: { to: string; command: string; steps: PlanStep[] } | null;
   findings: Finding[];
+  /** When EKS last refreshed its upgrade insights (they gate the upgrade too); null when not read. */
+  upgradeInsights?: string | null;
 }
 
 /** The next minor of a Kubernetes version (`1.29` → `1.30`). */
@@ -42,6 +44,7 @@ export async function checkCommand(options: Record<string, unknown>, globals: Gl
         ? { ...readiness.suggestedUpgrade, command: `vpccni upgrade --to ${readiness.suggestedUpgrade.to}` }
         : null,
       findings: readiness.findings,
+      upgradeInsights: readiness.insights,
     };
     const ui = runtime.ui;
     const notUsed = vpcCniNotUsed(facts);
@@ -67,6 +70,7 @@ export async function checkCommand(options: Record<string, unknown>, globals: Gl
     } else {
       ui.out(ui.style(report.pass ? 'green' : 'red', verdict));
       if (fix) ui.out(`Upgrade first: ${fix.command}  (${fix.path})`);
+      if (report.upgradeInsights) ui.out(`EKS upgrade insights: ${report.upgradeInsights}.`);
       ui.out(ui.style('bold', 'Findings'));
       for (const line of renderFindings(ui, report.findings)) ui.out(line);
     }

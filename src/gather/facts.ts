@@ -69,7 +69,7 @@ export async function gatherFacts(gateways: Gateways, options: { roleArn?: strin
     role,
   ]);
   const { raw: rawAddon, ...addonFacts } = addonInfo;
-  const modern = await gatherModern(gateways, clusterInfo, addonFacts as AddonInfo, roleInfo, kubeObjects.configMap, modernReads, unread);
+  const modern = await gatherModern(gateways, clusterInfo, addonFacts as AddonInfo, roleInfo, kubeObjects.configMap, kubeObjects.daemonSet !== null, modernReads, unread);
   return {
     cluster: clusterInfo,
     addon: addonFacts as AddonInfo,

@@ -69,6 +69,7 @@ export async function gatherModern(
   addon: AddonInfo,
   irsaRole: RoleInfo | null,
   configMap: KubeObject | null,
+  awsNodePresent: boolean,
   reads: ReturnType<typeof startModernReads>,
   unread: string[],
 ): Promise<ModernFacts> {
@@ -83,7 +84,7 @@ export async function gatherModern(
   let roleArn: string | null = null;
   if (irsaRole?.exists) [via, roleArn] = ['irsa', irsaRole.arn];
   else if (podIdentityRole?.exists) [via, roleArn] = ['pod-identity', podIdentityRole.arn];
-  else if (!irsaRole && !association) {
+  else if (!irsaRole && !association && (awsNodePresent || addon.managed)) {
     const nodeRoles = await settle('the node groups\' node role', unread, () => gateways.eks.listNodeRoleArns());
     if (nodeRoles && nodeRoles.length > 0) [via, roleArn] = ['node', nodeRoles[0]!];
   }

@@ -10,7 +10,7 @@ import { advisoryContextFrom, installedVersion, sortFindings } from './context.j
 import { customNetworkingFindings } from './custom-networking.js';
 import { irsaFindings } from './irsa.js';
 import { insightFindings, refreshedText } from './insights.js';
-import { networkingModeFindings, vpcCniNotUsed } from './networking-mode.js';
+import { networkingModeFindings, unreadFindings, vpcCniNotUsed } from './networking-mode.js';
 import { permissionFindings } from './permissions.js';
 import { podIdentityFindings, awsNodeAssociations } from './pod-identity.js';
 
@@ -37,6 +37,7 @@ export function evaluateFindings(facts: ClusterFacts): Finding[] {
   return sortFindings(withoutSuperseded(facts, [
     ...(version ? advisoriesFor(version, advisoryContextFrom(facts)) : []),
     ...networkingModeFindings(facts),
+    ...unreadFindings(facts),
     ...podIdentityFindings(facts),
     ...permissionFindings(facts),
     ...insightFindings(facts, null),
@@ -56,6 +57,8 @@ export interface Readiness {
   kubernetesVersion: string;
   findings: Finding[];
   suggestedUpgrade: { to: string; steps: PlanStep[] } | null;
+  /** When the EKS upgrade insights were last refreshed, as a sentence; null when they could not be read. */
+  insights: string | null;
 }
 
 function arrow(from: string, steps: PlanStep[]): string {
@@ -75,13 +78,11 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
   const targetContext = { ...context, kubernetesVersion: target };
   const findings: Finding[] = [...evaluateFindings(facts).filter((f) => !f.id.startsWith('upgrade-insight-')), ...insightFindings(facts, target)];
   if (version) findings.push(...advisoriesFor(version, targetContext));
-  if (facts.modern?.insights) {
-    findings.push({ id: 'upgrade-insights-read', severity: 'info', message: `EKS upgrade insights: ${refreshedText(facts)}.` });
-  }
+  const insights = facts.modern?.insights ? refreshedText(facts) : null;
   if (vpcCniNotUsed(facts) !== null) {
     // No aws-node by design: nothing of the add-on gates the upgrade; insights and other errors still do.
     const sorted = sortFindings(findings);
-    return { pass: !sorted.some((f) => f.severity === 'error'), kubernetesVersion: target, findings: sorted, suggestedUpgrade: null };
+    return { pass: !sorted.some((f) => f.severity === 'error'), kubernetesVersion: target, findings: sorted, suggestedUpgrade: null, insights };
   }
 
   const offered = version !== null && isOffered(facts.catalogue, version, target);
@@ -136,5 +137,5 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
   }
   const sorted = sortFindings(findings);
   const pass = offered && isHealthy(facts) && !sorted.some((f) => f.severity === 'error');
-  return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade };
+  return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade, insights };
 }

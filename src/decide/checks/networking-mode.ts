@@ -46,3 +46,17 @@ export function networkingModeFindings(facts: ClusterFacts): Finding[] {
   }
   return [];
 }
+
+/** What vpccni could not read (a missing permission, an API the endpoint lacks): one info finding naming each. */
+export function unreadFindings(facts: ClusterFacts): Finding[] {
+  const unread = facts.modern?.unread ?? [];
+  if (unread.length === 0) return [];
+  return [
+    {
+      id: 'facts-not-read',
+      severity: 'info',
+      message: `vpccni could not read ${unread.join('; ')}; the findings that depend on them are left out.`,
+      remediation: 'Grant the read permissions listed in the README ("EKS Pod Identity, upgrade insights, Auto Mode and the advisories file") to whoever runs vpccni.',
+    },
+  ];
+}
