@@ -44,7 +44,7 @@ export async function checkCommand(options: Record<string, unknown>, globals: Gl
         ? { ...readiness.suggestedUpgrade, command: `vpccni upgrade --to ${readiness.suggestedUpgrade.to}` }
         : null,
       findings: readiness.findings,
-      upgradeInsights: readiness.insights,
+      upgradeInsights: readiness.insights ?? null,
     };
     const ui = runtime.ui;
     const notUsed = vpcCniNotUsed(facts);

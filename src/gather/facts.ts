@@ -69,11 +69,14 @@ export async function gatherFacts(gateways: Gateways, options: { roleArn?: strin
     role,
   ]);
   const { raw: rawAddon, ...addonFacts } = addonInfo;
-  const modern = await gatherModern(gateways, clusterInfo, addonFacts as AddonInfo, roleInfo, kubeObjects.configMap, kubeObjects.daemonSet !== null, modernReads, unread);
+  const daemonSet = kubeObjects.daemonSet ? daemonSetInfo(kubeObjects.daemonSet) : null;
+  const addonRecord = addonFacts as AddonInfo;
+  const installed = addonRecord.managed ? (addonRecord.version ?? daemonSet?.version ?? null) : (daemonSet?.version ?? null);
+  const modern = await gatherModern(gateways, clusterInfo, addonRecord, roleInfo, kubeObjects.configMap, daemonSet !== null, installed, gateways.kube, modernReads, unread);
   return {
     cluster: clusterInfo,
-    addon: addonFacts as AddonInfo,
-    daemonSet: kubeObjects.daemonSet ? daemonSetInfo(kubeObjects.daemonSet) : null,
+    addon: addonRecord,
+    daemonSet,
     catalogue: catalogueEntries,
     nodes: kubeObjects.nodes.map(nodeInfo),
     eniConfigs: kubeObjects.eniConfigs.map(eniConfigInfo),

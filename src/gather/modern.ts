@@ -4,6 +4,7 @@
  * permissions of the role aws-node uses, a prometheus-adapter, the policyendpoints CRD. Each read that fails is
  * left unknown (null) and named in `unread`, so that a missing IAM or EKS permission never stops `status`.
  */
+import semver from 'semver';
 import type { AddonInfo, ClusterInfo, DaemonSetSummary, ModernFacts, RoleInfo } from '../domain.js';
 import { concernsAddons } from '../decide/checks/insights.js';
 import { OTHER_CNI_DAEMONSETS } from '../decide/checks/networking-mode.js';
@@ -13,6 +14,9 @@ import type { KubeObject } from '../decide/manifests.js';
 import type { EksGateway } from '../gateways/eks.js';
 import type { IamGateway } from '../gateways/iam.js';
 import type { KubeGateway } from '../gateways/kubectl.js';
+
+/** The releases the prometheus-adapter advisory concerns (a wider range than it, to be safe). */
+const PROMETHEUS_ADAPTER_RELEASES = '>=1.12.0 <1.14.0';
 
 /** CRDs some advisories decide on. */
 const CRDS = ['policyendpoints.networking.k8s.aws'];
@@ -52,14 +56,7 @@ export function startModernReads(gateways: { eks: EksGateway; kube: KubeGateway 
     const list = await kube.getJson(['daemonsets.v1.apps', '-n', 'kube-system']);
     return ((list as unknown as { items?: KubeObject[] } | null)?.items ?? []).map(summary);
   });
-  const prometheusAdapter = settle('prometheus-adapter Deployments', unread, async () => {
-    const list = await kube.getJson(['deployments.v1.apps', '--all-namespaces', '-l', 'app.kubernetes.io/name=prometheus-adapter']);
-    return ((list as unknown as { items?: unknown[] } | null)?.items ?? []).length > 0;
-  });
-  const crds = Promise.all(
-    CRDS.map(async (name) => [name, await settle(`the CRD ${name}`, unread, async () => (await kube.getJson(['customresourcedefinitions.v1.apiextensions.k8s.io', name])) !== null)] as const),
-  );
-  return { daemonSets, prometheusAdapter, crds, associations, insights };
+  return { daemonSets, associations, insights };
 }
 
 /** Reads the modern facts; `reads` come from `startModernReads` (awaited here, after the context check). */
@@ -70,6 +67,8 @@ export async function gatherModern(
   irsaRole: RoleInfo | null,
   configMap: KubeObject | null,
   awsNodePresent: boolean,
+  installedVersion: string | null,
+  kube: KubeGateway,
   reads: ReturnType<typeof startModernReads>,
   unread: string[],
 ): Promise<ModernFacts> {
@@ -90,10 +89,22 @@ export async function gatherModern(
   }
   const policies = roleArn ? await settle(`the policies of ${roleArn}`, unread, () => gateways.iam.readRolePolicies(roleArn)) : null;
 
+  // Reads only some advisories need, made only where they can matter (each is one more kubectl): the
+  // policyendpoints CRD when the next step creates the add-on, a prometheus-adapter on the releases it breaks.
+  const release = semver.coerce(installedVersion ?? '')?.version ?? null;
   const [daemonSets, prometheusAdapterPresent, crdEntries, insights] = await Promise.all([
     reads.daemonSets,
-    reads.prometheusAdapter,
-    reads.crds,
+    release !== null && semver.satisfies(release, PROMETHEUS_ADAPTER_RELEASES)
+      ? settle('prometheus-adapter Deployments', unread, async () => {
+          const list = await kube.getJson(['deployments.v1.apps', '--all-namespaces', '-l', 'app.kubernetes.io/name=prometheus-adapter']);
+          return ((list as unknown as { items?: unknown[] } | null)?.items ?? []).length > 0;
+        })
+      : Promise.resolve(null),
+    addon.managed
+      ? Promise.resolve([] as Array<readonly [string, boolean | null]>)
+      : Promise.all(
+          CRDS.map(async (name) => [name, await settle(`the CRD ${name}`, unread, async () => (await kube.getJson(['customresourcedefinitions.v1.apiextensions.k8s.io', name])) !== null)] as const),
+        ),
     reads.insights,
   ]);
   const crds: Record<string, boolean> = {};

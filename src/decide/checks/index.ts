@@ -58,7 +58,7 @@ export interface Readiness {
   findings: Finding[];
   suggestedUpgrade: { to: string; steps: PlanStep[] } | null;
   /** When the EKS upgrade insights were last refreshed, as a sentence; null when they could not be read. */
-  insights: string | null;
+  insights?: string;
 }
 
 function arrow(from: string, steps: PlanStep[]): string {
@@ -82,7 +82,7 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
   if (vpcCniNotUsed(facts) !== null) {
     // No aws-node by design: nothing of the add-on gates the upgrade; insights and other errors still do.
     const sorted = sortFindings(findings);
-    return { pass: !sorted.some((f) => f.severity === 'error'), kubernetesVersion: target, findings: sorted, suggestedUpgrade: null, insights };
+    return { pass: !sorted.some((f) => f.severity === 'error'), kubernetesVersion: target, findings: sorted, suggestedUpgrade: null, ...(insights !== null ? { insights } : {}) };
   }
 
   const offered = version !== null && isOffered(facts.catalogue, version, target);
@@ -137,5 +137,5 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
   }
   const sorted = sortFindings(findings);
   const pass = offered && isHealthy(facts) && !sorted.some((f) => f.severity === 'error');
-  return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade, insights };
+  return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade, ...(insights !== null ? { insights } : {}) };
 }
