@@ -1,8 +1,8 @@
 /**
- * Deciding and shaping what `status` and `plan` report: pure functions from gathered facts to the one
+ * Deciding and shaping what `status`, `plan` and `check` report: pure functions from gathered facts to the one
  * result object that both the text and the JSON output are rendered from.
  */
-import { evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
+import { checkReadiness, evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
 import type { ClusterFacts, DaemonSetSummary, Finding, PlanStep, PodIdentityAssociationInfo, RolePermissions, UpgradeInsightInfo } from '../domain.js';
 import { podIdentityMoveSteps, vpcCniNotUsed } from './checks/index.js';
 import { UsageError, VpccniError } from '../errors.js';
@@ -176,4 +176,57 @@ export function podIdentityMove(facts: ClusterFacts, to: string): Finding[] {
       remediation: steps.join(' '),
     },
   ];
+}
+
+/** The `check --output json` document (schemas/check.schema.json). */
+export interface CheckReport {
+  schemaVersion: 1;
+  pass: boolean;
+  kubernetesVersion: string;
+  currentKubernetesVersion: string;
+  installedVersion: string | null;
+  suggestedUpgrade: { to: string; command: string; steps: PlanStep[] } | null;
+  findings: Finding[];
+  /** When EKS last refreshed its upgrade insights (they gate the upgrade too), as a sentence; null when not read. */
+  upgradeInsights?: string | null;
+  /** Who runs pod networking; without aws-node by design (Auto Mode, another CNI) the gate does not need it. */
+  networking?: 'vpc-cni' | 'auto-mode' | 'other-cni';
+}
+
+/** `check`'s verdict over the facts for a target Kubernetes version. */
+export function buildCheckReport(facts: ClusterFacts, target: string): CheckReport {
+  const readiness = checkReadiness(facts, target);
+  return {
+    schemaVersion: 1,
+    pass: readiness.pass,
+    kubernetesVersion: readiness.kubernetesVersion,
+    currentKubernetesVersion: facts.cluster.kubernetesVersion,
+    installedVersion: installedVersion(facts),
+    suggestedUpgrade: readiness.suggestedUpgrade
+      ? { ...readiness.suggestedUpgrade, command: `vpccni upgrade --to ${readiness.suggestedUpgrade.to}` }
+      : null,
+    findings: readiness.findings,
+    upgradeInsights: readiness.insights ?? null,
+    networking: vpcCniNotUsed(facts) ?? 'vpc-cni',
+  };
+}
+
+/** The one-line verdict of a check report and the upgrade that fixes it (with its path), for people. */
+export function checkVerdict(report: CheckReport, clusterName: string): { verdict: string; fix: { command: string; path: string } | null } {
+  const what =
+    report.networking === 'auto-mode'
+      ? 'EKS Auto Mode (no vpc-cni add-on needed)'
+      : report.networking === 'other-cni'
+        ? 'another CNI (no vpc-cni add-on)'
+        : `vpc-cni ${report.installedVersion ?? '(unknown version)'}`;
+  const verdict = report.pass
+    ? `PASS: ${what} on ${clusterName} is ready for Kubernetes ${report.kubernetesVersion}.`
+    : `FAIL: ${what} on ${clusterName} is not ready for Kubernetes ${report.kubernetesVersion}.`;
+  const fix = report.suggestedUpgrade
+    ? {
+        command: report.suggestedUpgrade.command,
+        path: [report.installedVersion ?? '?', ...report.suggestedUpgrade.steps.map((s) => s.to)].join(' → '),
+      }
+    : null;
+  return { verdict, fix };
 }
