@@ -92,6 +92,7 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .option('--verbose', 'more detail, and stack traces on errors')
     .option('--quiet', 'only results and warnings')
+    .option('--advisories <file>', 'a newer advisories file (default: VPCCNI_ADVISORIES, else the list shipped with vpccni)')
     .exitOverride()
     .showHelpAfterError('(run vpccni --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`vpccni: ${text.replace(/^error: /, '')}`) });
@@ -136,6 +137,7 @@ export function buildProgram(): Command {
     .addOption(resolveConflictsOption())
     .option('--configuration-values <json|yaml|@file>', 'configuration values for every step')
     .option('--service-account-role-arn <arn>', 'IAM role for the aws-node service account (IRSA)')
+    .option('--pod-identity-role-arn <arn>', 'set the EKS Pod Identity association of kube-system/aws-node to this role (podIdentityAssociations)')
     .option('--dry-run', 'print the calls it would make, change nothing')
     .option('--yes', 'answer yes to confirmations (needed for OVERWRITE without a terminal)')
     .option('--accept-setting-loss', 'go on although some custom settings cannot be carried over')
@@ -149,6 +151,11 @@ export function buildProgram(): Command {
     .description('CI gate: exit 0 only if the add-on is ready for a Kubernetes version')
     .option('--kubernetes-version <x.y>', 'the Kubernetes version to check for (default: the next minor)')
     .action(run(async () => (await import('./commands/check.js')).checkCommand));
+
+  program
+    .command('advisories')
+    .description('list the known-bad vpc-cni versions in force, with their conditions and sources')
+    .action(run(async () => (await import('./commands/advisories.js')).advisoriesCommand));
 
   const sandbox = program.command('sandbox').description('the local sandbox of EKS, IAM and Kubernetes emulators');
   sandbox

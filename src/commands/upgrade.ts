@@ -16,6 +16,7 @@ interface UpgradeOptions {
   resolveConflicts?: ResolveConflicts;
   configurationValues?: string;
   serviceAccountRoleArn?: string;
+  podIdentityRoleArn?: string;
   dryRun?: boolean;
   yes?: boolean;
   acceptSettingLoss?: boolean;
@@ -28,12 +29,16 @@ interface UpgradeOptions {
 export async function upgradeCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const o = options as unknown as UpgradeOptions;
   if (!o.to && !o.resume) throw new UsageError('Say where to go with --to <version|latest|default>, or continue a stopped upgrade with --resume.');
-  if (o.resume && (o.configurationValues || o.serviceAccountRoleArn || o.resolveConflicts)) {
-    throw new UsageError('--resume continues with the settings the upgrade started with; do not pass --configuration-values, --service-account-role-arn or --resolve-conflicts with it.');
+  if (o.resume && (o.configurationValues || o.serviceAccountRoleArn || o.podIdentityRoleArn || o.resolveConflicts)) {
+    throw new UsageError('--resume continues with the settings the upgrade started with; do not pass --configuration-values, --service-account-role-arn, --pod-identity-role-arn or --resolve-conflicts with it.');
+  }
+  if (o.serviceAccountRoleArn && o.podIdentityRoleArn) {
+    throw new UsageError('Pass either --service-account-role-arn (IRSA) or --pod-identity-role-arn (EKS Pod Identity), not both: aws-node would use the IRSA role and ignore the association.');
   }
   const timeoutMs = parseDuration(o.timeout);
   const values = o.configurationValues !== undefined ? parseConfigurationValues(o.configurationValues) : null;
   if (o.serviceAccountRoleArn) roleNameFromArn(o.serviceAccountRoleArn);
+  if (o.podIdentityRoleArn) roleNameFromArn(o.podIdentityRoleArn);
   const { configurationValues: _text, timeout: _timeout, ...rest } = o;
   return withRuntime(globals, (runtime) => runUpgrade(runtime, { ...rest, values, timeoutMs }));
 }

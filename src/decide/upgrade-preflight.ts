@@ -3,6 +3,7 @@
  * (adopting a self-managed install's custom settings), their validation against every step's schema, the
  * IAM role, and what OVERWRITE would reset. Pure over gathered facts and fetched schemas.
  */
+import { eksImageRegistry, isEksRegistryHost } from './registries.js';
 import { oidcProviderArnFor, trustAllowsAwsNode } from './checks/index.js';
 import { customSettings, toConfigurationValues, type AdoptionResult } from './config/adoption.js';
 import { settingsResetByOverwrite, type ResetSetting } from './config/overwrite-diff.js';
@@ -88,13 +89,16 @@ export function valueProblems(values: Record<string, unknown>, schemas: Map<stri
   return problems;
 }
 
-/** The registry EKS will pull from: the live one when it is EKS's own, else the region's. */
+/**
+ * The registry EKS will pull from: the live one when it is EKS's own registry for this region, else the region's
+ * (from the user guide's table: China, GovCloud and opt-in regions use other accounts than 602401143452).
+ */
 export function registryFor(facts: ClusterFacts): string {
   const image = facts.daemonSet?.images['aws-node'];
   const host = image ? splitImage(image).repository.split('/')[0] ?? '' : '';
-  if (/^602401143452\.dkr\.ecr\./.test(host)) return host;
-  const region = facts.cluster.region;
-  return `602401143452.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const regional = eksImageRegistry(facts.cluster.region);
+  if (host !== '' && isEksRegistryHost(host) && host.split('.')[0] === regional.split('.')[0]) return host;
+  return regional;
 }
 
 /** What OVERWRITE on the first step would reset on the live DaemonSet. */

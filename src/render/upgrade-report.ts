@@ -37,7 +37,7 @@ export async function describeState(runtime: Runtime): Promise<string> {
 }
 
 /** Prints the calls the upgrade would make, in order (or the JSON report). */
-export function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText: string | undefined, roleArn: string | undefined, backupDir: string): void {
+export function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText: string | undefined, roleArn: string | undefined, backupDir: string, podIdentityRoleArn?: string): void {
   const { ui } = runtime;
   if (ui.format === 'json') {
     ui.json(report);
@@ -59,6 +59,7 @@ export function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText:
       `--resolve-conflicts ${step.resolveConflicts}`,
       ...(vals ? [`--configuration-values '${vals}'`] : []),
       ...(roleArn ? [`--service-account-role-arn ${roleArn}`] : []),
+      ...(podIdentityRoleArn ? [`--pod-identity-associations serviceAccount=aws-node,roleArn=${podIdentityRoleArn}`] : []),
     ].join(' ');
     lines.push(`  ${n++}. aws eks ${step.action === 'create' ? 'create-addon' : 'update-addon'} ${args}`);
     lines.push(

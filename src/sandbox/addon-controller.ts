@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/eks/latest/userguide/vpc-add-on-update.html
  * https://repost.aws/knowledge-center/eks-prevent-conflicts-managed-addons
  */
+import { eksImageRegistry } from '../decide/registries.js';
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { ErrorObject } from 'ajv';
@@ -293,7 +294,7 @@ export class AddonController {
   ) {
     this.gate = options.gate ?? new Gate('eks-change');
     const { cluster } = scenario;
-    this.registry = `602401143452.dkr.ecr.${cluster.region}.amazonaws.com${cluster.region.startsWith('cn-') ? '.cn' : ''}`;
+    this.registry = eksImageRegistry(cluster.region);
     const initial = scenario.addon;
     if (initial) {
       const now = epochSeconds() - 86_400;

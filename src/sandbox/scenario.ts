@@ -3,6 +3,7 @@
  * against schemas/scenario.schema.json, then resolved: whatever a scenario leaves out takes the `default`
  * scenario's value (derived from the scenario's own cluster where that matters, e.g. zones of its region).
  */
+import { eksImageRegistry } from '../decide/registries.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, resolve as resolvePath } from 'node:path';
@@ -275,7 +276,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
           health: s.addon?.health ?? [],
         };
 
-  const registry = `602401143452.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const registry = eksImageRegistry(region);
   const imageTag = s.daemonSet?.imageTag ?? addon?.version ?? DEFAULTS.addonVersion;
   const release = /^v?\d+\.\d+\.\d+/.exec(imageTag)?.[0] ?? imageTag;
   const daemonSet: ResolvedScenario['daemonSet'] =

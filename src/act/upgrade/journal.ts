@@ -29,6 +29,8 @@ export interface Journal {
   resolveConflicts: ResolveConflicts | null;
   configurationValues: string | null;
   serviceAccountRoleArn: string | null;
+  /** The role of the Pod Identity association set with every step, when `--pod-identity-role-arn` was given. */
+  podIdentityRoleArn?: string;
   backup: string | null;
   startedAt: string;
   updatedAt: string;

@@ -7,6 +7,7 @@ import { gatherFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
+import { assertPodIdentityUsable } from '../../decide/pod-identity-preflight.js';
 import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
@@ -23,6 +24,8 @@ export interface UpgradeRequest {
   to?: string;
   resolveConflicts?: ResolveConflicts;
   serviceAccountRoleArn?: string;
+  /** Sets the Pod Identity association of kube-system/aws-node with every step (podIdentityAssociations). */
+  podIdentityRoleArn?: string;
   values: ParsedConfigurationValues | null;
   dryRun?: boolean;
   yes?: boolean;
@@ -37,6 +40,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   const { ui } = runtime;
   const { journalFile, resumed } = await openJournal(runtime, o);
   const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
+  const podIdentityRoleArn = resumed?.podIdentityRoleArn ?? o.podIdentityRoleArn;
   const userValues = resumed?.configurationValues != null ? parseConfigurationValues(resumed.configurationValues) : o.values;
 
   let facts = await ui.step(`Reading the vpc-cni add-on of ${runtime.clusterName}`, () =>
@@ -104,6 +108,10 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     const list = [...byMessage].map(([message, versions]) => `${message} (${versions.join(', ')})`).join('; ');
     throw new UsageError(`The configuration values do not fit the schema of every step: ${list}; fix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
   }
+  if (podIdentityRoleArn) {
+    const role = await runtime.iam.getRole(podIdentityRoleArn);
+    assertPodIdentityUsable(role, podIdentityRoleArn, facts);
+  }
   if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
   await confirmRisks(
     ui,
@@ -117,7 +125,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   );
 
   if (o.dryRun) {
-    printDryRun(runtime, report, values.text, roleArn, o.backupDir);
+    printDryRun(runtime, report, values.text, roleArn, o.backupDir, podIdentityRoleArn);
     return 0;
   }
 
@@ -133,6 +141,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     resolveConflicts: asked ?? null,
     configurationValues: userValues?.text ?? null,
     serviceAccountRoleArn: roleArn ?? null,
+    ...(podIdentityRoleArn ? { podIdentityRoleArn } : {}),
     backup: report.backup,
     startedAt: resumed?.startedAt ?? new Date().toISOString(),
     updatedAt: new Date().toISOString(),
@@ -149,6 +158,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     createValues: values.text,
     updateValues: userValues?.text,
     serviceAccountRoleArn: roleArn,
+    podIdentityRoleArn,
     progress: (text) => ui.info(text),
     stopped: async (_error, current, interrupted) => {
       if (ui.format === 'json') ui.json(report);

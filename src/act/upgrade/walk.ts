@@ -33,6 +33,7 @@ export interface WalkContext {
   /** The values text every step sends (undefined keeps what EKS stores), and the role. */
   configurationValues: string | undefined;
   serviceAccountRoleArn: string | undefined;
+  podIdentityRoleArn?: string | undefined;
   progress(text: string): void;
 }
 
@@ -54,6 +55,7 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
     resolveConflicts: step.resolveConflicts as ResolveConflicts,
     ...(ctx.configurationValues !== undefined ? { configurationValues: ctx.configurationValues } : {}),
     ...(ctx.serviceAccountRoleArn ? { serviceAccountRoleArn: ctx.serviceAccountRoleArn } : {}),
+    ...(ctx.podIdentityRoleArn ? { podIdentityAssociations: [{ serviceAccount: 'aws-node', roleArn: ctx.podIdentityRoleArn }] } : {}),
   };
   const n = `Step ${index + 1}/${ctx.journal.steps.length}`;
 
@@ -184,6 +186,7 @@ export interface PlanWalk {
   createValues: string | undefined;
   updateValues: string | undefined;
   serviceAccountRoleArn: string | undefined;
+  podIdentityRoleArn?: string | undefined;
   progress(text: string): void;
   /** Called with the stopped step when the walk stops, to say where the cluster is; its message is used. */
   stopped(error: unknown, current: JournalStep | undefined, interrupted: boolean): Promise<never>;
@@ -209,6 +212,7 @@ export async function walkPlan(w: PlanWalk): Promise<void> {
           signal: abort.signal,
           configurationValues: step.action === 'create' ? w.createValues : w.updateValues,
           serviceAccountRoleArn: w.serviceAccountRoleArn,
+          podIdentityRoleArn: w.podIdentityRoleArn,
           progress: w.progress,
         },
         step,
