@@ -16,6 +16,7 @@ import { compileAddonSchema } from '../decide/schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
+import { partitionOf, registryForRegion } from '../decide/registries.js';
 import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
 
 export { podSpecOf, setEnv, desiredDaemonSet, type ConfigurationValues } from '../decide/addon-render.js';
@@ -324,7 +325,7 @@ export class AddonController {
     readonly options: { updateDurationMs?: number; faults?: ScenarioFaults } = {},
   ) {
     const { cluster } = scenario;
-    this.registry = `602401143452.dkr.ecr.${cluster.region}.amazonaws.com${cluster.region.startsWith('cn-') ? '.cn' : ''}`;
+    this.registry = registryForRegion(cluster.region);
     const initial = scenario.addon;
     if (initial) {
       const now = epochSeconds() - 86_400;
@@ -349,7 +350,7 @@ export class AddonController {
 
   private addonArn(): string {
     const { cluster } = this.scenario;
-    return `arn:aws:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
+    return `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
   }
 
   /** The DaemonSet EKS would apply for a version and configuration text (already validated). */

@@ -5,10 +5,14 @@
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { partitionOf } from '../decide/registries.js';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { FaultInjector, listen, readBody, type RunningServer } from './eks-api.js';
 import type { RequestLog } from './request-log.js';
 import type { ResolvedScenario } from './scenario.js';
+
+/** The IAM actions that change something (the request log marks them mutating). */
+const MUTATING = new Set(['CreatePolicy', 'CreateRole', 'AttachRolePolicy']);
 
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 
@@ -58,7 +62,7 @@ export class IamApi {
     const send = (status: number, text: string): void => {
       res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
       res.end(text);
-      this.options.log.record({ service: 'iam', method, path: url.pathname, operation: action, mutating: false, status });
+      this.options.log.record({ service: 'iam', method, path: url.pathname, operation: action, mutating: MUTATING.has(action) && status < 400, status });
     };
     const sendError = (error: IamError): void =>
       send(
@@ -94,21 +98,73 @@ export class IamApi {
     return role;
   }
 
+  /** Customer managed policies created through CreatePolicy: name → document. */
+  private readonly policies = new Map<string, string>();
+
+  private partition(): string {
+    return partitionOf(this.options.scenario.cluster.region);
+  }
+
+  private roleXml(role: { name: string; trustPolicy?: unknown }, accountId: string): string {
+    return (
+      `    <Role>\n      <Path>/</Path>\n` +
+      `      <AssumeRolePolicyDocument>${xml(encodeURIComponent(JSON.stringify(role.trustPolicy)))}</AssumeRolePolicyDocument>\n` +
+      `      <MaxSessionDuration>3600</MaxSessionDuration>\n` +
+      `      <RoleId>${iamId('AROA', role.name)}</RoleId>\n` +
+      `      <RoleName>${xml(role.name)}</RoleName>\n` +
+      `      <Arn>arn:${this.partition()}:iam::${accountId}:role/${xml(role.name)}</Arn>\n` +
+      `      <CreateDate>${this.createDate}</CreateDate>\n` +
+      `      <RoleLastUsed/>\n    </Role>\n`
+    );
+  }
+
   private dispatch(action: string, params: URLSearchParams): string {
     const { accountId } = this.options.scenario.cluster;
     switch (action) {
-      case 'GetRole': {
-        const role = this.role(params.get('RoleName'));
+      case 'CreatePolicy': {
+        const name = params.get('PolicyName') ?? '';
+        const document = params.get('PolicyDocument') ?? '';
+        if (!/^[\w+=,.@-]{1,128}$/.test(name)) throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
+        try {
+          JSON.parse(document);
+        } catch {
+          throw new IamError(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+        }
+        const arn = `arn:${this.partition()}:iam::${accountId}:policy/${name}`;
+        if (this.policies.has(name)) throw new IamError(409, 'EntityAlreadyExists', `A policy called ${name} already exists. Duplicate names are not allowed.`);
+        this.policies.set(name, document);
         return (
-          `    <Role>\n      <Path>/</Path>\n` +
-          `      <AssumeRolePolicyDocument>${xml(encodeURIComponent(JSON.stringify(role.trustPolicy)))}</AssumeRolePolicyDocument>\n` +
-          `      <MaxSessionDuration>3600</MaxSessionDuration>\n` +
-          `      <RoleId>${iamId('AROA', role.name)}</RoleId>\n` +
-          `      <RoleName>${xml(role.name)}</RoleName>\n` +
-          `      <Arn>arn:aws:iam::${accountId}:role/${xml(role.name)}</Arn>\n` +
-          `      <CreateDate>${this.createDate}</CreateDate>\n` +
-          `      <RoleLastUsed/>\n    </Role>\n`
+          `    <Policy>\n      <PolicyName>${xml(name)}</PolicyName>\n      <DefaultVersionId>v1</DefaultVersionId>\n` +
+          `      <PolicyId>${iamId('ANPA', name)}</PolicyId>\n      <Path>/</Path>\n      <Arn>${xml(arn)}</Arn>\n` +
+          `      <AttachmentCount>0</AttachmentCount>\n      <IsAttachable>true</IsAttachable>\n      <CreateDate>${new Date().toISOString()}</CreateDate>\n    </Policy>\n`
         );
+      }
+      case 'CreateRole': {
+        const name = params.get('RoleName') ?? '';
+        if (!/^[\w+=,.@-]{1,64}$/.test(name)) throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64`);
+        if (this.options.scenario.iam.roles.some((r) => r.name === name)) throw new IamError(409, 'EntityAlreadyExists', `Role with name ${name} already exists.`);
+        let trustPolicy: unknown;
+        try {
+          trustPolicy = JSON.parse(params.get('AssumeRolePolicyDocument') ?? '');
+        } catch {
+          throw new IamError(400, 'MalformedPolicyDocument', 'This policy contains invalid Json');
+        }
+        const role = { name, trustPolicy, attachedPolicyArns: [] as string[] };
+        this.options.scenario.iam.roles.push(role);
+        return this.roleXml(role, accountId);
+      }
+      case 'AttachRolePolicy': {
+        const role = this.role(params.get('RoleName'));
+        const arn = params.get('PolicyArn') ?? '';
+        const own = new RegExp(`^arn:${this.partition()}:iam::${accountId}:policy/(.+)$`).exec(arn);
+        const managed = new RegExp(`^arn:${this.partition()}:iam::aws:policy/`).test(arn);
+        if (!managed && !(own && this.policies.has(own[1] as string))) throw new IamError(404, 'NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+        role.attachedPolicyArns ??= [];
+        if (!role.attachedPolicyArns.includes(arn)) role.attachedPolicyArns.push(arn);
+        return '';
+      }
+      case 'GetRole': {
+        return this.roleXml(this.role(params.get('RoleName')), accountId);
       }
       case 'ListAttachedRolePolicies': {
         const role = this.role(params.get('RoleName'));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
+import { partitionOf, registryForRegion } from '../decide/registries.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
 import { FaultInjector, startEksApi } from './eks-api.js';
@@ -63,7 +64,7 @@ function metricsHelperObjects(tag: string, region: string, clusterName: string):
     for (const container of pod.containers) {
       const { repository } = splitImage(container.image ?? '');
       const path = repository.split('/').slice(1).join('/');
-      container.image = `602401143452.dkr.ecr.${region}.amazonaws.com/${path}:${tag}`;
+      container.image = `${registryForRegion(region)}/${path}:${tag}`;
       setEnv(container, { AWS_CLUSTER_ID: clusterName });
     }
   }
@@ -142,6 +143,9 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
   }
   if (scenario.metricsHelper) {
     for (const obj of metricsHelperObjects(scenario.metricsHelper.imageTag, scenario.cluster.region, scenario.cluster.name)) {
+      if (obj.kind === 'ServiceAccount' && scenario.metricsHelper.serviceAccountRoleArn) {
+        obj.metadata.annotations = { ...(obj.metadata.annotations as Record<string, string> | undefined), 'eks.amazonaws.com/role-arn': scenario.metricsHelper.serviceAccountRoleArn };
+      }
       store.put(obj);
     }
   }
@@ -190,7 +194,7 @@ export async function startSandbox(
     started.push(iam);
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
+    const contextName = `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
     writeKubeconfig(kubeconfig, { server: kube.url, contextName });
     return {
       scenario,

@@ -94,7 +94,7 @@ export interface Scenario {
   nodes?: ScenarioNode[];
   eniConfigs?: ScenarioEniConfig[];
   /** The `cni-metrics-helper` Deployment's image tag; absent when null. */
-  metricsHelper?: { imageTag: string } | null;
+  metricsHelper?: { imageTag: string; serviceAccountRoleArn?: string } | null;
   iam?: {
     roles?: ScenarioRole[];
     /** Provider ARNs; default: the provider of the cluster's OIDC issuer. */

@@ -9,6 +9,7 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
+import { partitionOf, registryForRegion } from '../decide/registries.js';
 import { tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { CATALOGUES, DEFAULT_CATALOGUE } from './default-catalogue.js';
 import type {
@@ -72,7 +73,7 @@ export interface ResolvedScenario {
   catalogue: ScenarioCatalogueEntry[];
   nodes: ScenarioNode[];
   eniConfigs: ScenarioEniConfig[];
-  metricsHelper: { imageTag: string } | null;
+  metricsHelper: { imageTag: string; serviceAccountRoleArn?: string } | null;
   iam: { roles: ScenarioRole[]; oidcProviders: string[] };
   sandbox: { updateDurationMs: number; rolloutDurationMs: number; faults: ScenarioFaults };
 }
@@ -190,7 +191,8 @@ export function loadScenario(nameOrPath: string): Scenario {
 
 /** The IAM OIDC provider ARN for an issuer URL (`https://oidc.eks.R.amazonaws.com/id/ID`). */
 export function oidcProviderArn(accountId: string, issuer: string): string {
-  return `arn:aws:iam::${accountId}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
+  const region = /^https:\/\/oidc\.eks\.([a-z0-9-]+)\./.exec(issuer)?.[1] ?? '';
+  return `arn:${partitionOf(region)}:iam::${accountId}:oidc-provider/${issuer.replace(/^https:\/\//, '')}`;
 }
 
 /** The trust policy EKS's docs give for the aws-node IRSA role. */
@@ -235,10 +237,11 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
   const accountId = s.cluster?.accountId ?? DEFAULTS.accountId;
   const oidcIssuer =
     s.cluster?.oidcIssuer === undefined
-      ? `https://oidc.eks.${region}.amazonaws.com/id/${DEFAULTS.oidcId}`
+      ? `https://oidc.eks.${region}.amazonaws.com${partitionOf(region) === 'aws-cn' ? '.cn' : ''}/id/${DEFAULTS.oidcId}`
       : s.cluster.oidcIssuer;
   const ipFamily = s.cluster?.ipFamily ?? 'ipv4';
-  const defaultRoleArn = `arn:aws:iam::${accountId}:role/${DEFAULTS.roleName}`;
+  const partition = partitionOf(region);
+  const defaultRoleArn = `arn:${partition}:iam::${accountId}:role/${DEFAULTS.roleName}`;
 
   const addon: ResolvedScenario['addon'] =
     s.addon === null
@@ -252,7 +255,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
           health: s.addon?.health ?? [],
         };
 
-  const registry = `602401143452.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const registry = registryForRegion(region);
   const imageTag = s.daemonSet?.imageTag ?? addon?.version ?? DEFAULTS.addonVersion;
   const release = /^v?\d+\.\d+\.\d+/.exec(imageTag)?.[0] ?? imageTag;
   const daemonSet: ResolvedScenario['daemonSet'] =
@@ -272,7 +275,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
         };
 
   const cniPolicy =
-    ipFamily === 'ipv6' ? `arn:aws:iam::${accountId}:${DEFAULTS.cniIpv6PolicyArnSuffix}` : DEFAULTS.cniPolicyArn;
+    ipFamily === 'ipv6' ? `arn:${partition}:iam::${accountId}:${DEFAULTS.cniIpv6PolicyArnSuffix}` : DEFAULTS.cniPolicyArn.replace(/^arn:aws:/, `arn:${partition}:`);
   const roles: ScenarioRole[] = (
     s.iam?.roles ??
     (addon?.serviceAccountRoleArn

@@ -17,6 +17,7 @@ import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { BUSY, confirmRolledOut, openJournal, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
+import { addManifestDiffs, announceSelfManaged, selfManagedRunOf } from './self-managed.js';
 
 /** What the user asked for, parsed. */
 export interface UpgradeRequest {
@@ -27,6 +28,10 @@ export interface UpgradeRequest {
   dryRun?: boolean;
   yes?: boolean;
   acceptSettingLoss?: boolean;
+  /** Stay self-managed: apply the upstream manifest of every step. */
+  selfManaged?: boolean;
+  /** Adopt a self-managed install with one CreateAddon at the target, skipping minors. */
+  jump?: boolean;
   timeoutMs: number;
   backupDir: string;
   resume?: boolean;
@@ -53,7 +58,8 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   if (!installed) {
     throw new UnreachableError(`Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to upgrade.`);
   }
-  const plan = planFromFacts(facts, installed, resumed?.to ?? (o.to as string));
+  const mode = { selfManaged: resumed ? Boolean(resumed.selfManaged) : Boolean(o.selfManaged), jump: resumed ? Boolean(resumed.jump) : Boolean(o.jump) };
+  const plan = planFromFacts(facts, installed, resumed?.to ?? (o.to as string), mode);
   const blocking = plan.findings.filter((f) => f.severity === 'error');
   if (blocking.length > 0) {
     const what = blocking.map((f) => [f.message, f.remediation].filter(Boolean).join(' ')).join(' ');
@@ -61,7 +67,8 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   }
 
   const asked = resumed?.resolveConflicts ?? o.resolveConflicts;
-  const resolve = (action: 'create' | 'update'): ResolveConflicts => {
+  const resolve = (action: 'create' | 'update' | 'apply'): ResolveConflicts | null => {
+    if (action === 'apply') return null;
     if (action === 'update') return asked ?? 'PRESERVE';
     if (asked === 'PRESERVE') {
       throw new UsageError('--resolve-conflicts PRESERVE is not valid on CreateAddon (the first step adopts the self-managed install); use NONE or OVERWRITE.');
@@ -90,13 +97,15 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     return 0;
   }
 
-  // Preflight: schemas of every step, the values each carries, the role, what OVERWRITE resets.
-  const versions = [...new Set(steps.map((s) => s.to))];
+  // Preflight: schemas of every EKS step, the values each carries, the role, what OVERWRITE resets.
+  const eksSteps = steps.filter((s) => s.action !== 'apply');
+  const versions = [...new Set(eksSteps.map((s) => s.to))];
   const schemaTexts = await ui.step('Fetching the configuration schema of every step', () =>
     Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
   );
   const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
-  const values = decideValues(facts, steps, userValues, schemas.get(steps[0]!.to)!);
+  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!) : { text: undefined, effective: {}, adoption: null };
+  const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
     const byMessage = new Map<string, string[]>();
@@ -111,12 +120,14 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     {
       dropped: storedValuesDropped(facts, userValues),
       adoption: values.adoption ?? undefined,
-      resets: steps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(facts, steps[0]!.to, values.effective) : undefined,
+      resets: eksSteps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(facts, eksSteps[0]!.to, values.effective) : undefined,
     },
     o,
   );
+  if (selfManagedRun) announceSelfManaged(ui, selfManagedRun, report);
 
   if (o.dryRun) {
+    if (selfManagedRun) addManifestDiffs(report, selfManagedRun, installed);
     printDryRun(runtime, report, values.text, roleArn, o.backupDir);
     return 0;
   }
@@ -133,6 +144,8 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     resolveConflicts: asked ?? null,
     configurationValues: userValues?.text ?? null,
     serviceAccountRoleArn: roleArn ?? null,
+    ...(mode.selfManaged ? { selfManaged: true } : {}),
+    ...(mode.jump ? { jump: true } : {}),
     backup: report.backup,
     startedAt: resumed?.startedAt ?? new Date().toISOString(),
     updatedAt: new Date().toISOString(),
@@ -149,12 +162,14 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     createValues: values.text,
     updateValues: userValues?.text,
     serviceAccountRoleArn: roleArn,
+    ...(selfManagedRun ? { renderManifest: selfManagedRun.render } : {}),
     progress: (text) => ui.info(text),
     stopped: async (_error, current, interrupted) => {
       if (ui.format === 'json') ui.json(report);
       const state = await describeState(runtime);
       const i = current ? journal.steps.indexOf(current) : -1;
-      const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${current.action === 'create' ? 'CreateAddon' : 'UpdateAddon'})` : 'the upgrade';
+      const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'server-side apply of the upstream manifest' } as const;
+      const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${call[current.action]})` : 'the upgrade';
       const tail = `The cluster now: ${state}. Backup: ${report.backup}. Resume with \`vpccni upgrade --resume\` once the cause is fixed, or restore with \`vpccni restore ${report.backup}\`.`;
       if (interrupted) throw new InterruptedError(`Interrupted while waiting on ${which}; EKS may still be applying it. ${tail}`);
       throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. ${tail}`);
