@@ -33,7 +33,7 @@ export function renderPlan(ui: Ui, r: PlanReport, cluster: string): void {
   if (r.steps.length === 0) {
     ui.out(`vpc-cni on ${cluster} is at ${r.from} already; nothing to do.`);
   } else {
-    ui.out(`Plan for ${cluster}: ${r.from} → ${r.to} in ${r.steps.length} step${r.steps.length > 1 ? 's' : ''} (one minor version at a time)`);
+    ui.out(`Plan for ${cluster}: ${r.from} → ${r.to} in ${r.steps.length} step${r.steps.length > 1 ? 's' : ''} (${r.findings.some((f) => f.id === 'jump-skips-minors') ? 'one CreateAddon, skipping minors' : 'one minor version at a time'})`);
     r.steps.forEach((step, i) => {
       const call = { create: 'CreateAddon (adopt the self-managed install)', update: 'UpdateAddon', apply: 'server-side apply of the upstream manifest (self-managed)' }[step.action];
       ui.out(`  ${i + 1}. ${step.from} → ${step.to}  ${ui.style('dim', call)}`);

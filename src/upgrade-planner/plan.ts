@@ -199,7 +199,7 @@ export function planUpgrade(input: PlanInput): UpgradePlan {
     findings.push({
       id: 'adopt-through-manifests',
       severity: 'info',
-      message: `${minors.slice(0, adoptAt).map((m) => whyNot(m)).join('; ')}; so the self-managed install moves by the upstream manifests of ${applied.join(', ')} (server-side apply, custom settings carried over) and is adopted with CreateAddon at ${createdAt}.`,
+      message: `${describeGaps(minors.slice(0, adoptAt), (m) => offered.some((o) => minorIndex(o.parsed) === m), whyNot, k8s)}; so the self-managed install moves by the upstream manifests of ${applied.join(', ')} (server-side apply, custom settings carried over) and is adopted with CreateAddon at ${createdAt}.`,
       remediation: `To adopt it with one CreateAddon at ${to} instead, skipping ${[...minors].map(labelOf).join(', ')}, pass --jump.`,
     });
   }
@@ -214,6 +214,18 @@ export function planUpgrade(input: PlanInput): UpgradePlan {
     previous = version;
   }
   return { from, to, steps, findings: dedupe(findings) };
+}
+
+/** "EKS offers no v1.13, v1.14 or v1.15 version for Kubernetes 1.30", and each excluded minor's reason. */
+function describeGaps(minors: number[], anyOffered: (m: number) => boolean, whyNot: (m: number) => string, k8s: string): string {
+  const none = minors.filter((m) => !anyOffered(m)).map(labelOf);
+  const parts: string[] = [];
+  if (none.length > 0) {
+    const list = none.length === 1 ? none[0] : `${none.slice(0, -1).join(', ')} or ${none.at(-1)}`;
+    parts.push(`EKS offers no ${list} version for Kubernetes ${k8s}`);
+  }
+  for (const m of minors.filter(anyOffered)) parts.push(whyNot(m));
+  return parts.join('; ');
 }
 
 function labelOf(m: number): string {

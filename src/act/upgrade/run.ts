@@ -3,7 +3,7 @@
  * preflight (schemas, values, role), confirm the risks, then, for a real run, back up, write the journal
  * and walk. Nothing changes on the cluster before the backup, and the backup comes after every check.
  */
-import { gatherFacts } from '../../gather/facts.js';
+import { gatherFacts, type GatheredFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
@@ -17,7 +17,7 @@ import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { BUSY, confirmRolledOut, openJournal, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
-import { addManifestDiffs, announceSelfManaged, selfManagedRunOf } from './self-managed.js';
+import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
 /** What the user asked for, parsed. */
 export interface UpgradeRequest {
@@ -35,6 +35,15 @@ export interface UpgradeRequest {
   timeoutMs: number;
   backupDir: string;
   resume?: boolean;
+}
+
+/** The facts as the first EKS step will find them: after the manifest steps before it, their DaemonSet. */
+function factsBeforeEks(facts: GatheredFacts, steps: JournalStep[], run: SelfManagedRun | null): GatheredFacts {
+  const first = steps.findIndex((s) => s.action !== 'apply');
+  const lastApply = first > 0 ? steps[first - 1] : undefined;
+  if (!run || !lastApply || lastApply.action !== 'apply' || !facts.daemonSet) return facts;
+  const ds = run.render(lastApply.to).find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'aws-node');
+  return ds ? { ...facts, daemonSet: { ...facts.daemonSet, raw: ds as unknown as Record<string, unknown> } } : facts;
 }
 
 /** Runs the upgrade; returns 0 when done, throws the typed error of any stop. */
@@ -70,6 +79,9 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   const resolve = (action: 'create' | 'update' | 'apply'): ResolveConflicts | null => {
     if (action === 'apply') return null;
     if (action === 'update') return asked ?? 'PRESERVE';
+    // After manifest steps every field EKS would conflict on was set by vpccni's own applies of upstream
+    // manifests, and the custom settings travel as configuration values: OVERWRITE loses nothing of them.
+    if (asked === undefined && plan.steps.some((s) => s.action === 'apply')) return 'OVERWRITE';
     if (asked === 'PRESERVE') {
       throw new UsageError('--resolve-conflicts PRESERVE is not valid on CreateAddon (the first step adopts the self-managed install); use NONE or OVERWRITE.');
     }
@@ -120,7 +132,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     {
       dropped: storedValuesDropped(facts, userValues),
       adoption: values.adoption ?? undefined,
-      resets: eksSteps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(facts, eksSteps[0]!.to, values.effective) : undefined,
+      resets: eksSteps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(factsBeforeEks(facts, steps, selfManagedRun), eksSteps[0]!.to, values.effective) : undefined,
     },
     o,
   );
