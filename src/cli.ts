@@ -86,6 +86,7 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .option('--verbose', 'more detail, and stack traces on errors')
     .option('--quiet', 'only results and warnings')
+    .option('--advisories <file>', 'a newer advisories file (default: VPCCNI_ADVISORIES, else the list shipped with vpccni)')
     .exitOverride()
     .showHelpAfterError('(run vpccni --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`vpccni: ${text.replace(/^error: /, '')}`) });
@@ -162,6 +163,11 @@ export function buildProgram(): Command {
     .option('--timeout <duration>', 'how long to wait for the rollout (e.g. 5m, 90s)', '5m')
     .option('--backup-dir <dir>', 'where the backup of what it replaces goes', '.vpccni/backups')
     .action(run(async () => (await import('./commands/metrics-helper.js')).metricsHelperUpgradeCommand));
+
+  program
+    .command('advisories')
+    .description('list the known-bad vpc-cni versions in force, with their conditions and sources')
+    .action(run(async () => (await import('./commands/advisories.js')).advisoriesCommand));
 
   const sandbox = program.command('sandbox').description('the local sandbox of EKS, IAM and Kubernetes emulators');
   sandbox

@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { runningCustomSettings, renderSelfManagedManifest, renderTargetFor, unifiedDiff } from '../src/decide/self-managed.js';
 import { loadUpstreamManifest, type KubeObject } from '../src/decide/manifests.js';
-import { registryForRegion, partitionOf } from '../src/decide/registries.js';
+import { eksImageRegistry, partitionOf } from '../src/decide/registries.js';
 import { renderHelperManifest, helperPath, helperTargetFor } from '../src/decide/metrics-helper.js';
 import { daemonSetInfo } from '../src/gather/facts.js';
 import type { ClusterInfo } from '../src/domain.js';
@@ -24,25 +24,25 @@ const cluster = (region: string) => ({ name: 'demo', region, kubernetesVersion: 
 
 describe('regional registries', () => {
   it('names the registry of the region and its partition', () => {
-    expect(registryForRegion('us-west-2')).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com');
-    expect(registryForRegion('us-gov-west-1')).toBe('013241004608.dkr.ecr.us-gov-west-1.amazonaws.com');
-    expect(registryForRegion('cn-north-1')).toBe('918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn');
-    expect(registryForRegion('af-south-1')).toBe('877085696533.dkr.ecr.af-south-1.amazonaws.com');
+    expect(eksImageRegistry('us-west-2')).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com');
+    expect(eksImageRegistry('us-gov-west-1')).toBe('013241004608.dkr.ecr.us-gov-west-1.amazonaws.com');
+    expect(eksImageRegistry('cn-north-1')).toBe('918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn');
+    expect(eksImageRegistry('af-south-1')).toBe('877085696533.dkr.ecr.af-south-1.amazonaws.com');
     expect([partitionOf('cn-northwest-1'), partitionOf('us-gov-east-1'), partitionOf('eu-west-1')]).toEqual(['aws-cn', 'aws-us-gov', 'aws']);
   });
 
   it('renders v1.20.1 for us-gov-west-1 and cn-northwest-1 exactly as upstream publishes those variants', () => {
-    const gov = renderSelfManagedManifest('v1.20.1', NONE, { imagePrefix: registryForRegion('us-gov-west-1') });
+    const gov = renderSelfManagedManifest('v1.20.1', NONE, { imagePrefix: eksImageRegistry('us-gov-west-1') });
     expect(gov).toEqual(upstreamFile('regional/aws-k8s-cni-us-gov-west-1-v1.20.1.yaml'));
-    const cn = renderSelfManagedManifest('v1.20.1', NONE, { imagePrefix: registryForRegion('cn-northwest-1') });
+    const cn = renderSelfManagedManifest('v1.20.1', NONE, { imagePrefix: eksImageRegistry('cn-northwest-1') });
     expect(cn).toEqual(upstreamFile('regional/aws-k8s-cni-cn-v1.20.1.yaml'));
   });
 
   it('renders the cni-metrics-helper for GovCloud and China as upstream does', () => {
-    expect(renderHelperManifest('v1.20.1', { imagePrefix: registryForRegion('us-gov-west-1'), roleArn: null, live: null })).toEqual(
+    expect(renderHelperManifest('v1.20.1', { imagePrefix: eksImageRegistry('us-gov-west-1'), roleArn: null, live: null })).toEqual(
       upstreamFile('regional/cni-metrics-helper-us-gov-west-1-v1.20.1.yaml'),
     );
-    expect(renderHelperManifest('v1.20.1', { imagePrefix: registryForRegion('cn-northwest-1'), roleArn: null, live: null })).toEqual(
+    expect(renderHelperManifest('v1.20.1', { imagePrefix: eksImageRegistry('cn-northwest-1'), roleArn: null, live: null })).toEqual(
       upstreamFile('regional/cni-metrics-helper-cn-v1.20.1.yaml'),
     );
   });
@@ -114,10 +114,10 @@ describe('the cni-metrics-helper release', () => {
   });
 
   it('annotates the service account with the role and keeps the running env values', () => {
-    const live = renderHelperManifest('v1.18.6', { imagePrefix: registryForRegion('us-west-2'), roleArn: null, live: null }).find((o) => o.kind === 'Deployment')!;
+    const live = renderHelperManifest('v1.18.6', { imagePrefix: eksImageRegistry('us-west-2'), roleArn: null, live: null }).find((o) => o.kind === 'Deployment')!;
     const c = (live.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }> }> } } }).template.spec.containers[0]!;
     c.env.find((e) => e.name === 'AWS_CLUSTER_ID')!.value = 'demo';
-    const objects = renderHelperManifest('v1.19.5', { imagePrefix: registryForRegion('us-west-2'), roleArn: 'arn:aws:iam::111122223333:role/r', live });
+    const objects = renderHelperManifest('v1.19.5', { imagePrefix: eksImageRegistry('us-west-2'), roleArn: 'arn:aws:iam::111122223333:role/r', live });
     expect(objects.find((o) => o.kind === 'ServiceAccount')!.metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/r' });
     const env = (objects.find((o) => o.kind === 'Deployment')!.spec as { template: { spec: { containers: Array<{ env: Array<{ name: string; value: string }>; image: string }> } } }).template.spec.containers[0]!;
     expect(env.env.find((e) => e.name === 'AWS_CLUSTER_ID')!.value).toBe('demo');

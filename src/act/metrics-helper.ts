@@ -174,11 +174,12 @@ export async function metricsHelperUpgrade(runtime: Runtime, o: HelperUpgradeReq
     if (o.createRole) {
       if (!issuer || !account) throw new UsageError('The cluster has no OIDC issuer (or no readable account), so no role for service accounts can be created; create an IAM OIDC provider first (eksctl utils associate-iam-oidc-provider).');
       const name = state === 'missing' ? (h.roleArn as string).split('/').pop()! : helperRoleName(cluster.name);
-      const provider = oidcProviderArnFor(`arn:${partition}:iam::${account}:role/${name}`, issuer)!;
-      if (!h.facts.oidcProviderArns.includes(provider)) {
-        throw new UsageError(`The cluster's IAM OIDC provider ${provider} does not exist; create it (eksctl utils associate-iam-oidc-provider --cluster ${cluster.name} --approve) and run again.`);
-      }
       const host = issuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
+      // The provider as IAM lists it (its ARN carries the account's partition).
+      const provider = h.facts.oidcProviderArns.find((arn) => arn.endsWith(`:oidc-provider/${host}`));
+      if (!provider) {
+        throw new UsageError(`The cluster's IAM OIDC provider ${oidcProviderArnFor(`arn:${partition}:iam::${account}:role/${name}`, issuer)} does not exist; create it (eksctl utils associate-iam-oidc-provider --cluster ${cluster.name} --approve) and run again.`);
+      }
       createRole = { name, trust: helperTrustPolicy(provider, host), policyArn: `arn:${partition}:iam::${account}:policy/${HELPER_POLICY_NAME}` };
       roleArn = `arn:${partition}:iam::${account}:role/${name}`;
     } else if (state === 'missing') {
@@ -221,8 +222,10 @@ export async function metricsHelperUpgrade(runtime: Runtime, o: HelperUpgradeReq
   if (createRole) {
     ui.info(`Creating IAM policy ${HELPER_POLICY_NAME} and role ${createRole.name}`);
     const policy = await runtime.iam.createPolicy(HELPER_POLICY_NAME, HELPER_POLICY_DOCUMENT, 'Grants permission to write metrics to CloudWatch');
-    await runtime.iam.createRole(createRole.name, createRole.trust, `cni-metrics-helper of EKS cluster ${cluster.name}`);
+    const created = await runtime.iam.createRole(createRole.name, createRole.trust, `cni-metrics-helper of EKS cluster ${cluster.name}`);
     await runtime.iam.attachRolePolicy(createRole.name, policy.arn || createRole.policyArn);
+    // Annotate with the ARN IAM gave the role.
+    if (created) roleArn = report.roleCreated = created;
   }
   for (const [i, step] of report.steps.entries()) {
     ui.info(`Step ${i + 1}/${report.steps.length}: kubectl apply --server-side --field-manager=${FIELD_MANAGER} of the cni-metrics-helper ${step.to} manifest for ${cluster.region}`);
@@ -236,8 +239,9 @@ export async function metricsHelperUpgrade(runtime: Runtime, o: HelperUpgradeReq
     if (running !== step.to) throw new UpgradeStoppedError(`The cni-metrics-helper Deployment runs ${running ?? 'no readable version'} instead of ${step.to}; check it with \`vpccni metrics-helper status\`.`);
     step.result = 'succeeded';
   }
-  report.helper.version = report.target;
+  report.helper = { ...report.helper, installed: true, version: report.target, serviceAccountRoleArn: roleArn, roleState: createRole ? 'ok' : report.helper.roleState };
   report.inStep = true;
+  report.findings = report.findings.filter((f) => !/^metrics-helper-(absent|version-mismatch|no-role|role-missing)$/.test(f.id) || (f.id === 'metrics-helper-no-role' && !roleArn));
   if (ui.format === 'json') ui.json(report);
   else {
     const before = h.deployment ? helperVersionOf(h.deployment) ?? 'unreadable' : 'not installed';

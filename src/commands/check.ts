@@ -1,5 +1,5 @@
 /** `vpccni check --kubernetes-version X.Y`: the CI gate before a control-plane upgrade. */
-import { checkReadiness, installedVersion } from '../decide/checks/index.js';
+import { checkReadiness, installedVersion, vpcCniNotUsed } from '../decide/checks/index.js';
 import { gatherFacts } from '../gather/facts.js';
 import { publishToGitHub } from '../render/github.js';
 import type { GlobalOptions } from '../runtime.js';
@@ -44,9 +44,11 @@ export async function checkCommand(options: Record<string, unknown>, globals: Gl
       findings: readiness.findings,
     };
     const ui = runtime.ui;
+    const notUsed = vpcCniNotUsed(facts);
+    const what = notUsed === null ? `vpc-cni ${report.installedVersion ?? '(unknown version)'}` : `${notUsed === 'auto-mode' ? 'EKS Auto Mode (no vpc-cni add-on needed)' : 'another CNI (no vpc-cni add-on)'}`;
     const verdict = report.pass
-      ? `PASS: vpc-cni ${report.installedVersion} on ${facts.cluster.name} is ready for Kubernetes ${report.kubernetesVersion}.`
-      : `FAIL: vpc-cni ${report.installedVersion ?? '(unknown version)'} on ${facts.cluster.name} is not ready for Kubernetes ${report.kubernetesVersion}.`;
+      ? `PASS: ${what} on ${facts.cluster.name} is ready for Kubernetes ${report.kubernetesVersion}.`
+      : `FAIL: ${what} on ${facts.cluster.name} is not ready for Kubernetes ${report.kubernetesVersion}.`;
     const fix = report.suggestedUpgrade
       ? {
           command: report.suggestedUpgrade.command,

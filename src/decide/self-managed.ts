@@ -14,7 +14,7 @@ import {
   upstreamDaemonSet,
   type KubeObject,
 } from './manifests.js';
-import { registryForRegion, UPSTREAM_REGISTRY } from './registries.js';
+import { eksImageRegistry, UPSTREAM_REGISTRY } from './registries.js';
 
 /** The field manager vpccni's server-side applies use. */
 export const FIELD_MANAGER = 'vpccni';
@@ -43,7 +43,7 @@ export interface RenderTarget {
  */
 export function renderTargetFor(facts: Pick<ClusterFacts, 'daemonSet' | 'cluster'>, liveConfigMap?: KubeObject | null): RenderTarget {
   const image = facts.daemonSet?.images['aws-node'];
-  let imagePrefix = registryForRegion(facts.cluster.region);
+  let imagePrefix = eksImageRegistry(facts.cluster.region);
   if (image) {
     const { repository } = splitImage(image);
     const host = repository.split('/')[0] ?? '';

@@ -3,6 +3,7 @@
  * (adopting a self-managed install's custom settings), their validation against every step's schema, the
  * IAM role, and what OVERWRITE would reset. Pure over gathered facts and fetched schemas.
  */
+import { eksImageRegistry, isEksRegistryHost } from './registries.js';
 import { oidcProviderArnFor, trustAllowsAwsNode } from './checks/index.js';
 import { customSettings, toConfigurationValues, type AdoptionResult } from './config/adoption.js';
 import { settingsResetByOverwrite, type ResetSetting } from './config/overwrite-diff.js';
@@ -12,7 +13,6 @@ import type { ClusterFacts, PlanStep, RoleInfo } from '../domain.js';
 import { UsageError } from '../errors.js';
 import { splitImage, upstreamDaemonSet, type KubeObject } from './manifests.js';
 import { desiredDaemonSet, type ConfigurationValues } from './addon-render.js';
-import { isRegionalRegistry, registryForRegion } from './registries.js';
 
 /** The configuration values of an upgrade: what each step sends, and what the add-on will hold. */
 export interface StepValues {
@@ -38,7 +38,7 @@ export function mergeValues(base: Record<string, unknown>, over: Record<string, 
 }
 
 /**
- * Decides the values (`firstSchema`: the schema of the first CreateAddon/UpdateAddon step): a self-managed install's custom settings become configuration values for the create
+ * Decides the values: a self-managed install's custom settings become configuration values for the create
  * step (the user's `--configuration-values` win where both set a key); a managed add-on keeps what EKS
  * stores unless the user gives values.
  */
@@ -49,12 +49,11 @@ export function decideValues(
   firstSchema: string,
 ): StepValues {
   const stored = parseStoredConfigurationValues(facts.addon.configurationValues);
-  // The create step adopts the install; manifest (`apply`) steps before it carry the same custom settings.
-  const create = steps.find((s) => s.action === 'create');
-  if (create && facts.daemonSet) {
+  const first = steps[0];
+  if (first?.action === 'create' && facts.daemonSet) {
     const live = facts.daemonSet.raw as unknown as KubeObject;
-    const defaults = upstreamDaemonSet(steps[0]!.from);
-    const adoption = toConfigurationValues(customSettings(live, defaults), firstSchema, { addonVersion: create.to });
+    const defaults = upstreamDaemonSet(first.from);
+    const adoption = toConfigurationValues(customSettings(live, defaults), firstSchema, { addonVersion: first.to });
     const effective = user ? mergeValues(adoption.values, user.value) : adoption.values;
     const text = Object.keys(effective).length > 0 ? JSON.stringify(effective) : user?.text;
     return { text, effective, adoption };
@@ -90,12 +89,16 @@ export function valueProblems(values: Record<string, unknown>, schemas: Map<stri
   return problems;
 }
 
-/** The registry EKS will pull from: the live one when it is a regional EKS registry, else the region's. */
+/**
+ * The registry EKS will pull from: the live one when it is EKS's own registry for this region, else the region's
+ * (from the user guide's table: China, GovCloud and opt-in regions use other accounts than 602401143452).
+ */
 export function registryFor(facts: ClusterFacts): string {
   const image = facts.daemonSet?.images['aws-node'];
   const host = image ? splitImage(image).repository.split('/')[0] ?? '' : '';
-  if (isRegionalRegistry(host)) return host;
-  return registryForRegion(facts.cluster.region);
+  const regional = eksImageRegistry(facts.cluster.region);
+  if (host !== '' && isEksRegistryHost(host) && host.split('.')[0] === regional.split('.')[0]) return host;
+  return regional;
 }
 
 /** What OVERWRITE on the first step would reset on the live DaemonSet. */

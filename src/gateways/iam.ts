@@ -15,6 +15,26 @@ export interface IamGateway {
   /** CreateRole with the trust policy; returns the role ARN. */
   createRole(name: string, trustPolicy: unknown, description: string): Promise<string>;
   attachRolePolicy(roleName: string, policyArn: string): Promise<void>;
+  /**
+   * The permission policies of a role: each attached policy's default version (GetPolicy, GetPolicyVersion) and
+   * each inline policy (ListRolePolicies, GetRolePolicy), parsed; those that could not be read are named.
+   */
+  readRolePolicies(roleArn: string): Promise<RolePolicies>;
+}
+
+/** A role's permission policy documents, as read. */
+export interface RolePolicies {
+  documents: Array<{ name: string; document: unknown }>;
+  unreadable: string[];
+}
+
+function parsePolicyDocument(text: string | undefined): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(decodeURIComponent(text));
+  } catch {
+    return null;
+  }
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
@@ -112,6 +132,59 @@ export function createIamGateway(settings: AwsSettings): IamGateway {
       } catch (error) {
         throw translateAwsError(error, 'ListOpenIDConnectProviders', 'list the IAM OIDC providers');
       }
+    },
+
+    async readRolePolicies(roleArn) {
+      const roleName = roleNameFromArn(roleArn);
+      const { client, sdk: m } = await sdk();
+      const documents: RolePolicies['documents'] = [];
+      const unreadable: string[] = [];
+      let attached: string[] = [];
+      let inline: string[] = [];
+      try {
+        const lists = await Promise.all([
+          (async () => {
+            const arns: string[] = [];
+            for await (const page of m.paginateListAttachedRolePolicies({ client }, { RoleName: roleName })) {
+              for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+            }
+            return arns;
+          })(),
+          (async () => {
+            const names: string[] = [];
+            for await (const page of m.paginateListRolePolicies({ client }, { RoleName: roleName })) names.push(...(page.PolicyNames ?? []));
+            return names;
+          })(),
+        ]);
+        [attached, inline] = lists;
+      } catch (error) {
+        throw translateAwsError(error, 'ListAttachedRolePolicies', `list the policies of IAM role ${roleName}`);
+      }
+      await Promise.all([
+        ...attached.map(async (arn) => {
+          try {
+            const { Policy } = await client.send(new m.GetPolicyCommand({ PolicyArn: arn }));
+            const { PolicyVersion } = await client.send(new m.GetPolicyVersionCommand({ PolicyArn: arn, VersionId: Policy?.DefaultVersionId ?? 'v1' }));
+            const document = parsePolicyDocument(PolicyVersion?.Document);
+            if (document === null) unreadable.push(arn);
+            else documents.push({ name: arn, document });
+          } catch {
+            unreadable.push(arn);
+          }
+        }),
+        ...inline.map(async (name) => {
+          try {
+            const out = await client.send(new m.GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+            const document = parsePolicyDocument(out.PolicyDocument);
+            if (document === null) unreadable.push(`inline:${name}`);
+            else documents.push({ name: `inline:${name}`, document });
+          } catch {
+            unreadable.push(`inline:${name}`);
+          }
+        }),
+      ]);
+      documents.sort((a, b) => a.name.localeCompare(b.name));
+      return { documents, unreadable: unreadable.sort() };
     },
   };
 }
