@@ -7,7 +7,7 @@ import { gatherFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
-import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
+import { asReset, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
@@ -111,7 +111,12 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     {
       dropped: storedValuesDropped(facts, userValues),
       adoption: values.adoption ?? undefined,
-      resets: steps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(facts, steps[0]!.to, values.effective) : undefined,
+      resets: steps.some((s) => s.resolveConflicts === 'OVERWRITE')
+        ? values.settings && steps[0]!.resolveConflicts === 'OVERWRITE'
+          ? values.settings.lost.map(asReset)
+          : overwriteResets(facts, steps[0]!.to, values.effective)
+        : undefined,
+      settings: values.settings,
     },
     o,
   );

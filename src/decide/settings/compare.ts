@@ -9,8 +9,9 @@
  *   renders it;
  * - `kept`: EKS does not own the field (it does not render it), or PRESERVE keeps the value on the cluster,
  *   or the target version's default is the same, so it stays as it is;
- * - `lost`: EKS resets or removes it (or, under NONE, stops with a conflict on it). Every lost setting is
- *   named, and an upgrade refuses without `--accept-setting-loss`.
+ * - `lost`: EKS resets or removes it. Every lost setting is named, and an upgrade refuses without
+ *   `--accept-setting-loss`. (Under NONE a field EKS owns and renders otherwise is `kept` with `conflict`:
+ *   EKS stops with a conflict rather than change it.)
  *
  * The ownership rules follow server-side apply with EKS's field manager: EKS owns the fields it renders;
  * lists keyed by name (env, containers, volumes, volumeMounts) and maps (nodeSelector, annotations) are
@@ -20,7 +21,7 @@
 import { desiredConfigMapData, desiredDaemonSet, type ConfigurationValues } from '../addon-render.js';
 import { isEksImageRegistry } from '../config/adoption.js';
 import { schemaAccepts, validateConfigurationValues } from '../config/validate.js';
-import { isAbsent, sameSetting, settingLeaves, splitFlag, type InstallObjects, type SettingLeaves } from './leaves.js';
+import { isAbsent, sameSetting, settingLeaves, type InstallObjects, type SettingLeaves } from './leaves.js';
 
 export { settingLeaves, type InstallObjects, type SettingLeaves } from './leaves.js';
 
@@ -42,6 +43,8 @@ export interface SettingDifference {
   valuesPath?: string;
   /** One phrase: why it is carried, kept or lost. */
   reason: string;
+  /** True when EKS will stop with a conflict on this field (NONE): kept, but the call fails. */
+  conflict?: boolean;
 }
 
 /** The target EKS renders: its version, configuration schema (the string EKS returns) and registry. */
@@ -299,7 +302,10 @@ export function compareSettings(input: CompareSettingsInput): SettingsComparison
     if (input.mode === 'PRESERVE' && !isImage) {
       return { ...entry, fate: 'kept', reason: `PRESERVE keeps the value on the cluster (EKS would render ${text(renderedValue)})` };
     }
-    return { ...entry, fate: 'lost', reason: input.mode === 'NONE' ? `${why}; under NONE EKS stops with a conflict on it` : why };
+    if (input.mode === 'NONE' && !isImage) {
+      return { ...entry, fate: 'kept', reason: `EKS renders ${text(renderedValue)}: under NONE the call stops with a conflict on it rather than change it`, conflict: true };
+    }
+    return { ...entry, fate: 'lost', reason: why };
   });
   const by = (fate: SettingFate) => differences.filter((d) => d.fate === fate);
   return { values, differences, carried: by('carried'), kept: by('kept'), lost: by('lost'), rendered };
