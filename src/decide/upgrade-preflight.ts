@@ -4,13 +4,13 @@
  * IAM role, and what OVERWRITE would reset. Pure over gathered facts and fetched schemas.
  */
 import { oidcProviderArnFor, trustAllowsAwsNode } from './checks/index.js';
-import { customSettings, toConfigurationValues, type AdoptionResult } from './config/adoption.js';
+import type { AdoptionResult } from './config/adoption.js';
 import { settingsResetByOverwrite, type ResetSetting } from './config/overwrite-diff.js';
 import { validateConfigurationValues, type ConfigProblem } from './config/validate.js';
 import { parseStoredConfigurationValues } from './config/values.js';
 import type { ClusterFacts, PlanStep, RoleInfo } from '../domain.js';
 import { UsageError } from '../errors.js';
-import { splitImage, upstreamDaemonSet, type KubeObject } from './manifests.js';
+import { splitImage, type KubeObject } from './manifests.js';
 import { desiredDaemonSet, type ConfigurationValues } from './addon-render.js';
 import { compareSettings, liveInstall, managedBaseline, upstreamBaseline, type SettingDifference, type SettingsComparison } from './settings/index.js';
 import type { GatheredFacts } from '../gather/facts.js';
