@@ -57,7 +57,7 @@ export function decideValues(
   if (first?.action === 'create' && settings) {
     const adoption: AdoptionResult = {
       values: settings.values,
-      carried: settings.carried.map((d) => ({ path: d.valuesPath as string, value: valueAt(settings.values, d.valuesPath as string) })),
+      carried: [...new Set(settings.carried.map((d) => d.valuesPath as string))].map((path) => ({ path, value: valueAt(settings.values, path) })),
       unsupported: settings.lost.map((d) => ({ path: d.path, value: d.current ?? null, reason: d.reason })),
     };
     const effective = settings.values;
