@@ -87,7 +87,7 @@ describe('self-managed v1.12.6 on Kubernetes 1.30', () => {
     const ds = await daemonSetByKubectl(sandbox);
     expect(ds.containers.find((c) => c.name === 'aws-node')!.image).toMatch(/amazon-k8s-cni:v1\.20\.1-eksbuild\.1$/);
     expectCustomEnv(ds.containers);
-  });
+  }, 300_000);
 
   it('upgrade --self-managed walks the same minors by manifests and stays self-managed', async () => {
     const sandbox = await sandboxFor('self-managed-v1.12-k8s-1.30');
@@ -105,7 +105,7 @@ describe('self-managed v1.12.6 on Kubernetes 1.30', () => {
       expect.stringMatching(/^602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com\/amazon\/aws-network-policy-agent:v1\./),
     ]);
     expectCustomEnv(ds.containers);
-  });
+  }, 300_000);
 
   it('--dry-run shows each manifest step with its diff and changes nothing', async () => {
     const sandbox = await sandboxFor('self-managed-v1.12-k8s-1.30');
@@ -116,7 +116,7 @@ describe('self-managed v1.12.6 on Kubernetes 1.30', () => {
     expect(run.stdout).toMatch(/\+\s+image: 602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com\/amazon-k8s-cni:v1\.13\.4/);
     expect(run.stdout).toContain('aws eks create-addon --cluster-name demo --addon-name vpc-cni --addon-version v1.16.4-eksbuild.2 --resolve-conflicts OVERWRITE');
     expect(mutating(sandbox)).toEqual([]);
-  });
+  }, 300_000);
 
   it('a manifest step that does not roll out stops the walk (exit 4); --resume finishes it', async () => {
     const sandbox = await sandboxFor('self-managed-v1.12-k8s-1.30', { rolloutNeverFinishes: true });
@@ -134,7 +134,7 @@ describe('self-managed v1.12.6 on Kubernetes 1.30', () => {
     expect(parseJson<Report>(resumed).steps.map((s) => [s.to, s.result])).toEqual([['v1.13.4', 'succeeded'], ['v1.14.1', 'succeeded']]);
     expect(sandbox.addon()).toBeNull();
     expectCustomEnv((await daemonSetByKubectl(sandbox)).containers);
-  });
+  }, 300_000);
 
   it('--jump adopts it with one CreateAddon at the target, only when asked', async () => {
     const sandbox = await sandboxFor('self-managed-v1.12-k8s-1.30');
@@ -145,7 +145,7 @@ describe('self-managed v1.12.6 on Kubernetes 1.30', () => {
     const bad = await onSandbox(sandbox, ['upgrade', '--to', 'latest', '--self-managed', '--jump', '--yes']);
     expect(bad.exitCode).toBe(2);
     expect(mutating(sandbox)).toEqual([]);
-  });
+  }, 300_000);
 });
 
 describe('regions and mirrors', () => {
@@ -155,7 +155,7 @@ describe('regions and mirrors', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const ds = await daemonSetByKubectl(sandbox);
     expect(ds.containers.find((c) => c.name === 'aws-node')!.image).toBe('013241004608.dkr.ecr.us-gov-west-1.amazonaws.com/amazon-k8s-cni:v1.14.1');
-  });
+  }, 300_000);
 
   it('China: adopted through the manifests for 918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn, then managed', async () => {
     const sandbox = await sandboxFor('self-managed-china');
@@ -166,7 +166,7 @@ describe('regions and mirrors', () => {
     const ds = await daemonSetByKubectl(sandbox);
     expect(ds.containers.find((c) => c.name === 'aws-node')!.image).toBe('918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn/amazon-k8s-cni:v1.17.1-eksbuild.1');
     expect(new Map((ds.containers[0]!.env ?? []).map((e) => [e.name, e.value])).get('WARM_IP_TARGET')).toBe('5');
-  });
+  }, 300_000);
 
   it('a mirror stays the source of the images when staying self-managed; adopting it names the mirror as lost', async () => {
     const sandbox = await sandboxFor('self-managed-mirror');
@@ -179,5 +179,5 @@ describe('regions and mirrors', () => {
     expect(run.exitCode, run.stderr).toBe(0);
     const ds = await daemonSetByKubectl(sandbox);
     expect(ds.containers.find((c) => c.name === 'aws-node')!.image).toBe('registry.example.com/eks/amazon-k8s-cni:v1.13.4');
-  });
+  }, 300_000);
 });

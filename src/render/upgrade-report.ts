@@ -18,6 +18,8 @@ export interface UpgradeReport {
   findings: Finding[];
   carriedSettings?: Array<{ path: string; value: unknown }>;
   droppedSettings?: Array<{ path: string; value: unknown; reason: string }>;
+  /** Custom settings that stay as they are (EKS does not own them, PRESERVE keeps them, or NONE conflicts). */
+  keptSettings?: Array<{ path: string; value: unknown; reason: string }>;
   resetByOverwrite?: Array<{ field: string; current: string; after: string | null }>;
   /** Self-managed (`apply`) steps: the custom settings each carries, and where its images come from. */
   manifestSettings?: string[];

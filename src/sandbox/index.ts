@@ -22,8 +22,8 @@ import { writeKubeconfig, writeMultiKubeconfig } from './kubeconfig.js';
 import { KubeStore } from './kube-store.js';
 import { PodIdentityStore } from './pod-identity.js';
 import { RequestLog } from './request-log.js';
-import { loadScenario, resolveFleet, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
-import type { Scenario, ScenarioFaults } from './scenario-types.js';
+import { loadScenario, resolveFleet, resolveScenario, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
+import type { Scenario, ScenarioDaemonSetCustom, ScenarioFaults } from './scenario-types.js';
 
 export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
 export { listScenarios, loadScenario, resolveFleet, resolveScenario, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
@@ -166,6 +166,28 @@ function podIdentityAgentDaemonSet(imageTag: string, region: string): KubeObject
   };
 }
 
+/** Applies a scenario's hand-made settings (args, images, nodeSelector, update strategy, annotations, sidecars). */
+function applyCustom(daemonSet: KubeObject, custom: ScenarioDaemonSetCustom): void {
+  const pod = podSpecOf(daemonSet) as ReturnType<typeof podSpecOf> & { nodeSelector?: Record<string, string> };
+  const all = [...pod.containers, ...(pod.initContainers ?? [])];
+  for (const [name, args] of Object.entries(custom.args ?? {})) {
+    const container = all.find((c) => c.name === name);
+    if (container) container.args = [...args];
+  }
+  for (const [name, image] of Object.entries(custom.images ?? {})) {
+    const container = all.find((c) => c.name === name);
+    if (container) container.image = image;
+  }
+  if (custom.nodeSelector) pod.nodeSelector = { ...custom.nodeSelector };
+  const spec = daemonSet.spec as { updateStrategy?: unknown; template: { metadata?: { annotations?: Record<string, string> } } };
+  if (custom.updateStrategy !== undefined) spec.updateStrategy = structuredClone(custom.updateStrategy);
+  if (custom.podAnnotations) {
+    spec.template.metadata ??= {};
+    spec.template.metadata.annotations = { ...spec.template.metadata.annotations, ...custom.podAnnotations };
+  }
+  for (const sidecar of custom.sidecars ?? []) pod.containers.push(structuredClone(sidecar) as never);
+}
+
 /** Fills the Kubernetes store as the scenario describes the cluster. */
 function populateStore(store: KubeStore, scenario: ResolvedScenario, controller: AddonController): void {
   for (const node of scenario.nodes) store.put(nodeObject(node, scenario.cluster.kubernetesVersion));
@@ -190,6 +212,7 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       setEnv([...pod.containers, ...(pod.initContainers ?? [])].find((c) => c.name === name), env);
     }
     if (ds.affinity !== undefined) pod.affinity = structuredClone(ds.affinity);
+    if (ds.custom) applyCustom(daemonSet, ds.custom);
     store.put(daemonSet);
     if (ds.rollingOut) {
       // A second spec change starts a rollout that the store finishes after rolloutDurationMs.
@@ -199,6 +222,20 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
       store.put(again);
     }
+  }
+  if (ds && Object.keys(scenario.configMapData).length > 0) {
+    const cm = store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') ?? {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
+      data: {},
+    };
+    const data = { ...((cm.data as Record<string, string> | undefined) ?? {}) };
+    for (const [key, value] of Object.entries(scenario.configMapData)) {
+      if (value === null) delete data[key];
+      else data[key] = value;
+    }
+    store.put({ ...structuredClone(cm), data });
   }
   for (const eni of scenario.eniConfigs) {
     store.put({

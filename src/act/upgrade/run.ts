@@ -7,7 +7,7 @@ import { gatherFacts, type GatheredFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
-import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
+import { asReset, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
@@ -116,7 +116,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
   );
   const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
-  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!) : { text: undefined, effective: {}, adoption: null };
+  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!) : { text: undefined, effective: {}, adoption: null, settings: null };
   const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
@@ -132,7 +132,12 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     {
       dropped: storedValuesDropped(facts, userValues),
       adoption: values.adoption ?? undefined,
-      resets: eksSteps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(factsBeforeEks(facts, steps, selfManagedRun), eksSteps[0]!.to, values.effective) : undefined,
+      resets: eksSteps.some((s) => s.resolveConflicts === 'OVERWRITE')
+        ? values.settings && eksSteps[0]!.resolveConflicts === 'OVERWRITE'
+          ? values.settings.lost.map(asReset)
+          : overwriteResets(factsBeforeEks(facts, steps, selfManagedRun), eksSteps[0]!.to, values.effective)
+        : undefined,
+      settings: values.settings,
     },
     o,
   );
