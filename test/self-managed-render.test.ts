@@ -5,14 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { runningCustomSettings, renderSelfManagedManifest, renderTargetFor, unifiedDiff } from '../src/decide/self-managed.js';
+import { manifestSettings, runningSettings, renderSelfManagedManifest, renderTargetFor, unifiedDiff } from '../src/decide/self-managed.js';
 import { loadUpstreamManifest, type KubeObject } from '../src/decide/manifests.js';
 import { eksImageRegistry, partitionOf } from '../src/decide/registries.js';
 import { renderHelperManifest, helperPath, helperTargetFor } from '../src/decide/metrics-helper.js';
 import { daemonSetInfo } from '../src/gather/facts.js';
 import type { ClusterInfo } from '../src/domain.js';
 
-const NONE = { env: [], removedEnv: [], resources: [], affinity: null, tolerations: null, images: [] };
+const NONE: never[] = [];
 
 function upstreamFile(path: string): KubeObject[] {
   return parseAllDocuments(readFileSync(new URL(`../fixtures/manifests/${path}`, import.meta.url), 'utf8'))
@@ -66,7 +66,7 @@ describe('carrying the custom settings over', () => {
   it('keeps every env change, removal, valueFrom, resources and tolerations on the next release', () => {
     const live = customised();
     const facts = { daemonSet: daemonSetInfo(live), cluster: cluster('us-west-2') };
-    const custom = runningCustomSettings(facts);
+    const custom = runningSettings(facts);
     const objects = renderSelfManagedManifest('v1.13.4', custom, renderTargetFor(facts));
     const ds = objects.find((o) => o.kind === 'DaemonSet')!;
     const info = daemonSetInfo(ds);
@@ -79,7 +79,34 @@ describe('carrying the custom settings over', () => {
     expect(info.containers.find((c) => c.name === 'aws-node')!.resources).toEqual({ requests: { cpu: '50m', memory: '80Mi' } });
     expect(info.tolerations).toEqual([{ operator: 'Exists' }]);
     // And the settings are the same ones on the rendered release: a resumed walk finds what it started with.
-    expect(runningCustomSettings({ daemonSet: info })).toEqual(custom);
+    expect(runningSettings({ daemonSet: info }).map((x) => [x.path, x.current])).toEqual(custom.map((x) => [x.path, x.current]));
+  });
+
+  it('carries what the settings model sees beyond env: args, nodeSelector, update strategy, annotations, sidecars, ConfigMap; not a digest', () => {
+    const live = loadUpstreamManifest('v1.19.6').find((o) => o.kind === 'DaemonSet')!;
+    const spec = live.spec as { updateStrategy: unknown; template: { metadata: { annotations?: Record<string, string> }; spec: { nodeSelector?: Record<string, string>; containers: Array<{ name: string; image: string; args?: string[] }> } } };
+    const agent = spec.template.spec.containers.find((c) => c.name === 'aws-eks-nodeagent')!;
+    agent.args = agent.args!.map((a) => (a.startsWith('--enable-policy-event-logs=') ? '--enable-policy-event-logs=true' : a));
+    const cni = spec.template.spec.containers.find((c) => c.name === 'aws-node')!;
+    cni.image = `${cni.image}@sha256:${'a'.repeat(64)}`;
+    spec.template.spec.nodeSelector = { 'kubernetes.io/os': 'linux', team: 'net' };
+    spec.updateStrategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%' } };
+    spec.template.metadata.annotations = { 'example.com/owner': 'platform' };
+    spec.template.spec.containers.push({ name: 'log-shipper', image: 'registry.example.com/log-shipper:2.1' });
+    const configMap = loadUpstreamManifest('v1.19.6').find((o) => o.kind === 'ConfigMap')!;
+    (configMap.data as Record<string, string>)['enable-network-policy-controller'] = 'true';
+    const settings = manifestSettings({ daemonSet: live, configMap }, 'v1.19.6');
+    expect(settings.filter((x) => !x.carried).map((x) => x.path)).toEqual(['containers[aws-node].image.digest']);
+    const objects = renderSelfManagedManifest('v1.20.1', settings, { imagePrefix: eksImageRegistry('us-west-2') });
+    const ds = objects.find((o) => o.kind === 'DaemonSet')!;
+    const out = ds.spec as typeof spec;
+    expect(out.template.spec.containers.find((c) => c.name === 'aws-eks-nodeagent')!.args).toContain('--enable-policy-event-logs=true');
+    expect(out.template.spec.nodeSelector).toEqual({ 'kubernetes.io/os': 'linux', team: 'net' });
+    expect(out.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%' } });
+    expect(out.template.metadata.annotations).toEqual({ 'example.com/owner': 'platform' });
+    expect(out.template.spec.containers.map((c) => c.name)).toContain('log-shipper');
+    expect(out.template.spec.containers.find((c) => c.name === 'aws-node')!.image).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.20.1');
+    expect((objects.find((o) => o.kind === 'ConfigMap')!.data as Record<string, string>)['enable-network-policy-controller']).toBe('true');
   });
 
   it('keeps the mirror the install pulls from, for every image of the manifest', () => {
@@ -89,7 +116,7 @@ describe('carrying the custom settings over', () => {
     const facts = { daemonSet: daemonSetInfo(live), cluster: cluster('eu-west-1') };
     const target = renderTargetFor(facts);
     expect(target.imagePrefix).toBe('registry.example.com/eks');
-    const ds = renderSelfManagedManifest('v1.14.1', runningCustomSettings(facts), target).find((o) => o.kind === 'DaemonSet')!;
+    const ds = renderSelfManagedManifest('v1.14.1', runningSettings(facts), target).find((o) => o.kind === 'DaemonSet')!;
     expect(Object.values(daemonSetInfo(ds).images)).toEqual([
       'registry.example.com/eks/amazon-k8s-cni-init:v1.14.1',
       'registry.example.com/eks/amazon-k8s-cni:v1.14.1',

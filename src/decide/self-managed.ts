@@ -4,8 +4,10 @@
  * mirror the install already pulls from), with the running install's custom settings carried over.
  */
 import { stringify } from 'yaml';
+import { settingLeaves, upstreamBaseline, liveInstall, type InstallObjects } from './settings/index.js';
+import { sameSetting } from './settings/leaves.js';
 import type { ClusterFacts } from '../domain.js';
-import { customSettings, isEksImageRegistry, type CustomSettings } from './config/adoption.js';
+import { isEksImageRegistry } from './config/adoption.js';
 import {
   containerList,
   loadUpstreamManifest,
@@ -20,28 +22,26 @@ import { eksImageRegistry, UPSTREAM_REGISTRY } from './registries.js';
 export const FIELD_MANAGER = 'vpccni';
 
 /**
- * The custom settings of the running install: how its aws-node DaemonSet departs from the upstream one of the
- * release it runs. The one place an apply step learns them (the settings model of issue 10 can stand in here).
+ * The custom settings of the running install, from the objects read of the cluster: the one place an apply step
+ * learns them (the settings model of src/decide/settings/, see `manifestSettings`).
  */
-export function runningCustomSettings(facts: Pick<ClusterFacts, 'daemonSet'>): CustomSettings {
+export function runningSettings(facts: Pick<ClusterFacts, 'daemonSet'>, configMap: KubeObject | null = null): ManifestSetting[] {
   const ds = facts.daemonSet;
-  if (!ds?.version) return { env: [], removedEnv: [], resources: [], affinity: null, tolerations: null, images: [] };
-  return customSettings(ds.raw as unknown as KubeObject, upstreamDaemonSet(ds.version));
+  if (!ds?.version) return [];
+  return manifestSettings({ daemonSet: ds.raw as unknown as KubeObject, configMap }, ds.version);
 }
 
 /** What a rendered manifest is rendered for. */
 export interface RenderTarget {
   /** Replaces `602401143452.dkr.ecr.us-west-2.amazonaws.com` in every image: a registry host or a mirror prefix. */
   imagePrefix: string;
-  /** Live data of the `amazon-vpc-cni` ConfigMap, kept over the manifest's values of the same keys. */
-  configMapData?: Record<string, string> | null;
 }
 
 /**
  * Where the images come from: the mirror the install's aws-node image already uses (host and path up to the
  * image name), else the regional ECR registry of the cluster's region and partition.
  */
-export function renderTargetFor(facts: Pick<ClusterFacts, 'daemonSet' | 'cluster'>, liveConfigMap?: KubeObject | null): RenderTarget {
+export function renderTargetFor(facts: Pick<ClusterFacts, 'daemonSet' | 'cluster'>): RenderTarget {
   const image = facts.daemonSet?.images['aws-node'];
   let imagePrefix = eksImageRegistry(facts.cluster.region);
   if (image) {
@@ -49,11 +49,7 @@ export function renderTargetFor(facts: Pick<ClusterFacts, 'daemonSet' | 'cluster
     const host = repository.split('/')[0] ?? '';
     if (!isEksImageRegistry(host) && /\/amazon-k8s-cni$/.test(repository)) imagePrefix = repository.replace(/\/amazon-k8s-cni$/, '');
   }
-  const data = liveConfigMap?.data;
-  return {
-    imagePrefix,
-    configMapData: data && typeof data === 'object' ? (data as Record<string, string>) : null,
-  };
+  return { imagePrefix };
 }
 
 /** True when the image prefix is a mirror rather than a regional ECR registry. */
@@ -90,52 +86,147 @@ export function rehostImages(object: KubeObject, prefix: string): void {
  * The objects of the upstream manifest of `release`, rendered for `target`, the aws-node DaemonSet carrying
  * `custom`: env vars set, changed or removed, resources, affinity and tolerations as on the running install.
  */
-export function renderSelfManagedManifest(release: string, custom: CustomSettings, target: RenderTarget): KubeObject[] {
+export function renderSelfManagedManifest(release: string, settings: ManifestSetting[], target: RenderTarget): KubeObject[] {
   const objects = loadUpstreamManifest(release);
   for (const object of objects) {
     if (object.kind === 'DaemonSet' || object.kind === 'Deployment') rehostImages(object, target.imagePrefix);
-    if (object.kind === 'DaemonSet' && object.metadata.name === 'aws-node') carrySettings(object, custom);
-    if (object.kind === 'ConfigMap' && object.metadata.name === 'amazon-vpc-cni' && target.configMapData) {
-      const data = (object.data ??= {}) as Record<string, string>;
-      for (const [key, value] of Object.entries(target.configMapData)) if (key in data) data[key] = value;
-    }
   }
+  applyManifestSettings(objects, settings);
   return objects;
 }
 
-function carrySettings(daemonSet: KubeObject, custom: CustomSettings): void {
-  const pod = podTemplateSpec(daemonSet);
-  for (const [key, kind] of [['initContainers', 'initContainer'], ['containers', 'container']] as const) {
-    for (const container of containerList<Container>(pod, key)) {
-      const env = (container.env ??= []);
-      for (const removed of custom.removedEnv.filter((r) => r.kind === kind && r.container === container.name)) {
-        const at = env.findIndex((e) => e.name === removed.name);
-        if (at >= 0) env.splice(at, 1);
-      }
-      for (const setting of custom.env.filter((e) => e.kind === kind && e.container === container.name)) {
-        const entry: Env = setting.valueFrom !== undefined ? { name: setting.name, valueFrom: structuredClone(setting.valueFrom) } : { name: setting.name, value: setting.value ?? '' };
-        const at = env.findIndex((e) => e.name === setting.name);
-        if (at >= 0) env[at] = entry;
-        else env.push(entry);
-      }
-      const resources = custom.resources.find((r) => r.kind === kind && r.container === container.name);
-      if (resources) container.resources = structuredClone(resources.value);
-    }
-  }
-  if (custom.affinity) pod.affinity = structuredClone(custom.affinity.value);
-  if (custom.tolerations) pod.tolerations = structuredClone(custom.tolerations.value);
+/** A setting as one line: `path = value` (or `path removed`). */
+export function settingLine(s: ManifestSetting): string {
+  return s.current === undefined ? `${s.path} removed` : `${s.path} = ${JSON.stringify(s.current)}`;
 }
 
-/** The settings an apply step carries, as `container.env.NAME=value` lines for the plan and the report. */
-export function carriedSettingLines(custom: CustomSettings): string[] {
-  return [
-    ...custom.env.map((e) => `${e.container} env ${e.name}=${e.value === null ? `valueFrom ${JSON.stringify(e.valueFrom)}` : JSON.stringify(e.value)}`),
-    ...custom.removedEnv.map((e) => `${e.container} env ${e.name} removed`),
-    ...custom.resources.map((r) => `${r.container} resources ${JSON.stringify(r.value)}`),
-    ...(custom.affinity ? ['affinity'] : []),
-    ...(custom.tolerations ? ['tolerations'] : []),
-    ...custom.images.map((i) => `${i.container} image from ${i.registry}`),
-  ];
+/** One setting of the running install that departs from the upstream manifest of its release (the settings model's path). */
+export interface ManifestSetting {
+  path: string;
+  /** The value on the cluster (undefined: the install removed it). */
+  current: unknown;
+  baseline: unknown;
+  /** False when a manifest step cannot carry it, with the reason. */
+  carried: boolean;
+  reason?: string;
+}
+
+/**
+ * The custom settings of the running install in the settings model's terms (src/decide/settings/): every
+ * leaf of the live install (DaemonSet and `amazon-vpc-cni` ConfigMap) that differs from the upstream manifest
+ * of the release it runs. Registries are left to the render target (region or mirror); an image digest pins
+ * the old release and positional arguments have no stable place, so those cannot be carried.
+ */
+export function manifestSettings(objects: { daemonSet: KubeObject | null; configMap?: KubeObject | null }, runningRelease: string): ManifestSetting[] {
+  const live = liveInstall({ daemonSet: objects.daemonSet, configMap: objects.configMap ?? null });
+  if (!live) return [];
+  const baseline: InstallObjects = upstreamBaseline(runningRelease);
+  const registryOf = (host: string) => (isEksImageRegistry(host) ? 'eks' : host);
+  const known = new Set([...containerNames(baseline.daemonSet), ...containerNames(live.daemonSet)].filter((n) => containerNames(baseline.daemonSet).includes(n)));
+  const a = settingLeaves(live, { registryOf, knownContainers: known });
+  const b = settingLeaves(baseline, { registryOf, knownContainers: known });
+  const out: ManifestSetting[] = [];
+  const missing = containerNames(baseline.daemonSet).filter((n) => !containerNames(live.daemonSet).includes(n));
+  const inits = containerList<{ name: string }>(podTemplateSpec(baseline.daemonSet), 'initContainers').map((c) => c.name);
+  for (const name of missing) out.push({ path: `${inits.includes(name) ? 'initContainers' : 'containers'}[${name}]`, current: undefined, baseline: 'present', carried: true });
+  for (const path of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    if (sameSetting(a.get(path), b.get(path))) continue;
+    if (/\.image\.registry$/.test(path)) continue;
+    if (missing.some((n) => path.startsWith(`containers[${n}].`) || path.startsWith(`initContainers[${n}].`))) continue;
+    const entry: ManifestSetting = { path, current: a.get(path), baseline: b.get(path), carried: true };
+    if (/\.image\.digest$/.test(path)) Object.assign(entry, { carried: false, reason: 'an image digest pins the running release, not the next one' });
+    else if (/\.args\[\d+\]$/.test(path)) Object.assign(entry, { carried: false, reason: 'a positional argument has no stable place in the next release' });
+    else if (/^eniConfig\[/.test(path)) continue; // ENIConfigs are not in the manifest; they stay on the cluster.
+    out.push(entry);
+  }
+  return out;
+}
+
+function containerNames(ds: KubeObject): string[] {
+  const pod = podTemplateSpec(ds);
+  return [...containerList<{ name: string }>(pod, 'initContainers'), ...containerList<{ name: string }>(pod, 'containers')].map((c) => c.name);
+}
+
+/** Writes each carried setting onto the rendered objects (the aws-node DaemonSet, the `amazon-vpc-cni` ConfigMap). */
+export function applyManifestSettings(objects: KubeObject[], settings: ManifestSetting[]): void {
+  const ds = objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'aws-node');
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'amazon-vpc-cni');
+  if (!ds) return;
+  const spec = ds.spec as Record<string, unknown> & { template: { metadata?: Record<string, Record<string, string> | undefined>; spec: Record<string, unknown> } };
+  const pod = spec.template.spec;
+  const setIn = (obj: Record<string, unknown>, key: string, value: unknown) => {
+    if (value === undefined) delete obj[key];
+    else obj[key] = structuredClone(value);
+  };
+  for (const s of settings.filter((x) => x.carried)) {
+    const { path, current } = s;
+    let m: RegExpExecArray | null;
+    if (path === 'updateStrategy' || path === 'minReadySeconds') setIn(spec, path, current);
+    else if ((m = /^template\.(annotations|labels)\.(.+)$/.exec(path))) {
+      spec.template.metadata ??= {};
+      const map = (spec.template.metadata[m[1]!] ??= {});
+      setIn(map, m[2]!, current);
+    } else if ((m = /^nodeSelector\.(.+)$/.exec(path))) {
+      const map = (pod.nodeSelector ??= {}) as Record<string, unknown>;
+      setIn(map, m[1]!, current);
+    } else if ((m = /^volumes\[(.+)\]$/.exec(path))) {
+      pod.volumes = upsertBy((pod.volumes as Array<Record<string, unknown>> | undefined) ?? [], 'name', m[1]!, current);
+    } else if ((m = /^(containers|initContainers)\[([^\]]+)\](?:\.(.+))?$/.exec(path))) {
+      const [, key, name, rest] = m as unknown as [string, 'containers' | 'initContainers', string, string | undefined];
+      const list = containerList<Record<string, unknown> & { name: string }>(pod, key);
+      if (rest === undefined) {
+        pod[key] = upsertBy(list, 'name', name, current);
+        continue;
+      }
+      const container = list.find((c) => c.name === name);
+      if (!container) continue;
+      carryContainerField(container, rest, current);
+    } else if ((m = /^configMap\.(.+)$/.exec(path))) {
+      if (cm) setIn((cm.data ??= {}) as Record<string, unknown>, m[1]!, current);
+    } else {
+      setIn(pod, path, current);
+    }
+  }
+}
+
+function upsertBy(list: Array<Record<string, unknown>>, key: string, id: string, value: unknown): Array<Record<string, unknown>> {
+  const rest = list.filter((x) => String(x[key]) !== id);
+  if (value === undefined) return rest;
+  const at = list.findIndex((x) => String(x[key]) === id);
+  const copy = structuredClone(value) as Record<string, unknown>;
+  if (at < 0) return [...rest, copy];
+  return list.map((x, i) => (i === at ? copy : x));
+}
+
+function carryContainerField(container: Record<string, unknown>, rest: string, current: unknown): void {
+  let m: RegExpExecArray | null;
+  if ((m = /^env\.(.+)$/.exec(rest))) {
+    const env = ((container.env ??= []) as Array<{ name: string; value?: string; valueFrom?: unknown }>);
+    const at = env.findIndex((e) => e.name === m![1]);
+    if (current === undefined) {
+      if (at >= 0) env.splice(at, 1);
+      return;
+    }
+    const entry = typeof current === 'object' && current !== null && 'valueFrom' in current
+      ? { name: m[1]!, valueFrom: structuredClone((current as { valueFrom: unknown }).valueFrom) }
+      : { name: m[1]!, value: String(current) };
+    if (at >= 0) env[at] = entry;
+    else env.push(entry);
+  } else if ((m = /^args\.(.+)$/.exec(rest))) {
+    const flag = m[1]!;
+    const args = ((container.args ??= []) as string[]);
+    const at = args.findIndex((a) => a.startsWith(`${flag}=`));
+    if (current === undefined) {
+      if (at >= 0) args.splice(at, 1);
+    } else if (at >= 0) args[at] = `${flag}=${String(current)}`;
+    else args.push(`${flag}=${String(current)}`);
+  } else if ((m = /^volumeMounts\[(.+)\]$/.exec(rest))) {
+    container.volumeMounts = upsertBy((container.volumeMounts as Array<Record<string, unknown>> | undefined) ?? [], 'mountPath', m[1]!, current);
+  } else if (current === undefined) {
+    delete container[rest];
+  } else {
+    container[rest] = structuredClone(current);
+  }
 }
 
 /** A multi-document YAML of objects, for diffs. */

@@ -141,7 +141,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     },
     o,
   );
-  if (selfManagedRun) announceSelfManaged(ui, selfManagedRun, report);
+  if (selfManagedRun) await announceSelfManaged(ui, selfManagedRun, report, o);
 
   if (o.dryRun) {
     if (selfManagedRun) addManifestDiffs(report, selfManagedRun, installed);

@@ -4,44 +4,58 @@
  * about them, and the manifest diff of each step for a dry run.
  */
 import type { GatheredFacts } from '../../gather/facts.js';
-import type { CustomSettings } from '../../decide/config/adoption.js';
 import type { KubeObject } from '../../decide/manifests.js';
 import {
-  carriedSettingLines,
   isMirror,
   manifestText,
   renderSelfManagedManifest,
   renderTargetFor,
-  runningCustomSettings,
+  runningSettings,
+  settingLine,
+  type ManifestSetting,
   type RenderTarget,
 } from '../../decide/self-managed.js';
+import { UsageError } from '../../errors.js';
+import { confirm } from '../../render/ui.js';
 import type { Ui } from '../../render/ui.js';
 import type { UpgradeReport } from '../../render/upgrade-report.js';
 import { unifiedDiff } from '../../decide/self-managed.js';
 
 /** What every `apply` step of one run renders from. */
 export interface SelfManagedRun {
-  custom: CustomSettings;
+  settings: ManifestSetting[];
   target: RenderTarget;
   render(release: string): KubeObject[];
 }
 
 /** The render of the run's apply steps, from the facts read before the first change. */
 export function selfManagedRunOf(facts: GatheredFacts): SelfManagedRun {
-  const custom = runningCustomSettings(facts);
-  const target = renderTargetFor(facts, facts.raw.objects.configMap);
-  return { custom, target, render: (release) => renderSelfManagedManifest(release, custom, target) };
+  const settings = runningSettings(facts, facts.raw.objects.configMap);
+  const target = renderTargetFor(facts);
+  return { settings, target, render: (release) => renderSelfManagedManifest(release, settings, target) };
 }
 
-/** Says what the apply steps carry and where their images come from; records it in the report. */
-export function announceSelfManaged(ui: Ui, run: SelfManagedRun, report: UpgradeReport): void {
-  const lines = carriedSettingLines(run.custom);
+/**
+ * Says what the apply steps carry and where their images come from, records it in the report, and asks for
+ * the yes that settings a manifest step cannot carry need (`--accept-setting-loss`).
+ */
+export async function announceSelfManaged(ui: Ui, run: SelfManagedRun, report: UpgradeReport, o: { dryRun?: boolean; acceptSettingLoss?: boolean }): Promise<void> {
+  const lines = run.settings.filter((s) => s.carried).map(settingLine);
+  const lost = run.settings.filter((s) => !s.carried);
   report.manifestSettings = lines;
   report.imageRegistry = run.target.imagePrefix;
   ui.info(`The manifest steps apply the upstream manifests with images from ${run.target.imagePrefix}${isMirror(run.target) ? ' (the mirror the install uses: it must hold the new images before the run)' : ''}.`);
   if (lines.length > 0) {
     ui.info(`Every manifest step carries the ${lines.length} custom setting(s) of the running install:`);
     for (const line of lines) ui.info(`  ${line}`);
+  }
+  if (lost.length > 0) {
+    report.droppedSettings = [...(report.droppedSettings ?? []), ...lost.map((s) => ({ path: s.path, value: s.current ?? null, reason: s.reason ?? '' }))];
+    ui.warn('These custom settings cannot be carried by the manifest steps and would be lost:');
+    for (const s of lost) ui.warn(`  ${settingLine(s)}: ${s.reason}`);
+    if (!o.dryRun && !o.acceptSettingLoss && !(await confirm('Lose these settings?'))) {
+      throw new UsageError(`${lost.length} custom setting(s) cannot be carried by the manifest steps (listed above); pass --accept-setting-loss to go on without them.`);
+    }
   }
 }
 
