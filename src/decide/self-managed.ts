@@ -13,7 +13,6 @@ import {
   loadUpstreamManifest,
   podTemplateSpec,
   splitImage,
-  upstreamDaemonSet,
   type KubeObject,
 } from './manifests.js';
 import { eksImageRegistry, UPSTREAM_REGISTRY } from './registries.js';

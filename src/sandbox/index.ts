@@ -22,7 +22,7 @@ import { writeKubeconfig, writeMultiKubeconfig } from './kubeconfig.js';
 import { KubeStore } from './kube-store.js';
 import { PodIdentityStore } from './pod-identity.js';
 import { RequestLog } from './request-log.js';
-import { loadScenario, resolveFleet, resolveScenario, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
+import { loadScenario, resolveFleet, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
 import type { Scenario, ScenarioDaemonSetCustom, ScenarioFaults } from './scenario-types.js';
 
 export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
