@@ -21,11 +21,14 @@ export interface Finding {
   remediation?: string;
 }
 
-/** One step of an upgrade plan. */
+/**
+ * One step of an upgrade plan: `create` (CreateAddon, adopting the self-managed install), `update`
+ * (UpdateAddon), or `apply` (server-side apply of the upstream manifest of `to`, the install stays self-managed).
+ */
 export interface PlanStep {
   from: string;
   to: string;
-  action: 'create' | 'update';
+  action: 'create' | 'update' | 'apply';
 }
 
 export type ResolveConflicts = 'PRESERVE' | 'OVERWRITE' | 'NONE';

@@ -3,6 +3,7 @@
  * of a self-managed install, fault injection, and scenario-file errors.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { partitionOf } from '../src/decide/registries.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -109,7 +110,7 @@ describe('built-in scenarios', () => {
     if (resolved.daemonSet) expect(cniTag(daemonSet(sb))).toBe(resolved.daemonSet.imageTag);
     else expect(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')).toBeUndefined();
     expect(sb.store.list('v1', 'Node')).toHaveLength(resolved.nodes.length);
-    expect(sb.contextName).toBe(`arn:aws:eks:${resolved.cluster.region}:${resolved.cluster.accountId}:cluster/${resolved.cluster.name}`);
+    expect(sb.contextName).toBe(`arn:${partitionOf(resolved.cluster.region)}:eks:${resolved.cluster.region}:${resolved.cluster.accountId}:cluster/${resolved.cluster.name}`);
   });
 
   it('builds what each scenario promises', async () => {

@@ -23,6 +23,8 @@ interface UpgradeOptions {
   timeout: string;
   backupDir: string;
   resume?: boolean;
+  selfManaged?: boolean;
+  jump?: boolean;
 }
 
 /** Runs the upgrade; exit 0 done, 2 refused input, 4 stopped part-way, 130 interrupted. */
@@ -34,6 +36,12 @@ export async function upgradeCommand(options: Record<string, unknown>, globals: 
   }
   if (o.serviceAccountRoleArn && o.podIdentityRoleArn) {
     throw new UsageError('Pass either --service-account-role-arn (IRSA) or --pod-identity-role-arn (EKS Pod Identity), not both: aws-node would use the IRSA role and ignore the association.');
+  }
+  if (o.selfManaged && (o.configurationValues || o.serviceAccountRoleArn || o.resolveConflicts || o.jump)) {
+    throw new UsageError('--self-managed applies the upstream manifests with the running custom settings; --configuration-values, --service-account-role-arn, --resolve-conflicts and --jump are for the EKS add-on, so leave them out.');
+  }
+  if (o.resume && (o.selfManaged || o.jump)) {
+    throw new UsageError('--resume continues the way the upgrade started (its journal says whether it stays self-managed); do not pass --self-managed or --jump with it.');
   }
   const timeoutMs = parseDuration(o.timeout);
   const values = o.configurationValues !== undefined ? parseConfigurationValues(o.configurationValues) : null;

@@ -42,3 +42,15 @@ export function isEksRegistryHost(host: string, extraAccounts: Iterable<string> 
   for (const a of extraAccounts) accounts.add(a);
   return accounts.has(match[1] as string);
 }
+
+/** The host the upstream manifests (`config/master/aws-k8s-cni.yaml`) are written for. */
+export const UPSTREAM_REGISTRY = '602401143452.dkr.ecr.us-west-2.amazonaws.com';
+
+export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+
+/** The partition a region belongs to (ARNs: `arn:<partition>:…`). */
+export function partitionOf(region: string): Partition {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}

@@ -8,7 +8,14 @@ import { podIdentityMoveSteps, vpcCniNotUsed } from './checks/index.js';
 import { UsageError, VpccniError } from '../errors.js';
 import { parseStoredConfigurationValues } from './config/values.js';
 import { defaultFor, latestFor } from '../upgrade-planner/catalogue.js';
-import { planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
+import { planSelfManaged, planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
+import { shippedReleases } from './manifests.js';
+
+/** How the user wants a self-managed install moved: stay self-managed, or adopt it in one jump. */
+export interface PlanMode {
+  selfManaged?: boolean;
+  jump?: boolean;
+}
 
 /** The `status --output json` document (schemas/status.schema.json). */
 export interface StatusReport {
@@ -71,15 +78,18 @@ export function mergeFindings(...lists: Finding[][]): Finding[] {
 }
 
 /** Plans from the running version `installed` to `target` over the facts' catalogue and advisories. */
-export function planFromFacts(facts: ClusterFacts, installed: string, target: string): UpgradePlan {
-  return planUpgrade({
+export function planFromFacts(facts: ClusterFacts, installed: string, target: string, mode: PlanMode = {}): UpgradePlan {
+  const input = {
     installed,
     managed: facts.addon.managed,
     target,
     catalogue: facts.catalogue,
     kubernetesVersion: facts.cluster.kubernetesVersion,
     context: advisoryContextFrom(facts),
-  });
+    manifests: shippedReleases(),
+    jump: mode.jump,
+  };
+  return mode.selfManaged ? planSelfManaged(input) : planUpgrade(input);
 }
 
 /** Plans from the running version, or null with a finding saying why there is no path. */

@@ -10,6 +10,11 @@ export interface IamGateway {
   /** The role with its trust policy and attached policies; `exists: false` on NoSuchEntity. */
   getRole(roleArn: string): Promise<RoleInfo>;
   listOpenIdConnectProviders(): Promise<string[]>;
+  /** CreatePolicy; returns the policy ARN, or `existed: true` (and no ARN) when one of that name was there already. */
+  createPolicy(name: string, document: unknown, description: string): Promise<{ arn: string; existed: boolean }>;
+  /** CreateRole with the trust policy; returns the role ARN. */
+  createRole(name: string, trustPolicy: unknown, description: string): Promise<string>;
+  attachRolePolicy(roleName: string, policyArn: string): Promise<void>;
   /**
    * The permission policies of a role: each attached policy's default version (GetPolicy, GetPolicyVersion) and
    * each inline policy (ListRolePolicies, GetRolePolicy), parsed; those that could not be read are named.
@@ -84,6 +89,38 @@ export function createIamGateway(settings: AwsSettings): IamGateway {
           return { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] };
         }
         throw translateAwsError(error, 'GetRole', `read IAM role ${roleName}`);
+      }
+    },
+
+    async createPolicy(name, document, description) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const out = await client.send(new m.CreatePolicyCommand({ PolicyName: name, PolicyDocument: JSON.stringify(document), Description: description }));
+        return { arn: out.Policy?.Arn ?? '', existed: false };
+      } catch (error) {
+        if (awsErrorCode(error) === 'EntityAlreadyExists' || awsErrorCode(error) === 'EntityAlreadyExistsException') {
+          return { arn: '', existed: true };
+        }
+        throw translateAwsError(error, 'CreatePolicy', `create IAM policy ${name}`);
+      }
+    },
+
+    async createRole(name, trustPolicy, description) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const out = await client.send(new m.CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trustPolicy), Description: description }));
+        return out.Role?.Arn ?? '';
+      } catch (error) {
+        throw translateAwsError(error, 'CreateRole', `create IAM role ${name}`);
+      }
+    },
+
+    async attachRolePolicy(roleName, policyArn) {
+      const { client, sdk: m } = await sdk();
+      try {
+        await client.send(new m.AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+      } catch (error) {
+        throw translateAwsError(error, 'AttachRolePolicy', `attach ${policyArn} to IAM role ${roleName}`);
       }
     },
 

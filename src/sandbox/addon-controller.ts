@@ -15,6 +15,7 @@ import { compileAddonSchema } from '../decide/schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
+import { partitionOf } from '../decide/registries.js';
 import type { PodIdentityStore } from './pod-identity.js';
 import { Gate } from './gates.js';
 import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
@@ -387,7 +388,7 @@ export class AddonController {
 
   private addonArn(): string {
     const { cluster } = this.scenario;
-    return `arn:aws:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
+    return `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
   }
 
   /** The DaemonSet EKS would apply for a version and configuration text (already validated). */

@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_Operations.html
  */
 import { randomUUID } from 'node:crypto';
+import { partitionOf } from '../decide/registries.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compareVersionStrings } from '../upgrade-planner/version.js';
@@ -393,11 +394,11 @@ export class EksApi {
     if (auto) network.elasticLoadBalancing = { enabled: true };
     return {
       name: cluster.name,
-      arn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
+      arn: `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
       createdAt: this.createdAt,
       version: cluster.kubernetesVersion,
       endpoint: kubeEndpoint,
-      roleArn: `arn:aws:iam::${cluster.accountId}:role/eksClusterRole`,
+      roleArn: `arn:${partitionOf(cluster.region)}:iam::${cluster.accountId}:role/eksClusterRole`,
       resourcesVpcConfig: {
         subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6a71829', 'subnet-0c3d4e5f6a7b8293a'],
         securityGroupIds: [],

@@ -14,6 +14,9 @@ import type { RequestLog } from './request-log.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioRole } from './scenario-types.js';
 
+/** The IAM actions that change something (the request log marks them mutating). */
+const MUTATING = new Set(['CreatePolicy', 'CreateRole', 'AttachRolePolicy']);
+
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const STS_ACTIONS = new Set(['AssumeRole', 'GetCallerIdentity']);
@@ -117,7 +120,7 @@ export class IamApi {
     const send = (status: number, text: string): void => {
       res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
       res.end(text);
-      this.options.log.record({ service: sts ? 'sts' : 'iam', method, path: url.pathname, operation: action, mutating: false, status });
+      this.options.log.record({ service: sts ? 'sts' : 'iam', method, path: url.pathname, operation: action, mutating: !sts && MUTATING.has(action) && status < 400, status });
     };
     const sendError = (error: IamError): void =>
       send(
@@ -197,8 +200,11 @@ export class IamApi {
     );
   }
 
+  /** Customer managed policies made with CreatePolicy, per account. */
+  private readonly created = new Map<string, ManagedPolicy[]>();
+
   private policy(arn: string | null, accountId: string): ManagedPolicy {
-    const policy = managedPolicies(accountId).find((p) => p.arn === arn);
+    const policy = [...managedPolicies(accountId), ...(this.created.get(accountId) ?? [])].find((p) => p.arn === arn);
     // Real wording: "Policy arn:aws:iam::aws:policy/X does not exist or is not attachable."
     if (!policy) throw new IamError(404, 'NoSuchEntity', `Policy ${arn ?? 'null'} does not exist or is not attachable.`);
     return policy;
@@ -207,6 +213,49 @@ export class IamApi {
   private dispatch(action: string, params: URLSearchParams, accountId: string): string {
     const oidcProviders = this.options.iam.get(accountId)?.oidcProviders ?? [];
     switch (action) {
+      case 'CreatePolicy': {
+        const name = params.get('PolicyName') ?? '';
+        if (!/^[\w+=,.@-]{1,128}$/.test(name)) throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
+        let document: unknown;
+        try {
+          document = JSON.parse(params.get('PolicyDocument') ?? '');
+        } catch {
+          throw new IamError(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+        }
+        const arn = `arn:aws:iam::${accountId}:policy/${name}`;
+        const mine = this.created.get(accountId) ?? [];
+        if (mine.some((p) => p.name === name)) throw new IamError(409, 'EntityAlreadyExists', `A policy called ${name} already exists. Duplicate names are not allowed.`);
+        const createDate = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        mine.push({ arn, name, versionId: 'v1', createDate, document });
+        this.created.set(accountId, mine);
+        return (
+          `    <Policy>\n      <PolicyName>${xml(name)}</PolicyName>\n      <DefaultVersionId>v1</DefaultVersionId>\n` +
+          `      <PolicyId>${iamId('ANPA', name)}</PolicyId>\n      <Path>/</Path>\n      <Arn>${xml(arn)}</Arn>\n` +
+          `      <AttachmentCount>0</AttachmentCount>\n      <IsAttachable>true</IsAttachable>\n      <CreateDate>${createDate}</CreateDate>\n    </Policy>\n`
+        );
+      }
+      case 'CreateRole': {
+        const name = params.get('RoleName') ?? '';
+        if (!/^[\w+=,.@-]{1,64}$/.test(name)) throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64`);
+        const account = this.options.iam.get(accountId) ?? { roles: [], oidcProviders: [] };
+        this.options.iam.set(accountId, account);
+        if (account.roles.some((r) => r.name === name)) throw new IamError(409, 'EntityAlreadyExists', `Role with name ${name} already exists.`);
+        let trustPolicy: unknown;
+        try {
+          trustPolicy = JSON.parse(params.get('AssumeRolePolicyDocument') ?? '');
+        } catch {
+          throw new IamError(400, 'MalformedPolicyDocument', 'This policy contains invalid Json');
+        }
+        account.roles.push({ name, trustPolicy, attachedPolicyArns: [] });
+        return this.dispatch('GetRole', new URLSearchParams({ RoleName: name }), accountId);
+      }
+      case 'AttachRolePolicy': {
+        const role = this.role(params.get('RoleName'), accountId);
+        const policy = this.policy(params.get('PolicyArn'), accountId);
+        role.attachedPolicyArns ??= [];
+        if (!role.attachedPolicyArns.includes(policy.arn)) role.attachedPolicyArns.push(policy.arn);
+        return '';
+      }
       case 'ListRolePolicies': {
         const role = this.role(params.get('RoleName'), accountId);
         const members = Object.keys(role.inlinePolicies ?? {})

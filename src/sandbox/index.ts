@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { eksImageRegistry, partitionOf } from '../decide/registries.js';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
@@ -22,7 +23,7 @@ import { KubeStore } from './kube-store.js';
 import { PodIdentityStore } from './pod-identity.js';
 import { RequestLog } from './request-log.js';
 import { loadScenario, resolveFleet, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
-import type { Scenario, ScenarioFaults } from './scenario-types.js';
+import type { Scenario, ScenarioDaemonSetCustom, ScenarioFaults } from './scenario-types.js';
 
 export { serveHint, serveLine } from './serve-info.js';
 export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
@@ -100,7 +101,7 @@ function metricsHelperObjects(tag: string, region: string, clusterName: string):
     for (const container of pod.containers) {
       const { repository } = splitImage(container.image ?? '');
       const path = repository.split('/').slice(1).join('/');
-      container.image = `602401143452.dkr.ecr.${region}.amazonaws.com/${path}:${tag}`;
+      container.image = `${eksImageRegistry(region)}/${path}:${tag}`;
       setEnv(container, { AWS_CLUSTER_ID: clusterName });
     }
   }
@@ -166,6 +167,28 @@ function podIdentityAgentDaemonSet(imageTag: string, region: string): KubeObject
   };
 }
 
+/** Applies a scenario's hand-made settings (args, images, nodeSelector, update strategy, annotations, sidecars). */
+function applyCustom(daemonSet: KubeObject, custom: ScenarioDaemonSetCustom): void {
+  const pod = podSpecOf(daemonSet) as ReturnType<typeof podSpecOf> & { nodeSelector?: Record<string, string> };
+  const all = [...pod.containers, ...(pod.initContainers ?? [])];
+  for (const [name, args] of Object.entries(custom.args ?? {})) {
+    const container = all.find((c) => c.name === name);
+    if (container) container.args = [...args];
+  }
+  for (const [name, image] of Object.entries(custom.images ?? {})) {
+    const container = all.find((c) => c.name === name);
+    if (container) container.image = image;
+  }
+  if (custom.nodeSelector) pod.nodeSelector = { ...custom.nodeSelector };
+  const spec = daemonSet.spec as { updateStrategy?: unknown; template: { metadata?: { annotations?: Record<string, string> } } };
+  if (custom.updateStrategy !== undefined) spec.updateStrategy = structuredClone(custom.updateStrategy);
+  if (custom.podAnnotations) {
+    spec.template.metadata ??= {};
+    spec.template.metadata.annotations = { ...spec.template.metadata.annotations, ...custom.podAnnotations };
+  }
+  for (const sidecar of custom.sidecars ?? []) pod.containers.push(structuredClone(sidecar) as never);
+}
+
 /** Fills the Kubernetes store as the scenario describes the cluster. */
 function populateStore(store: KubeStore, scenario: ResolvedScenario, controller: AddonController): void {
   for (const node of scenario.nodes) store.put(nodeObject(node, scenario.cluster.kubernetesVersion));
@@ -190,6 +213,7 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       setEnv([...pod.containers, ...(pod.initContainers ?? [])].find((c) => c.name === name), env);
     }
     if (ds.affinity !== undefined) pod.affinity = structuredClone(ds.affinity);
+    if (ds.custom) applyCustom(daemonSet, ds.custom);
     store.put(daemonSet);
     if (ds.rollingOut) {
       // A second spec change starts a rollout that the store finishes after rolloutDurationMs.
@@ -199,6 +223,20 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
       store.put(again);
     }
+  }
+  if (ds && Object.keys(scenario.configMapData).length > 0) {
+    const cm = store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') ?? {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
+      data: {},
+    };
+    const data = { ...((cm.data as Record<string, string> | undefined) ?? {}) };
+    for (const [key, value] of Object.entries(scenario.configMapData)) {
+      if (value === null) delete data[key];
+      else data[key] = value;
+    }
+    store.put({ ...structuredClone(cm), data });
   }
   for (const eni of scenario.eniConfigs) {
     store.put({
@@ -211,6 +249,9 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
   if (scenario.podIdentityAgent) store.put(podIdentityAgentDaemonSet(scenario.podIdentityAgent.imageTag, scenario.cluster.region));
   if (scenario.metricsHelper) {
     for (const obj of metricsHelperObjects(scenario.metricsHelper.imageTag, scenario.cluster.region, scenario.cluster.name)) {
+      if (obj.kind === 'ServiceAccount' && scenario.metricsHelper.serviceAccountRoleArn) {
+        obj.metadata.annotations = { ...(obj.metadata.annotations as Record<string, string> | undefined), 'eks.amazonaws.com/role-arn': scenario.metricsHelper.serviceAccountRoleArn };
+      }
       store.put(obj);
     }
   }
@@ -270,7 +311,7 @@ export async function startSandbox(
         };
         gates.startKubeOutage = (): void => api.refuseConnectionsFor(outage?.durationMs ?? 1000);
       }
-      const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
+      const contextName = `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
       units.push({
         scenario,
         controller,

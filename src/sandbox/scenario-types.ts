@@ -69,6 +69,22 @@ export interface ScenarioAccount {
 /** One cluster of a multi-cluster scenario: a scenario without name, accounts or clusters. */
 export type ScenarioCluster = Omit<Scenario, 'name' | 'description' | 'accounts' | 'clusters'>;
 
+
+/** Hand-made settings of a DaemonSet beyond env: what platform teams change on aws-node. */
+export interface ScenarioDaemonSetCustom {
+  /** Container name → its whole `args` list. */
+  args?: Record<string, string[]>;
+  /** Container name → its whole image reference (e.g. a digest-pinned one, `…:v1.13.4@sha256:…`). */
+  images?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
+  /** The DaemonSet's `spec.updateStrategy`. */
+  updateStrategy?: unknown;
+  /** Annotations of the pod template. */
+  podAnnotations?: Record<string, string>;
+  /** Extra containers (sidecars) appended to the pod. */
+  sidecars?: Array<Record<string, unknown> & { name: string; image: string }>;
+}
+
 export interface ScenarioCatalogueEntry {
   version: string;
   compatibilities: Array<{ clusterVersion: string; defaultVersion?: boolean }>;
@@ -136,7 +152,11 @@ export interface Scenario {
     desiredNumberScheduled?: number;
     /** True when the DaemonSet is mid-rollout (updated < desired). */
     rollingOut?: boolean;
+    /** More custom settings made by hand on the DaemonSet (applied after everything above). */
+    custom?: ScenarioDaemonSetCustom;
   } | null;
+  /** Keys of the `amazon-vpc-cni` ConfigMap to set (created when the release manifest has none); null removes a key. */
+  configMapData?: Record<string, string | null>;
   /** Version catalogue; default: a realistic catalogue built from real version names. */
   catalogue?: ScenarioCatalogueEntry[];
   /** Added: a built-in catalogue by name (`eks-1.28-launch`, the default; `eks-2024-04`, `eks-2024-12`, `mid-2025`, `eks-2026-07`; fixtures/catalogues/), when `catalogue` is absent. */
@@ -144,7 +164,7 @@ export interface Scenario {
   nodes?: ScenarioNode[];
   eniConfigs?: ScenarioEniConfig[];
   /** The `cni-metrics-helper` Deployment's image tag; absent when null. */
-  metricsHelper?: { imageTag: string } | null;
+  metricsHelper?: { imageTag: string; serviceAccountRoleArn?: string } | null;
   iam?: {
     roles?: ScenarioRole[];
     /** Provider ARNs; default: the provider of the cluster's OIDC issuer. */

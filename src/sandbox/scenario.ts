@@ -17,6 +17,7 @@ import type {
   ScenarioCatalogueEntry,
   ScenarioEniConfig,
   ScenarioEnvOverrides,
+  ScenarioDaemonSetCustom,
   ScenarioFaults,
   ScenarioInsight,
   ScenarioNode,
@@ -72,11 +73,13 @@ export interface ResolvedScenario {
     affinity?: unknown;
     desiredNumberScheduled?: number;
     rollingOut: boolean;
+    custom?: ScenarioDaemonSetCustom;
   } | null;
+  configMapData: Record<string, string | null>;
   catalogue: ScenarioCatalogueEntry[];
   nodes: ScenarioNode[];
   eniConfigs: ScenarioEniConfig[];
-  metricsHelper: { imageTag: string } | null;
+  metricsHelper: { imageTag: string; serviceAccountRoleArn?: string } | null;
   iam: { roles: ScenarioRole[]; oidcProviders: string[] };
   podIdentityAssociations: ScenarioPodIdentityAssociation[];
   podIdentityAgent: { imageTag: string } | null;
@@ -293,6 +296,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
             ? { desiredNumberScheduled: s.daemonSet.desiredNumberScheduled }
             : {}),
           rollingOut: s.daemonSet?.rollingOut ?? false,
+          ...(s.daemonSet?.custom ? { custom: s.daemonSet.custom } : {}),
         };
 
   const cniPolicy =
@@ -329,6 +333,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
     catalogue: structuredClone(catalogue),
     nodes: s.nodes ?? defaultNodes(region),
     eniConfigs: s.eniConfigs ?? [],
+    configMapData: s.configMapData ?? {},
     metricsHelper: s.metricsHelper ?? null,
     iam: {
       roles,

@@ -9,6 +9,8 @@ import { daemonSetInfo } from '../../gather/facts.js';
 import type { EksGateway } from '../../gateways/eks.js';
 import { AwsCallError } from '../../gateways/aws-errors.js';
 import type { KubeGateway } from '../../gateways/kubectl.js';
+import type { KubeObject } from '../../decide/manifests.js';
+import { FIELD_MANAGER } from '../../decide/self-managed.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
 
@@ -34,6 +36,8 @@ export interface WalkContext {
   configurationValues: string | undefined;
   serviceAccountRoleArn: string | undefined;
   podIdentityRoleArn?: string | undefined;
+  /** The objects an `apply` step applies: the upstream manifest of the release, settings carried over. */
+  renderManifest?: (release: string) => KubeObject[];
   progress(text: string): void;
 }
 
@@ -61,7 +65,17 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
 
   step.result = 'started';
   await saveJournal(ctx.journalFile, ctx.journal);
-  if (step.action === 'create') {
+  if (step.action === 'apply') {
+    if (!ctx.renderManifest) throw new StepFailure('no manifest renderer was given for a self-managed step', 'failed');
+    const objects = ctx.renderManifest(step.to);
+    ctx.progress(`${n}: kubectl apply --server-side --field-manager=${FIELD_MANAGER} of the upstream ${step.to} manifest (${objects.length} objects, custom settings carried over)`);
+    try {
+      await ctx.kube.applyObjects(objects, { fieldManager: FIELD_MANAGER });
+    } catch (error) {
+      if (error instanceof VpccniError) throw new StepFailure(`Kubernetes refused the manifest: ${error.message}`, 'failed');
+      throw error;
+    }
+  } else if (step.action === 'create') {
     ctx.progress(`${n}: CreateAddon vpc-cni ${step.to} (resolve conflicts ${step.resolveConflicts})`);
     await mutate(ctx, () => ctx.eks.createAddon(change), step);
     await waitForCreate(ctx, step, deadline);
@@ -187,6 +201,7 @@ export interface PlanWalk {
   updateValues: string | undefined;
   serviceAccountRoleArn: string | undefined;
   podIdentityRoleArn?: string | undefined;
+  renderManifest?: (release: string) => KubeObject[];
   progress(text: string): void;
   /** Called with the stopped step when the walk stops, to say where the cluster is; its message is used. */
   stopped(error: unknown, current: JournalStep | undefined, interrupted: boolean): Promise<never>;
@@ -213,6 +228,7 @@ export async function walkPlan(w: PlanWalk): Promise<void> {
           configurationValues: step.action === 'create' ? w.createValues : w.updateValues,
           serviceAccountRoleArn: w.serviceAccountRoleArn,
           podIdentityRoleArn: w.podIdentityRoleArn,
+          ...(w.renderManifest ? { renderManifest: w.renderManifest } : {}),
           progress: w.progress,
         },
         step,
