@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
-import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
+import { AddonController, EKS_FIELD_MANAGER, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
+import { strategicMerge } from './kube-api.js';
+import { recordUpdate, serverSideApply } from './kube-ssa.js';
 import { FaultInjector, startEksApi } from './eks-api.js';
 import { startIamApi } from './iam-api.js';
 import { startKubeApi } from './kube-api.js';
@@ -103,16 +105,21 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
   for (const node of scenario.nodes) store.put(nodeObject(node, scenario.cluster.kubernetesVersion));
   const ds = scenario.daemonSet;
   if (ds) {
+    // A managed add-on's objects are what EKS server-side applied (field manager "eks"); a self-managed install
+    // is what `kubectl apply` created. Then the drift, as someone's kubectl edit.
+    const managed = controller.lastApplied !== null;
+    const creator = managed ? null : 'kubectl-client-side-apply';
     // Everything of the release manifest (CRDs incl. ENIConfig, RBAC, ServiceAccount, ConfigMap) but the DaemonSet.
-    for (const obj of loadUpstreamManifest(ds.manifest)) {
-      if (obj.kind === 'DaemonSet') continue;
+    const others = loadUpstreamManifest(ds.manifest).filter((obj) => obj.kind !== 'DaemonSet');
+    for (const obj of others) {
       if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node' && scenario.addon?.serviceAccountRoleArn) {
         obj.metadata.annotations = { 'eks.amazonaws.com/role-arn': scenario.addon.serviceAccountRoleArn };
       }
-      store.put(obj);
     }
-    // A managed add-on's DaemonSet is what EKS applied (its configuration values included); then the drift.
-    const daemonSet = controller.lastApplied ? structuredClone(controller.lastApplied) : loadUpstreamManifest(ds.manifest).find((o) => o.kind === 'DaemonSet');
+    if (managed) controller.applyAsEks(others, 'OVERWRITE');
+    else for (const obj of others) store.put(obj, { manager: creator });
+    const applied = managed ? serverSideApply(undefined, controller.lastApplied as KubeObject, EKS_FIELD_MANAGER, true, strategicMerge) : undefined;
+    const daemonSet = applied ? structuredClone(applied) : loadUpstreamManifest(ds.manifest).find((o) => o.kind === 'DaemonSet');
     if (!daemonSet) throw new Error(`The upstream manifest ${ds.manifest} has no aws-node DaemonSet.`);
     retagCniImages(daemonSet, ds.imageTag, ds.registry);
     const pod = podSpecOf(daemonSet);
@@ -122,14 +129,16 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       setEnv([...pod.containers, ...(pod.initContainers ?? [])].find((c) => c.name === name), env);
     }
     if (ds.affinity !== undefined) pod.affinity = structuredClone(ds.affinity);
-    store.put(daemonSet);
+    // The drift is created with the DaemonSet (no rollout at start), owned by kubectl-edit where it differs.
+    if (applied) recordUpdate(applied, daemonSet, 'kubectl-edit');
+    store.put(daemonSet, { manager: applied ? null : creator });
     if (ds.rollingOut) {
       // A second spec change starts a rollout that the store finishes after rolloutDurationMs.
       const again = structuredClone(store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject);
       const template = (again.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template;
       template.metadata ??= {};
       template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
-      store.put(again);
+      store.put(again, { manager: 'kubectl-rollout' });
     }
   }
   for (const eni of scenario.eniConfigs) {
