@@ -15,6 +15,7 @@ import { recordUpdate, serverSideApply } from './kube-ssa.js';
 import { FaultInjector, startEksApi } from './eks-api.js';
 import { startIamApi } from './iam-api.js';
 import { startKubeApi } from './kube-api.js';
+import { clusterTls, eksTokenProblem, mintStaticToken, SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './kube-auth.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { KubeStore } from './kube-store.js';
 import { RequestLog } from './request-log.js';
@@ -32,8 +33,14 @@ export interface RunningSandbox {
   eksEndpoint: string;
   iamEndpoint: string;
   kubeEndpoint: string;
-  /** Path of the kubeconfig written for the Kubernetes emulator. */
+  /** Path of the kubeconfig written for the Kubernetes emulator: the cluster CA and a long-lived bearer token. */
   kubeconfig: string;
+  /** Path of the kubeconfig as `aws eks update-kubeconfig` writes it: the exec plugin `aws eks get-token`. */
+  kubeconfigExec: string;
+  /** The long-lived bearer token of `kubeconfig`. */
+  kubeToken: string;
+  /** The cluster CA, base64 PEM (DescribeCluster's certificateAuthority.data). */
+  caData: string;
   /** `arn:aws:eks:<region>:<account>:cluster/<name>`, the context name EKS's `update-kubeconfig` uses. */
   contextName: string;
   log: RequestLog;
@@ -176,9 +183,14 @@ export async function startSandbox(
   const controller = new AddonController(scenario, store, { faults });
   populateStore(store, scenario, controller);
 
+  const tls = clusterTls();
+  const kubeToken = mintStaticToken();
+  const caData = Buffer.from(tls.caPem).toString('base64');
   const kube = await startKubeApi(store, {
     kubernetesVersion: cluster.kubernetesVersion,
     log,
+    tls,
+    authenticate: (token) => token === kubeToken || eksTokenProblem(token, cluster.name) === null,
     ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
   });
   const outage = faults.kubeOutage;
@@ -192,6 +204,7 @@ export async function startSandbox(
       controller,
       log,
       kubeEndpoint: kube.url,
+      certificateAuthorityData: caData,
       faults: new FaultInjector(faults, onMutatingCall),
     });
     started.push(eks);
@@ -200,7 +213,20 @@ export async function startSandbox(
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
     const kubeconfig = join(dir, 'kubeconfig');
     const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
-    writeKubeconfig(kubeconfig, { server: kube.url, contextName });
+    writeKubeconfig(kubeconfig, { server: kube.url, contextName, caData, user: { token: kubeToken } });
+    const kubeconfigExec = join(dir, 'kubeconfig-exec');
+    writeKubeconfig(kubeconfigExec, {
+      server: kube.url,
+      contextName,
+      caData,
+      user: {
+        exec: {
+          cluster: cluster.name,
+          region: cluster.region,
+          env: { AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SANDBOX_SECRET_ACCESS_KEY },
+        },
+      },
+    });
     return {
       scenario,
       cluster: cluster.name,
@@ -210,6 +236,9 @@ export async function startSandbox(
       iamEndpoint: iam.url,
       kubeEndpoint: kube.url,
       kubeconfig,
+      kubeconfigExec,
+      kubeToken,
+      caData,
       contextName,
       log,
       store,

@@ -3,6 +3,7 @@
  * (discovery both ways, OpenAPI v3 stubs, CRUD, patches, watches) for the real kubectl 1.27 to 1.32.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../decide/manifests.js';
@@ -28,13 +29,17 @@ export interface KubeApiOptions {
   latencyMs?: number;
   /** 0 or absent: any free port. */
   port?: number;
+  /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP. */
+  tls?: { certPem: string; keyPem: string };
+  /** Accepts a bearer token; absent: no authentication. /version, /healthz, /livez and /readyz stay public, as on EKS. */
+  authenticate?: (token: string) => boolean;
   /** The answer to SelfSubjectAccessReview (`kubectl auth can-i`); default: everything is allowed. */
   authorize?: (attributes: Record<string, unknown>) => boolean;
 }
 
 /** A running emulated API server. */
 export interface KubeApi {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or https:// with `tls` */
   url: string;
   close(): Promise<void>;
   /** Stops accepting connections (ECONNREFUSED) for `ms`, then listens again on the same port. */
@@ -49,6 +54,8 @@ const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDi
 const AGGREGATED_V2BETA1 = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
 /** kubectl asks for the gnostic media type but rejects it as a Content-Type (the @ does not parse). */
 const OPENAPI_V2_PROTOBUF = 'application/octet-stream';
+/** What EKS lets anyone read (system:public-info-viewer). */
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** Patch numbers of the EKS platform versions, so /version looks like a real EKS cluster's. */
@@ -108,12 +115,15 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     refuseConnectionsFor,
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, statusBody(500, 'InternalError', String(error)));
       else res.destroy();
     });
-  });
+  };
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, onRequest)
+    : createServer(onRequest);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -121,7 +131,7 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
 
   await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
-  api.url = `http://127.0.0.1:${port}`;
+  api.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return api;
 
   function listen(onPort: number): Promise<void> {
@@ -173,6 +183,11 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     const record = (status: number): void =>
       options.log.record({ service: 'kube', method, path: url.pathname + url.search, operation, mutating, status });
     try {
+      if (options.authenticate && !PUBLIC_PATHS.has(url.pathname.replace(/\/+$/, ''))) {
+        const header = req.headers.authorization ?? '';
+        const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+        if (!token || !options.authenticate(token)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
       let contentType = req.headers['content-type'] ?? '';
       if (mutating && contentType.startsWith('application/vnd.kubernetes.protobuf')) {
         // kubectl 1.32+ sends its typed creates as protobuf: decode the kinds it sends that way, refuse the rest.
