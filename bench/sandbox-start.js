@@ -2,6 +2,7 @@
 // key, later ones reuse them) and `vpccni sandbox serve` to its first stdout line. Medians of N runs.
 // Usage: npm run build && node bench/sandbox-start.js [runs]
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
