@@ -1,6 +1,8 @@
 /**
- * The sandbox's Kubernetes API server: plain node:http over a KubeStore, speaking enough of the real API
- * (discovery both ways, OpenAPI v3 stubs, CRUD, patches, watches) for the real kubectl 1.27 to 1.32.
+ * The sandbox's Kubernetes API server: node:https (or node:http in unit tests) over a KubeStore, speaking enough of the real API
+ * (discovery both ways, OpenAPI v3 stubs, CRUD, patches, watches, tables, SelfSubjectAccessReview) for the real
+ * kubectl 1.27 to 1.33, refusing what a real server refuses: see kube-validation.ts, kube-ssa.ts (managedFields and
+ * server-side apply conflicts), kube-protobuf.ts (1.32+ typed creates) and kube-auth.ts (HTTPS, EKS tokens).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';

@@ -1,6 +1,7 @@
 /**
  * The object store of the sandbox's Kubernetes API emulator, with the little controller behaviour our
- * commands observe: DaemonSet rollouts that take time (or never finish) and Deployments that are ready at once.
+ * commands observe: DaemonSet rollouts pod by pod, maxUnavailable at a time, through the rollout gate (or never
+ * finishing), Deployments that are ready at once, and CRDs whose deletion takes their resources along.
  */
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../decide/json.js';
