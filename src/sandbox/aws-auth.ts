@@ -34,9 +34,18 @@ export function credentialScope(req: IncomingMessage): { accessKeyId: string | n
 export class AccountDirectory {
   private readonly byKey = new Map<string, ResolvedAccount>();
   private readonly temporary = new Map<string, { accountId: string; roleArn: string; sessionName: string }>();
+  private readonly secrets = new Map<string, string>();
 
   constructor(readonly accounts: ResolvedAccount[]) {
-    for (const account of accounts) this.byKey.set(account.accessKeyId, account);
+    for (const account of accounts) {
+      this.byKey.set(account.accessKeyId, account);
+      this.secrets.set(account.accessKeyId, account.secretAccessKey);
+    }
+  }
+
+  /** The secret of a key the sandbox knows (an account's, or one AssumeRole issued), to check a signature with. */
+  secretOf(accessKeyId: string): string | undefined {
+    return this.secrets.get(accessKeyId);
   }
 
   account(id: string): ResolvedAccount | undefined {
@@ -62,6 +71,8 @@ export class AccountDirectory {
     const accessKeyId = `ASIA${createHash('sha256').update(`${roleArn}/${sessionName}/${randomBytes(4).toString('hex')}`).digest('hex').slice(0, 16).toUpperCase()}`;
     this.byKey.set(accessKeyId, account);
     this.temporary.set(accessKeyId, { accountId, roleArn, sessionName });
-    return { accessKeyId, secretAccessKey: randomBytes(30).toString('base64'), sessionToken: randomBytes(96).toString('base64') };
+    const secretAccessKey = randomBytes(30).toString('base64');
+    this.secrets.set(accessKeyId, secretAccessKey);
+    return { accessKeyId, secretAccessKey, sessionToken: randomBytes(96).toString('base64') };
   }
 }

@@ -124,6 +124,8 @@ export interface SandboxCluster {
   insights: ClusterInsights;
   /** The cluster's Kubernetes API URL, returned as the cluster endpoint. */
   kubeEndpoint: string;
+  /** The cluster CA of its Kubernetes API, base64 PEM, returned as certificateAuthority.data. */
+  certificateAuthorityData?: string;
 }
 
 /** Options of the EKS emulator. */
@@ -384,7 +386,7 @@ export class EksApi {
   }
 
   private cluster(unit: SandboxCluster): unknown {
-    const { scenario, kubeEndpoint } = unit;
+    const { scenario, kubeEndpoint, certificateAuthorityData } = unit;
     const { cluster } = scenario;
     const auto = cluster.autoMode;
     const network: Record<string, unknown> =
@@ -393,6 +395,7 @@ export class EksApi {
         : { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' };
     if (auto) network.elasticLoadBalancing = { enabled: true };
     return {
+      ...(certificateAuthorityData ? { certificateAuthority: { data: certificateAuthorityData } } : {}),
       name: cluster.name,
       arn: `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
       createdAt: this.createdAt,

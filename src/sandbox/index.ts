@@ -11,13 +11,16 @@ import { parseAllDocuments } from 'yaml';
 import { eksImageRegistry, partitionOf } from '../decide/registries.js';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
-import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
+import { AddonController, EKS_FIELD_MANAGER, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
 import { AccountDirectory } from './aws-auth.js';
 import { FaultInjector, listen, startEksApi, type RunningServer, type SandboxCluster } from './eks-api.js';
 import { iamAccountsOf, startIamApi } from './iam-api.js';
+import { strategicMerge } from './kube-api.js';
+import { recordUpdate, serverSideApply } from './kube-ssa.js';
 import { Gates, type GateName } from './gates.js';
 import { ClusterInsights } from './insights.js';
 import { startKubeApi } from './kube-api.js';
+import { clusterTls, eksTokenProblem, mintStaticToken, SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './kube-auth.js';
 import { writeKubeconfig, writeMultiKubeconfig } from './kubeconfig.js';
 import { KubeStore } from './kube-store.js';
 import { PodIdentityStore } from './pod-identity.js';
@@ -54,8 +57,14 @@ export interface RunningSandbox {
   eksEndpoint: string;
   iamEndpoint: string;
   kubeEndpoint: string;
-  /** Path of the kubeconfig written for the Kubernetes emulator. */
+  /** Path of the kubeconfig written for the Kubernetes emulator: the cluster CA and a long-lived bearer token. */
   kubeconfig: string;
+  /** Path of the kubeconfig as `aws eks update-kubeconfig` writes it: the exec plugin `aws eks get-token`. */
+  kubeconfigExec: string;
+  /** The long-lived bearer token of `kubeconfig`. */
+  kubeToken: string;
+  /** The cluster CA, base64 PEM (DescribeCluster's certificateAuthority.data). */
+  caData: string;
   /** `arn:aws:eks:<region>:<account>:cluster/<name>`, the context name EKS's `update-kubeconfig` uses. */
   contextName: string;
   log: RequestLog;
@@ -194,16 +203,21 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
   for (const node of scenario.nodes) store.put(nodeObject(node, scenario.cluster.kubernetesVersion));
   const ds = scenario.daemonSet;
   if (ds) {
+    // A managed add-on's objects are what EKS server-side applied (field manager "eks"); a self-managed install
+    // is what `kubectl apply` created. Then the drift, as someone's kubectl edit.
+    const managed = controller.lastApplied !== null;
+    const creator = managed ? null : 'kubectl-client-side-apply';
     // Everything of the release manifest (CRDs incl. ENIConfig, RBAC, ServiceAccount, ConfigMap) but the DaemonSet.
-    for (const obj of loadUpstreamManifest(ds.manifest)) {
-      if (obj.kind === 'DaemonSet') continue;
+    const others = loadUpstreamManifest(ds.manifest).filter((obj) => obj.kind !== 'DaemonSet');
+    for (const obj of others) {
       if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node' && scenario.addon?.serviceAccountRoleArn) {
         obj.metadata.annotations = { 'eks.amazonaws.com/role-arn': scenario.addon.serviceAccountRoleArn };
       }
-      store.put(obj);
     }
-    // A managed add-on's DaemonSet is what EKS applied (its configuration values included); then the drift.
-    const daemonSet = controller.lastApplied ? structuredClone(controller.lastApplied) : loadUpstreamManifest(ds.manifest).find((o) => o.kind === 'DaemonSet');
+    if (managed) controller.applyAsEks(others, 'OVERWRITE');
+    else for (const obj of others) store.put(obj, { manager: creator });
+    const applied = managed ? serverSideApply(undefined, controller.lastApplied as KubeObject, EKS_FIELD_MANAGER, true, strategicMerge) : undefined;
+    const daemonSet = applied ? structuredClone(applied) : loadUpstreamManifest(ds.manifest).find((o) => o.kind === 'DaemonSet');
     if (!daemonSet) throw new Error(`The upstream manifest ${ds.manifest} has no aws-node DaemonSet.`);
     retagCniImages(daemonSet, ds.imageTag, ds.registry);
     const pod = podSpecOf(daemonSet);
@@ -214,14 +228,16 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
     }
     if (ds.affinity !== undefined) pod.affinity = structuredClone(ds.affinity);
     if (ds.custom) applyCustom(daemonSet, ds.custom);
-    store.put(daemonSet);
+    // The drift is created with the DaemonSet (no rollout at start), owned by kubectl-edit where it differs.
+    if (applied) recordUpdate(applied, daemonSet, 'kubectl-edit');
+    store.put(daemonSet, { manager: applied ? null : creator });
     if (ds.rollingOut) {
       // A second spec change starts a rollout that the store finishes after rolloutDurationMs.
       const again = structuredClone(store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject);
       const template = (again.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template;
       template.metadata ??= {};
       template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
-      store.put(again);
+      store.put(again, { manager: 'kubectl-rollout' });
     }
   }
   if (ds && Object.keys(scenario.configMapData).length > 0) {
@@ -280,6 +296,14 @@ export async function startSandbox(
   const units: Array<SandboxCluster & { running: RunningCluster }> = [];
   // Faults of the first cluster (and the command line's) drive the AWS endpoints, as before.
   let onMutatingCall: (count: number) => void = () => undefined;
+  // One CA and one minted token for every cluster's API; EKS tokens are checked per cluster, signed with any key
+  // the sandbox knows (an account's, or one AssumeRole issued).
+  const tls = clusterTls();
+  const kubeToken = mintStaticToken();
+  const caData = Buffer.from(tls.caPem).toString('base64');
+  let accounts: AccountDirectory | undefined;
+  const secretOf = (key: string): string | undefined =>
+    key === SANDBOX_ACCESS_KEY_ID ? SANDBOX_SECRET_ACCESS_KEY : accounts?.secretOf(key);
   try {
     for (const [index, scenario] of fleet.clusters.entries()) {
       const faults: ScenarioFaults = { ...scenario.sandbox.faults, ...(options.faults ?? {}) };
@@ -299,6 +323,8 @@ export async function startSandbox(
         : await startKubeApi(store, {
             kubernetesVersion: cluster.kubernetesVersion,
             log,
+            tls,
+            authenticate: (token) => token === kubeToken || eksTokenProblem(token, cluster.name, Date.now(), secretOf) === null,
             ...(index === 0 ? { outageGate: gates.kubeOutage } : {}),
             ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
           });
@@ -318,6 +344,7 @@ export async function startSandbox(
         podIdentity,
         insights: new ClusterInsights(scenario, () => controller.addon),
         kubeEndpoint: kube.url,
+        certificateAuthorityData: caData,
         running: {
           cluster: cluster.name,
           region: cluster.region,
@@ -334,7 +361,7 @@ export async function startSandbox(
     }
     const first = units[0] as (typeof units)[number];
     const firstFaults = first.scenario.sandbox.faults;
-    const accounts = new AccountDirectory(fleet.accounts);
+    accounts = new AccountDirectory(fleet.accounts);
     const eks = await startEksApi({
       clusters: units,
       accounts,
@@ -355,13 +382,28 @@ export async function startSandbox(
     for (const c of controllers) c.start();
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    if (fleet.multi) {
-      writeMultiKubeconfig(kubeconfig, units.map((u) => ({ server: u.kubeEndpoint, contextName: u.running.contextName })));
-    } else {
-      writeKubeconfig(kubeconfig, { server: first.kubeEndpoint, contextName: first.running.contextName });
-    }
     const { scenario, controller } = first;
     const { cluster } = scenario;
+    const contextName = first.running.contextName;
+    if (fleet.multi) {
+      writeMultiKubeconfig(kubeconfig, units.map((u) => ({ server: u.kubeEndpoint, contextName: u.running.contextName, caData, token: kubeToken })));
+    } else {
+      writeKubeconfig(kubeconfig, { server: first.kubeEndpoint, contextName, caData, user: { token: kubeToken } });
+    }
+    // As `aws eks update-kubeconfig` writes it: the exec plugin `aws eks get-token` (the first cluster's).
+    const kubeconfigExec = join(dir, 'kubeconfig-exec');
+    writeKubeconfig(kubeconfigExec, {
+      server: first.kubeEndpoint,
+      contextName,
+      caData,
+      user: {
+        exec: {
+          cluster: cluster.name,
+          region: cluster.region,
+          env: { AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SANDBOX_SECRET_ACCESS_KEY },
+        },
+      },
+    });
     return {
       scenario,
       cluster: cluster.name,
@@ -372,7 +414,10 @@ export async function startSandbox(
       stsEndpoint: iam.url,
       kubeEndpoint: first.kubeEndpoint,
       kubeconfig,
-      contextName: first.running.contextName,
+      kubeconfigExec,
+      kubeToken,
+      caData,
+      contextName,
       log,
       store: first.running.store,
       controller,

@@ -12,6 +12,7 @@ export function serveLine(sandbox: RunningSandbox): Record<string, unknown> {
     iamEndpoint: sandbox.iamEndpoint,
     kubeEndpoint: sandbox.kubeEndpoint,
     kubeconfig: sandbox.kubeconfig,
+    kubeconfigExec: sandbox.kubeconfigExec,
     context: sandbox.contextName,
     cluster: sandbox.cluster,
     region: sandbox.region,
@@ -52,7 +53,7 @@ export function serveHint(sandbox: RunningSandbox): string {
     `Sandbox "${sandbox.scenario.name}" is serving cluster ${sandbox.cluster} (${sandbox.region}). Try:`,
     `  export AWS_ENDPOINT_URL_EKS=${sandbox.eksEndpoint} AWS_ENDPOINT_URL_IAM=${sandbox.iamEndpoint}`,
     `  export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=${sandbox.region}`,
-    `  export KUBECONFIG=${sandbox.kubeconfig}`,
+    `  export KUBECONFIG=${sandbox.kubeconfig}   # or ${sandbox.kubeconfigExec} (aws eks get-token)`,
     `  vpccni status`,
     'Press Ctrl-C to stop.',
   ].join('\n');
