@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { styleText } from 'node:util';
+import { startProgress, type ProgressLine } from './progress.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -24,6 +25,8 @@ export interface Ui {
   /** Runs `task` under a spinner (interactive stderr only) or a plain progress line with --verbose. */
   step<T>(title: string, task: () => Promise<T>): Promise<T>;
   style(format: 'bold' | 'red' | 'yellow' | 'green' | 'dim' | 'cyan', text: string): string;
+  /** A live line for a wait on stderr (redrawn on a terminal; a line per change or 30 s in a log; none with --quiet). */
+  progress(title: string): ProgressLine;
 }
 
 export interface UiOptions {
@@ -71,6 +74,11 @@ export function createUi(options: UiOptions): Ui {
       }
     },
     style: (format, text) => (color ? styleText(format, text) : text),
+    progress: (title) =>
+      startProgress(title, {
+        mode: options.quiet ? 'off' : interactive ? 'tty' : 'log',
+        write: (text) => process.stderr.write(text),
+      }),
   };
 }
 

@@ -70,7 +70,8 @@ export async function settleInFlight(runtime: Runtime, journal: Journal, facts: 
 
 /** Waits for the aws-node rollout of a step that settled while no walk was watching, and checks its images. */
 export async function confirmRolledOut(runtime: Runtime, version: string, timeoutMs: number): Promise<void> {
-  const { done, running } = await rolloutOutcome(runtime.kube, Date.now() + timeoutMs);
+  const line = runtime.ui.progress('Waiting for the aws-node rollout');
+  const { done, running } = await rolloutOutcome(runtime.kube, Date.now() + timeoutMs, line).finally(() => line.stop());
   if (!done || running !== version) {
     throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet ${done ? `runs ${running ?? 'no readable version'}` : 'has not rolled out'}; check it with vpccni status and run \`vpccni upgrade --resume\` again.`);
   }

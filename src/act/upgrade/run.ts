@@ -150,6 +150,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     updateValues: userValues?.text,
     serviceAccountRoleArn: roleArn,
     progress: (text) => ui.info(text),
+    waiting: (title) => ui.progress(title),
     stopped: async (_error, current, interrupted) => {
       if (ui.format === 'json') ui.json(report);
       const state = await describeState(runtime);
