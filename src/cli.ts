@@ -11,6 +11,11 @@ import type { GlobalOptions } from './runtime.js';
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   let verbose = argv.includes('--verbose');
+  if (argv.length <= 2) {
+    // A bare `vpccni` prints the help on stdout and exits 0 (commander would print it on stderr and exit 1).
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -92,6 +97,7 @@ export function buildProgram(): Command {
     .option('--verbose', 'more detail, and stack traces on errors')
     .option('--quiet', 'only results and warnings')
     .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run vpccni --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`vpccni: ${text.replace(/^error: /, '')}`) });
 
@@ -170,7 +176,30 @@ export function buildProgram(): Command {
     .description('the built-in scenarios')
     .action(run(async () => (await import('./commands/sandbox.js')).sandboxListCommand));
 
+  addExamples(program);
   return program;
+}
+
+/** Two examples for each command's help (sandbox ones run anywhere, without an AWS account). */
+const EXAMPLES: Record<string, [string, string]> = {
+  status: ['vpccni status --cluster demo --region us-west-2', 'vpccni --sandbox status --output json'],
+  plan: ['vpccni plan --to latest', 'vpccni --sandbox plan --to v1.14.0-eksbuild.3'],
+  backup: ['vpccni backup --out ./backups', 'vpccni --sandbox backup --out /tmp/vpccni-backups'],
+  restore: ['vpccni restore .vpccni/backups/aws-node-demo-20250101T000000Z.yaml --dry-run', 'vpccni restore backup.yaml --yes --timeout 10m'],
+  validate: ['vpccni validate --configuration-values @values.json', `vpccni --sandbox validate --configuration-values '{"env":{"WARM_IP_TARGET":"5"}}'`],
+  upgrade: ['vpccni upgrade --to latest --dry-run', 'vpccni --sandbox upgrade --to v1.14.0-eksbuild.3 --yes'],
+  check: ['vpccni check --kubernetes-version 1.30', 'vpccni --sandbox check --output json'],
+  serve: ['vpccni sandbox serve', 'vpccni sandbox serve slow-rollout --latency 100'],
+  list: ['vpccni sandbox list', 'vpccni --scenario addon-degraded status'],
+  sandbox: ['vpccni sandbox serve default', 'vpccni sandbox list'],
+};
+
+function addExamples(command: Command): void {
+  for (const sub of command.commands) {
+    const examples = EXAMPLES[sub.name()];
+    if (examples) sub.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+    addExamples(sub);
+  }
 }
 
 /** The package version, read from package.json next to dist/. */

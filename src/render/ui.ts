@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { styleText } from 'node:util';
+import { InterruptedError } from '../errors.js';
 import { startProgress, type ProgressLine } from './progress.js';
 
 export type OutputFormat = 'text' | 'json';
@@ -88,6 +89,13 @@ export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } catch (error) {
+    // Ctrl-C (or Ctrl-D) at the prompt: readline rejects with "Aborted with Ctrl+C"; nothing was changed yet.
+    if ((error as { code?: string }).code === 'ABORT_ERR' || /Aborted/.test(String((error as Error).message))) {
+      process.stderr.write('\n');
+      throw new InterruptedError('Interrupted at the prompt; nothing was changed.');
+    }
+    throw error;
   } finally {
     rl.close();
   }

@@ -2,9 +2,9 @@
  * The sandbox: EKS, IAM and Kubernetes API emulators on 127.0.0.1 for one scenario, with a kubeconfig that
  * points kubectl at the Kubernetes emulator. State lives as long as the returned object.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
@@ -40,6 +40,8 @@ export interface RunningSandbox {
   addon(): AddonRecord | null;
   /** The add-on controller (update records, last applied object), for tests. */
   controller: AddonController;
+  /** Where the kubeconfig is (a temp dir removed by close() unless `dir` was given). */
+  dir: string;
   close(): Promise<void>;
 }
 
@@ -188,7 +190,8 @@ export async function startSandbox(
     started.push(eks);
     const iam = await startIamApi({ scenario, log, faults: new FaultInjector(faults) });
     started.push(iam);
-    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
+    const ownDir = options.dir ? null : makeTempDir('vpccni-sandbox-');
+    const dir = options.dir ?? ownDir!;
     const kubeconfig = join(dir, 'kubeconfig');
     const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
     writeKubeconfig(kubeconfig, { server: kube.url, contextName });
@@ -206,9 +209,12 @@ export async function startSandbox(
       store,
       controller,
       addon: () => (controller.addon ? structuredClone(controller.addon) : null),
+      /** The sandbox's own temp dir (null when `dir` was given): the kubeconfig, and the journal of in-process runs. */
+      dir,
       close: async () => {
         controller.close();
         await Promise.all(started.map((s) => s.close()));
+        if (ownDir) removeTempDir(ownDir);
       },
     };
   } catch (error) {

@@ -18,7 +18,8 @@ export async function openJournal(
   runtime: Runtime,
   o: { backupDir: string; resume?: boolean; dryRun?: boolean; to?: string },
 ): Promise<{ journalFile: string; resumed: Journal | null }> {
-  const journalFile = journalPath(o.backupDir, runtime.clusterName, runtime.region);
+  // An in-process sandbox lives as long as this process: its journal goes with it, never next to real ones.
+  const journalFile = journalPath(runtime.sandbox ? runtime.sandbox.dir : o.backupDir, runtime.clusterName, runtime.region);
   const previous = await loadJournal(journalFile);
   if (o.resume && (!previous || previous.finished)) {
     throw new UsageError(`There is no stopped upgrade of ${runtime.clusterName} to resume (no open journal at ${journalFile}); start one with --to.`);

@@ -12,6 +12,7 @@ import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
 import { describeState, printDryRun, type UpgradeReport } from '../../render/upgrade-report.js';
+import { sandboxBackupDir } from '../backup.js';
 import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
@@ -33,8 +34,9 @@ export interface UpgradeRequest {
 }
 
 /** Runs the upgrade; returns 0 when done, throws the typed error of any stop. */
-export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<number> {
+export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Promise<number> {
   const { ui } = runtime;
+  const o = { ...request, backupDir: sandboxBackupDir(runtime, request.backupDir) };
   const { journalFile, resumed } = await openJournal(runtime, o);
   const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
   const userValues = resumed?.configurationValues != null ? parseConfigurationValues(resumed.configurationValues) : o.values;
