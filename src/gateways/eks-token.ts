@@ -108,7 +108,11 @@ export async function makeEksToken(
     },
     { expiresIn: 60, signingDate: now },
   );
+  // The order `aws eks get-token` prints (any order is valid; the same one keeps tokens comparable).
+  const ORDER = ['Action', 'Version', 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Security-Token', 'X-Amz-Signature'];
+  const rank = (key: string) => (ORDER.includes(key) ? ORDER.indexOf(key) : ORDER.length);
   const query = Object.entries(signed.query ?? {})
+    .sort(([a], [b]) => rank(a) - rank(b))
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
     .join('&');
   const url = `https://${hostname}/?${query}`;
