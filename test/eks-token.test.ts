@@ -21,10 +21,10 @@ function shape(token: string): { base: string; query: Record<string, string>; or
 }
 
 describe.skipIf(!haveAws)('against the real `aws eks get-token`', () => {
-  it.each([
+  it.each<[Record<string, string>, string]>([
     [{}, 'static keys'],
     [{ AWS_SESSION_TOKEN: 'FwoGZXIvYXdzEXAMPLE//token+with/specials=' }, 'session credentials'],
-  ])('makes the same presigned URL (%j, %s)', async (extra) => {
+  ])('makes the same presigned URL (%j, %s)', async (extra: Record<string, string>) => {
     const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', ...('AWS_SESSION_TOKEN' in extra ? { sessionToken: extra.AWS_SESSION_TOKEN } : {}) };
     const cli = await execa('aws', ['eks', 'get-token', '--cluster-name', 'demo', '--region', 'eu-west-1', '--output', 'json'], {
       env: isolatedEnv({ AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, ...extra }),

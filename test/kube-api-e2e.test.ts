@@ -94,7 +94,7 @@ describe('with an `aws eks get-token` kubeconfig (token made in-process)', () =>
     const watches = sb.log.entries.filter((e) => e.service === 'kube' && e.operation.startsWith('WATCH daemonsets'));
     expect(watches.length).toBeGreaterThanOrEqual(1);
     expect(watches.every((w) => w.path.includes('fieldSelector=metadata.name%3Daws-node'))).toBe(true);
-    const ds = sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as { spec: { template: { spec: { containers: Array<{ image: string }> } } } };
+    const ds = sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as unknown as { spec: { template: { spec: { containers: Array<{ image: string }> } } } };
     expect(ds.spec.template.spec.containers.map((c) => c.image).join(' ')).toContain('v1.14.0-eksbuild.3');
   });
 });

@@ -111,6 +111,8 @@ export interface EksApiOptions {
   log: RequestLog;
   /** The Kubernetes emulator's URL, returned as the cluster endpoint. */
   kubeEndpoint: string;
+  /** The cluster CA of the Kubernetes emulator, base64 PEM, returned as certificateAuthority.data. */
+  certificateAuthorityData?: string;
   faults?: FaultInjector;
   port?: number;
 }
@@ -234,9 +236,10 @@ export class EksApi {
   }
 
   private cluster(): unknown {
-    const { scenario, kubeEndpoint } = this.options;
+    const { scenario, kubeEndpoint, certificateAuthorityData } = this.options;
     const { cluster } = scenario;
     return {
+      ...(certificateAuthorityData ? { certificateAuthority: { data: certificateAuthorityData } } : {}),
       name: cluster.name,
       arn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
       createdAt: this.createdAt,
