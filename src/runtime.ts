@@ -165,11 +165,14 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     iamEndpoint: sandbox.iamEndpoint,
     credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
   };
-  const kubeContext = resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName });
   const eks = describeOnce(createEksGateway(aws, sandbox.cluster));
   const credentials = aws.credentials!;
+  // The in-process client reads the kubeconfig `aws eks update-kubeconfig` would write (exec plugin, token
+  // made in-process); kubectl the one with a static token, so that it starts no `aws` per call.
+  const client = kubeClientOf(options);
+  const kubeContext = resolveKubeContext({ kubeconfig: client === 'api' ? sandbox.kubeconfigExec : sandbox.kubeconfig, context: sandbox.contextName });
   const kube = await kubeGateway(
-    kubeClientOf(options),
+    client,
     kubeContext,
     { kubeconfig: sandbox.kubeconfig, context: sandbox.contextName },
     eks,

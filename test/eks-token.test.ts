@@ -71,10 +71,10 @@ describe('which exec plugins are answered in-process', () => {
     provideClusterInfo: false,
   });
   it.each([
-    [plugin('aws', ['--region', 'us-west-2', 'eks', 'get-token', '--cluster-name', 'demo', '--output', 'json']), { cluster: 'demo', region: 'us-west-2', profile: null }],
-    [plugin('/usr/local/bin/aws', ['eks', 'get-token', '--cluster-name=demo'], [{ name: 'AWS_PROFILE', value: 'prod' }]), { cluster: 'demo', region: null, profile: 'prod' }],
-    [plugin('aws', ['eks', 'get-token', '--cluster-id', 'abc', '--region', 'eu-west-1', '--profile', 'p']), { cluster: 'abc', region: 'eu-west-1', profile: 'p' }],
-    [plugin('aws-iam-authenticator', ['token', '-i', 'demo'], [{ name: 'AWS_REGION', value: 'ap-south-1' }]), { cluster: 'demo', region: 'ap-south-1', profile: null }],
+    [plugin('aws', ['--region', 'us-west-2', 'eks', 'get-token', '--cluster-name', 'demo', '--output', 'json']), { cluster: 'demo', region: 'us-west-2', profile: null, credentials: null }],
+    [plugin('/usr/local/bin/aws', ['eks', 'get-token', '--cluster-name=demo'], [{ name: 'AWS_PROFILE', value: 'prod' }]), { cluster: 'demo', region: null, profile: 'prod', credentials: null }],
+    [plugin('aws', ['eks', 'get-token', '--cluster-id', 'abc', '--region', 'eu-west-1', '--profile', 'p'], [{ name: 'AWS_ACCESS_KEY_ID', value: 'AK' }, { name: 'AWS_SECRET_ACCESS_KEY', value: 'SK' }]), { cluster: 'abc', region: 'eu-west-1', profile: 'p', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' } }],
+    [plugin('aws-iam-authenticator', ['token', '-i', 'demo'], [{ name: 'AWS_REGION', value: 'ap-south-1' }]), { cluster: 'demo', region: 'ap-south-1', profile: null, credentials: null }],
   ])('%j', (exec, wanted) => expect(eksTokenRequest(exec)).toEqual(wanted));
 
   it.each([

@@ -12,13 +12,12 @@ import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { parseJson, sandboxEnv, vpccni } from './helpers/cli.js';
 
 /** Writes a kubeconfig for the sandbox whose user runs `command args` as an exec plugin. */
-function execKubeconfig(sb: RunningSandbox, command: string, args: string[], server = sb.kubeEndpoint): string {
+function execKubeconfig(sb: RunningSandbox, command: string, args: string[], server = sb.kubeEndpoint, caData = sb.caData): string {
   const dir = mkdtempSync(join(tmpdir(), 'vpccni-exec-'));
   const file = join(dir, 'kubeconfig');
   const name = sb.contextName;
   // A kubeconfig `sandbox serve` writes may carry a CA already: keep its cluster entry, swap in our user.
-  const original = readFileSync(sb.kubeconfig, 'utf8');
-  const cluster = /certificate-authority-data:\s*(\S+)/.exec(original)?.[1];
+  const cluster = caData;
   writeFileSync(
     file,
     stringify({
@@ -34,14 +33,14 @@ function execKubeconfig(sb: RunningSandbox, command: string, args: string[], ser
 }
 
 /** A non-EKS exec plugin that appends a line to `count` each time it runs and prints a token. */
-function countingPlugin(): { command: string; count: string } {
+function countingPlugin(token: string): { command: string; count: string } {
   const dir = mkdtempSync(join(tmpdir(), 'vpccni-plugin-'));
   const count = join(dir, 'runs');
   const command = join(dir, 'plugin.mjs');
   writeFileSync(
     command,
     `#!${process.execPath}\nimport { appendFileSync } from 'node:fs';\nappendFileSync(${JSON.stringify(count)}, 'run\\n');\n` +
-      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: 'sandbox-token', expirationTimestamp: new Date(Date.now() + 600000).toISOString() } }));\n`,
+      `process.stdout.write(JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1beta1', kind: 'ExecCredential', status: { token: ${JSON.stringify(token)}, expirationTimestamp: new Date(Date.now() + 600000).toISOString() } }));\n`,
   );
   chmodSync(command, 0o755);
   return { command, count };
@@ -63,7 +62,8 @@ function flags(kubeconfig: string): string[] {
 
 describe('with an `aws eks get-token` kubeconfig (token made in-process)', () => {
   it('status, check and plan read the cluster without starting the plugin', async () => {
-    const kubeconfig = execKubeconfig(sb, 'aws', ['--region', sb.region, 'eks', 'get-token', '--cluster-name', sb.cluster, '--output', 'json']);
+    // The kubeconfig `sandbox serve` writes as `aws eks update-kubeconfig` would; the sandbox checks the token's signature.
+    const kubeconfig = sb.kubeconfigExec;
     // PATH without `aws`: a run of the plugin would fail, so success proves the token was made in-process.
     const env = sandboxEnv(sb, { PATH: join(process.execPath, '..') });
     const status = await vpccni([...flags(kubeconfig), 'status', '--output', 'json'], { env });
@@ -87,7 +87,7 @@ describe('with an `aws eks get-token` kubeconfig (token made in-process)', () =>
   });
 
   it('upgrade walks two steps, watching each rollout instead of polling it', async () => {
-    const kubeconfig = execKubeconfig(sb, 'aws', ['eks', 'get-token', '--cluster-name', sb.cluster, '--region', sb.region]);
+    const kubeconfig = sb.kubeconfigExec;
     const backups = mkdtempSync(join(tmpdir(), 'vpccni-backups-'));
     const result = await vpccni([...flags(kubeconfig), 'upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', backups], { env: sandboxEnv(sb) });
     expect(result.exitCode, result.stderr).toBe(0);
@@ -101,7 +101,7 @@ describe('with an `aws eks get-token` kubeconfig (token made in-process)', () =>
 
 describe('with another exec plugin', () => {
   it('runs it once per command, however many requests the command makes', async () => {
-    const plugin = countingPlugin();
+    const plugin = countingPlugin(sb.kubeToken);
     const kubeconfig = execKubeconfig(sb, plugin.command, []);
     const status = await vpccni([...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
     expect(status.exitCode, status.stderr).toBe(0);
@@ -130,10 +130,19 @@ describe('check first', () => {
   it.each(['api', 'kubectl'])('refuses a context that points elsewhere without one Kubernetes request (--kube-client %s)', async (client) => {
     // The sandbox's API server under another name: reachable, but not the endpoint EKS reports.
     const other = sb.kubeEndpoint.replace('127.0.0.1', 'localhost');
-    const kubeconfig = execKubeconfig(sb, countingPlugin().command, [], other);
+    const kubeconfig = execKubeconfig(sb, countingPlugin(sb.kubeToken).command, [], other);
     const result = await vpccni(['--kube-client', client, ...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/refusing to read or change the wrong cluster/);
+    expect(sb.log.entries.filter((e) => e.service === 'kube')).toEqual([]);
+  });
+
+  it('refuses a context that trusts another CA than DescribeCluster reports, without one Kubernetes request', async () => {
+    const otherCa = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIBOTHERCA\n-----END CERTIFICATE-----\n').toString('base64');
+    const kubeconfig = execKubeconfig(sb, countingPlugin(sb.kubeToken).command, [], sb.kubeEndpoint, otherCa);
+    const result = await vpccni([...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/trusts a different certificate authority/);
     expect(sb.log.entries.filter((e) => e.service === 'kube')).toEqual([]);
   });
 

@@ -188,7 +188,8 @@ describe('proxy-url', () => {
       ...countingConnection(60_000).connection,
       server: sb.kubeEndpoint,
       exec: null,
-      token: 'static',
+      token: sb.kubeToken,
+      ca: Buffer.from(sb.caData, 'base64').toString('utf8'),
       proxyUrl: `http://127.0.0.1:${port}`,
     };
     const http = createKubeHttp(connection, tokenSource(connection));

@@ -27,6 +27,8 @@ export interface EksTokenRequest {
   cluster: string;
   region: string | null;
   profile: string | null;
+  /** Keys the plugin's own `env` sets (they win over the profile, as they would for the plugin). */
+  credentials: AwsCredentials | null;
 }
 
 /**
@@ -55,10 +57,14 @@ export function eksTokenRequest(exec: ExecPlugin): EksTokenRequest | null {
     cluster = value('-i', '--cluster-id');
   }
   if (!cluster) return null;
+  const accessKeyId = env('AWS_ACCESS_KEY_ID');
+  const secretAccessKey = env('AWS_SECRET_ACCESS_KEY');
+  const sessionToken = env('AWS_SESSION_TOKEN');
   return {
     cluster,
     region: value('--region') ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION'),
     profile: value('--profile') ?? env('AWS_PROFILE'),
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : null,
   };
 }
 

@@ -41,7 +41,7 @@ export function tokenSource(connection: KubeConnection, eks: EksTokenSettings = 
     if (eksRequest) {
       const region = eksRequest.region ?? eks.region;
       if (!region) throw new UsageError('The kube context runs `aws eks get-token` without --region and no AWS region is set; pass --region.');
-      const credentials = eks.credentials ? await eks.credentials() : await sdkCredentials(eksRequest.profile);
+      const credentials = eksRequest.credentials ?? (eks.credentials ? await eks.credentials() : await sdkCredentials(eksRequest.profile));
       return makeEksToken(eksRequest.cluster, region, credentials, new Date(now()));
     }
     execRuns += 1;
