@@ -6,8 +6,6 @@
  * https://repost.aws/knowledge-center/eks-prevent-conflicts-managed-addons
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { canonicalJson } from '../decide/json.js';
@@ -46,51 +44,8 @@ export class EksApiError extends Error {
 /** The add-on name the sandbox emulates. */
 export const ADDON_NAME = 'vpc-cni';
 
-const CONFIG_DIR = new URL('../../fixtures/addon-configuration/', import.meta.url);
-const schemaTexts = new Map<string, string>();
-
-function realSchemaText(file: string): string {
-  let text = schemaTexts.get(file);
-  if (!text) {
-    const response = JSON.parse(readFileSync(fileURLToPath(new URL(file, CONFIG_DIR)), 'utf8')) as {
-      configurationSchema: string;
-    };
-    text = response.configurationSchema;
-    schemaTexts.set(file, text);
-  }
-  return text;
-}
-
-/** Env settings later manifests introduce, added to the v1.15.1 schema for those versions (sandbox guess). */
-const LATER_ENV: Array<[minor: number, patch: number, name: string, format?: 'boolean' | 'integer']> = [
-  [17, 0, 'NETWORK_POLICY_ENFORCING_MODE'],
-  [18, 0, 'ENABLE_SUBNET_DISCOVERY', 'boolean'],
-  [19, 6, 'ENABLE_IMDS_ONLY_MODE', 'boolean'],
-  [20, 0, 'ENABLE_MULTI_NIC', 'boolean'],
-];
-
-/**
- * The configuration schema (a string, as EKS returns it) for a version: the real v1.12.0-eksbuild.1 schema
- * serves v1.12.x and older, the real v1.15.1-eksbuild.1 schema v1.13 and later, plus later env names.
- */
-export function configurationSchemaFor(version: string): string {
-  const parsed = tryParseAddonVersion(version);
-  if (!parsed || (parsed.major === 1 && parsed.minor <= 12)) {
-    return realSchemaText('vpc-cni-v1.12.0-eksbuild.1.describe-addon-configuration.json');
-  }
-  const base = realSchemaText('vpc-cni-v1.15.1-eksbuild.1.describe-addon-configuration.json');
-  const added = LATER_ENV.filter(
-    ([minor, patch]) => parsed.minor > minor || (parsed.minor === minor && parsed.patch >= patch),
-  );
-  if (added.length === 0) return base;
-  const schema = JSON.parse(base) as { definitions: { Env: { properties: Record<string, unknown> } } };
-  for (const [, , name, format] of added) {
-    schema.definitions.Env.properties[name] = format ? { format, type: 'string' } : { type: 'string' };
-  }
-  const sorted = Object.fromEntries(Object.entries(schema.definitions.Env.properties).sort(([a], [b]) => a.localeCompare(b)));
-  schema.definitions.Env.properties = sorted;
-  return JSON.stringify(schema);
-}
+/** The configuration schema per version now comes from fixtures/addon-configuration/index.json (./schemas.ts). */
+import { configurationSchemaFor } from './schemas.js'; export { configurationSchemaFor };
 
 /** `$.env.X` from Ajv's `/env/X`, in the JSONPath style EKS's validator uses. */
 function jsonPath(instancePath: string): string {
