@@ -20,7 +20,7 @@ describe('npm pack', () => {
       expect(files).toContain(needed);
     }
     expect(files.some((f) => f.startsWith('schemas/') && f.endsWith('.json'))).toBe(true);
-    for (const runtimeDir of ['fixtures/scenarios/', 'fixtures/manifests/', 'fixtures/addon-configuration/']) {
+    for (const runtimeDir of ['fixtures/scenarios/', 'fixtures/manifests/', 'fixtures/addon-configuration/', 'fixtures/catalogues/']) {
       expect(files.some((f) => f.startsWith(runtimeDir))).toBe(true);
     }
     expect(files.filter((f) => /^(test|src|bench|docs|\.ci)\//.test(f) || f.startsWith('fixtures/aws-cli-examples/') || f.startsWith('fixtures/configuration-values/'))).toEqual([]);
