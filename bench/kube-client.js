@@ -103,8 +103,15 @@ async function execPlugin() {
   try {
     for (let i = 0; i < N; i++) {
       for (const [name, c] of Object.entries(cases)) {
+        // kubectl with the plugin (the old way) starts five Pythons a run: once is enough to compare.
+        if (name === 'execKubectl' && i > 0) continue;
         aws.reset();
         const r = await run('node', c.args, { env: c.env });
+        if (r.code !== 0 && name === 'execKubectl') {
+          log(`  kubectl with the exec plugin failed: ${r.stderr.trim()}`);
+          t[name].push(NaN);
+          continue;
+        }
         if (r.code !== 0) throw new Error(`${name}: ${r.stderr}`);
         t[name].push(r.wall);
         runs[name] = Math.max(runs[name], aws.runs());
@@ -207,7 +214,9 @@ function render(e, l, n, u) {
     `| \`status\`, static token kubeconfig (in-process client) | ${ms(e.m.static)} | 1.00× | |`,
     `| \`status\`, exec kubeconfig, the real \`aws eks get-token\` run (in-process client) | ${ms(e.m.execApi)} | ${ratio(execRatio)} of static; plugin runs per command: ${e.runs.execApi} | ≤ 1.2×, ≤ 1 run (${pass(execRatio <= 1.2 && e.runs.execApi <= 1)}) |`,
     `| \`status\`, exec kubeconfig, EKS token made in-process (the default) | ${ms(e.m.inProcess)} | ${ratio(e.m.inProcess / e.m.static)} of static; plugin runs: ${e.runs.inProcess} | |`,
-    `| \`status\`, exec kubeconfig, \`--kube-client kubectl\` (before this issue) | ${ms(e.m.execKubectl)} | ${ratio(e.m.execKubectl / e.m.static)} of static; plugin runs: ${e.runs.execKubectl} | |`,
+    Number.isNaN(e.m.execKubectl)
+      ? '| `status`, exec kubeconfig, `--kube-client kubectl` (before this issue) | failed: a kubectl call passed its 30 s timeout on the loaded machine | | |'
+      : `| \`status\`, exec kubeconfig, \`--kube-client kubectl\` (before this issue), 1 run | ${ms(e.m.execKubectl)} | ${ratio(e.m.execKubectl / e.m.static)} of static; plugin runs: ${e.runs.execKubectl} | |`,
     `| \`status\`, ${LATENCY} ms per call | ${ms(l.slow)} | ${ratio(l.slow / l.critical)} of the critical path ${ms(l.critical)}; latency added ${ms(l.slow - l.fast)} = ${ratio((l.slow - l.fast) / l.critical)} of it | ≤ 1.5× (${pass(l.slow / l.critical <= 1.5)} total; ${pass((l.slow - l.fast) / l.critical <= 1.5)} added) |`,
     `| \`status\`, 0 ms per call | ${ms(l.fast)} | fixed costs (Node, SDK, TLS) | |`,
     `| \`status\`, 5000 nodes | ${ms(n.big)} | ${ratio(n.big / n.small)} of 3 nodes (${ms(n.small)}) | ≤ 1.3× (${pass(n.big / n.small <= 1.3)}) |`,
