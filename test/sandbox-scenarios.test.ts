@@ -1,3 +1,4 @@
+import { get as httpsGet } from 'node:https';
 /**
  * Built-in scenarios, the add-on controller's conflict rules (through the EKS emulator's HTTP API), adoption
  * of a self-managed install, fault injection, and scenario-file errors.
@@ -9,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { splitImage, type KubeObject } from '../src/decide/manifests.js';
 import { podSpecOf } from '../src/sandbox/addon-controller.js';
-import { listScenarios, loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { listScenarios, loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
 import { resolveScenario, validateScenario } from '../src/sandbox/scenario.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
 
@@ -18,9 +19,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
 
-async function start(scenario: string | Scenario, faults?: Scenario['sandbox']): Promise<RunningSandbox> {
+async function start(scenario: string | Scenario, faults?: Scenario['sandbox'], hold: GateName[] = []): Promise<RunningSandbox> {
   const base = typeof scenario === 'string' ? loadScenario(scenario) : scenario;
-  const sb = await startSandbox({ ...base, sandbox: { ...base.sandbox, updateDurationMs: 30, rolloutDurationMs: 20, ...faults } });
+  const sb = await startSandbox({ ...base, sandbox: { ...base.sandbox, updateDurationMs: 30, rolloutDurationMs: 20, ...faults } }, { hold });
   running.push(sb);
   return sb;
 }
@@ -37,22 +38,19 @@ async function call(sb: RunningSandbox, method: string, path: string, body?: unk
   return { status: response.status, type: response.headers.get('x-amzn-errortype'), json: await response.json() };
 }
 
+/** Waits until no add-on change waits in the eks-change gate (a condition, not a time), then reads the update. */
 async function settle(sb: RunningSandbox, updateId: string): Promise<Json> {
-  for (let i = 0; i < 250; i++) {
-    const { json } = await call(sb, 'GET', `/clusters/demo/updates/${updateId}?addonName=vpc-cni`);
-    if (json.update.status !== 'InProgress') return json.update;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('update never settled');
+  await sb.gates.eksChange.until((s) => s.pending.length === 0);
+  const { json } = await call(sb, 'GET', `/clusters/demo/updates/${updateId}?addonName=vpc-cni`);
+  if (json.update.status === 'InProgress') throw new Error('update never settled');
+  return json.update;
 }
 
 async function settleAddon(sb: RunningSandbox): Promise<Json> {
-  for (let i = 0; i < 250; i++) {
-    const addon = sb.addon();
-    if (addon && !['CREATING', 'UPDATING'].includes(addon.status)) return addon;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('add-on never settled');
+  await sb.gates.eksChange.until((s) => s.pending.length === 0);
+  const addon = sb.addon();
+  if (!addon || ['CREATING', 'UPDATING'].includes(addon.status)) throw new Error('add-on never settled');
+  return addon;
 }
 
 function daemonSet(sb: RunningSandbox): KubeObject {
@@ -175,11 +173,13 @@ describe('the default catalogue', () => {
 });
 
 describe('conflict resolution', () => {
-  const conflictPath = '.spec.template.spec.containers[name="aws-node"].env[name="WARM_IP_TARGET"].value';
+  // EKS server-side applies as field manager "eks": only a field it sets (WARM_ENI_TARGET is "1" in the
+  // manifest) and someone else changed is a conflict; a field it never sets (WARM_IP_TARGET) is not.
+  const conflictPath = '.spec.template.spec.containers[name="aws-node"].env[name="WARM_ENI_TARGET"].value';
 
   it('NONE fails naming the field; then OVERWRITE resets it', async () => {
     const sb = await start('default');
-    editLive(sb, 'WARM_IP_TARGET', '5');
+    editLive(sb, 'WARM_ENI_TARGET', '5');
     const none = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1', resolveConflicts: 'NONE' });
     expect(none.status).toBe(200);
     const failed = await settle(sb, none.json.update.id);
@@ -195,22 +195,22 @@ describe('conflict resolution', () => {
     const overwrite = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1', resolveConflicts: 'OVERWRITE' });
     expect((await settle(sb, overwrite.json.update.id)).status).toBe('Successful');
     expect(sb.addon()).toMatchObject({ status: 'ACTIVE', addonVersion: 'v1.13.4-eksbuild.1', health: { issues: [] } });
-    expect(env(daemonSet(sb)).WARM_IP_TARGET).toBeUndefined();
+    expect(env(daemonSet(sb)).WARM_ENI_TARGET).toBe('1');
     expect(cniTag(daemonSet(sb))).toBe('v1.13.4-eksbuild.1');
   });
 
   it('PRESERVE keeps the live value and still moves the images', async () => {
     const sb = await start('default');
-    editLive(sb, 'WARM_IP_TARGET', '5');
+    editLive(sb, 'WARM_ENI_TARGET', '5');
     const preserve = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1', resolveConflicts: 'PRESERVE' });
     expect(preserve.json.update.params).toContainEqual({ type: 'ResolveConflicts', value: 'PRESERVE' });
     expect((await settle(sb, preserve.json.update.id)).status).toBe('Successful');
-    expect(env(daemonSet(sb)).WARM_IP_TARGET).toBe('5');
+    expect(env(daemonSet(sb)).WARM_ENI_TARGET).toBe('5');
     expect(cniTag(daemonSet(sb))).toBe('v1.13.4-eksbuild.1');
   });
 
   it('configuration values land in the DaemonSet, and an update while UPDATING is ResourceInUseException', async () => {
-    const sb = await start('default', { updateDurationMs: 500 }); // long enough to be caught UPDATING under load
+    const sb = await start('default', undefined, ['eks-change']); // the first update stays UPDATING until released
     const update = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', {
       addonVersion: 'v1.13.4-eksbuild.1',
       configurationValues: '{"env":{"WARM_IP_TARGET":"7"},"init":{"env":{"DISABLE_TCP_EARLY_DEMUX":"true"}}}',
@@ -218,6 +218,7 @@ describe('conflict resolution', () => {
     const busy = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
     expect(busy.status).toBe(409);
     expect(busy.type).toBe('ResourceInUseException');
+    sb.gates.eksChange.release();
     expect((await settle(sb, update.json.update.id)).status).toBe('Successful');
     expect(env(daemonSet(sb)).WARM_IP_TARGET).toBe('7');
     expect(env(daemonSet(sb), 'aws-vpc-cni-init').DISABLE_TCP_EARLY_DEMUX).toBe('true');
@@ -273,8 +274,10 @@ describe('adopting a self-managed install with CreateAddon', () => {
     const addon = await settleAddon(sb);
     expect(addon.status).toBe('CREATE_FAILED');
     expect(addon.health.issues[0].code).toBe('ConfigurationConflict');
-    expect(addon.health.issues[0].message).toContain('env[name="WARM_IP_TARGET"].value');
-    expect(addon.health.issues[0].message).toContain('env[name="ENI_CONFIG_LABEL_DEF"].value');
+    // The self-managed install's fields belong to kubectl-client-side-apply: EKS's image is a conflict; the
+    // settings EKS does not set (WARM_IP_TARGET, ENI_CONFIG_LABEL_DEF) and the one it sets alike are not.
+    expect(addon.health.issues[0].message).toContain('DaemonSet.apps aws-node - .spec.template.spec.containers[name="aws-node"].image');
+    expect(addon.health.issues[0].message).not.toContain('WARM_IP_TARGET');
     expect(addon.health.issues[0].message).not.toContain('AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG');
     expect(cniTag(daemonSet(sb))).toBe('v1.12.6');
   });
@@ -314,19 +317,31 @@ describe('faults', () => {
 
     const stuck = await start('default', { faults: { updateNeverFinishes: true } });
     const update = await call(stuck, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
-    await new Promise((r) => setTimeout(r, 150));
+    // Nothing was even scheduled to finish it: no passage waits (or times) in the eks-change gate.
+    expect(stuck.gates.eksChange.state()).toMatchObject({ pending: [], passed: 0 });
     expect((await call(stuck, 'GET', `/clusters/demo/updates/${update.json.update.id}`)).json.update.status).toBe('InProgress');
     expect(stuck.addon()?.status).toBe('UPDATING');
   });
 
   it('takes the Kubernetes API down after the nth mutating EKS call, and merges option faults over the scenario', async () => {
-    const sb = await startSandbox('default', { faults: { kubeOutage: { afterMutatingCall: 1, durationMs: 300 } } });
+    // The outage lasts (kube-outage gate held) until the test lifts it.
+    const sb = await startSandbox('default', { faults: { kubeOutage: { afterMutatingCall: 1, durationMs: 300 } }, hold: ['kube-outage'] });
     running.push(sb);
-    expect((await fetch(`${sb.kubeEndpoint}/version`)).status).toBe(200);
+    // The API serves HTTPS with the cluster's own CA.
+    const version = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpsGet(`${sb.kubeEndpoint}/version`, { ca: Buffer.from(sb.caData, 'base64') }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+      });
+    expect(await version()).toBe(200);
     await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
-    await expect(fetch(`${sb.kubeEndpoint}/version`)).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await fetch(`${sb.kubeEndpoint}/version`)).status).toBe(200);
+    await expect(version()).rejects.toThrow();
+    expect(sb.gates.kubeOutage.state().pending).toHaveLength(1);
+    sb.gates.kubeOutage.release();
+    await expect.poll(() => version().catch(() => 0), { timeout: 10_000, interval: 10 }).toBe(200);
   });
 });
 

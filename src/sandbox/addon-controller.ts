@@ -14,6 +14,7 @@ import { compileAddonSchema } from '../decide/schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
+import { Gate } from './gates.js';
 import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
 import { strategicMerge } from './kube-api.js';
 import { ApplyConflictError, serverSideApply, setAt, valueAt } from './kube-ssa.js';
@@ -287,14 +288,16 @@ export class AddonController {
   /** The DaemonSet EKS last applied (what conflicts are computed against); null before the add-on exists. */
   lastApplied: KubeObject | null = null;
   private changeCount = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly registry: string;
+  /** The eks-change gate: each change waits in it (for updateDurationMs while open) before it finishes. */
+  readonly gate: Gate;
 
   constructor(
     readonly scenario: ResolvedScenario,
     readonly store: ObjectStore,
-    readonly options: { updateDurationMs?: number; faults?: ScenarioFaults } = {},
+    readonly options: { updateDurationMs?: number; faults?: ScenarioFaults; gate?: Gate } = {},
   ) {
+    this.gate = options.gate ?? new Gate('eks-change');
     const { cluster } = scenario;
     this.registry = `602401143452.dkr.ecr.${cluster.region}.amazonaws.com${cluster.region.startsWith('cn-') ? '.cn' : ''}`;
     const initial = scenario.addon;
@@ -507,8 +510,9 @@ export class AddonController {
     const number = ++this.changeCount;
     const faults = this.options.faults ?? {};
     if (faults.updateNeverFinishes) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    const label = update ? `UpdateAddon ${update.id}` : `CreateAddon ${addon.addonVersion}`;
+    // The one wait of a change: the eks-change gate (updateDurationMs unless a test holds it).
+    this.gate.after(this.options.updateDurationMs ?? this.scenario.sandbox.updateDurationMs, () => {
       if (this.addon !== addon) return; // deleted meanwhile
       if (faults.failUpdateNumber === number) {
         // An EKS-style failure that changes nothing on the cluster, like a denying admission webhook.
@@ -521,8 +525,7 @@ export class AddonController {
         return;
       }
       finish();
-    }, this.options.updateDurationMs ?? this.scenario.sandbox.updateDurationMs);
-    this.timers.add(timer);
+    }, label);
   }
 
   private markFailed(addon: AddonRecord, update: UpdateRecord | null, code: string, message: string): void {
@@ -603,7 +606,6 @@ export class AddonController {
 
   /** Stops pending updates (they stay InProgress). */
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.gate.close();
   }
 }

@@ -13,6 +13,7 @@ import { AddonController, EKS_FIELD_MANAGER, podSpecOf, setEnv, type AddonRecord
 import { strategicMerge } from './kube-api.js';
 import { recordUpdate, serverSideApply } from './kube-ssa.js';
 import { FaultInjector, startEksApi } from './eks-api.js';
+import { Gates, type GateName } from './gates.js';
 import { startIamApi } from './iam-api.js';
 import { startKubeApi } from './kube-api.js';
 import { clusterTls, eksTokenProblem, mintStaticToken, SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './kube-auth.js';
@@ -22,6 +23,7 @@ import { RequestLog } from './request-log.js';
 import { loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
 import type { Scenario, ScenarioFaults } from './scenario-types.js';
 
+export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
 export { listScenarios, loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
 
 /** A started sandbox. */
@@ -51,6 +53,10 @@ export interface RunningSandbox {
   controller: AddonController;
   /** Where the kubeconfig is (a temp dir removed by close() unless `dir` was given). */
   dir: string;
+  /** The gates tests drive instead of timers (eks-change, rollout, kube-outage); see gates.ts. */
+  gates: Gates;
+  /** Begins a Kubernetes API outage now; it lasts kubeOutage.durationMs (1 s without one) or, while the kube-outage gate is held, until released. */
+  startKubeOutage(): void;
   close(): Promise<void>;
 }
 
@@ -171,18 +177,20 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
  */
 export async function startSandbox(
   scenarioInput: string | Scenario,
-  options: { dir?: string; faults?: ScenarioFaults } = {},
+  options: { dir?: string; faults?: ScenarioFaults; hold?: GateName[] } = {},
 ): Promise<RunningSandbox> {
   const scenario = resolveScenario(typeof scenarioInput === 'string' ? loadScenario(scenarioInput) : scenarioInput);
   const faults: ScenarioFaults = { ...scenario.sandbox.faults, ...(options.faults ?? {}) };
   scenario.sandbox.faults = faults;
   const { cluster } = scenario;
   const log = new RequestLog();
+  const gates = new Gates(Object.fromEntries((options.hold ?? []).map((name) => [name, true])));
   const store = new KubeStore({
     rolloutDurationMs: scenario.sandbox.rolloutDurationMs,
     rolloutNeverFinishes: faults.rolloutNeverFinishes ?? false,
+    rolloutGate: gates.rollout,
   });
-  const controller = new AddonController(scenario, store, { faults });
+  const controller = new AddonController(scenario, store, { faults, gate: gates.eksChange });
   populateStore(store, scenario, controller);
 
   const tls = clusterTls();
@@ -193,12 +201,15 @@ export async function startSandbox(
     log,
     tls,
     authenticate: (token) => token === kubeToken || eksTokenProblem(token, cluster.name) === null,
+    outageGate: gates.kubeOutage,
     ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
   });
   const outage = faults.kubeOutage;
   const onMutatingCall = (count: number): void => {
     if (outage && count === outage.afterMutatingCall) kube.refuseConnectionsFor(outage.durationMs);
   };
+  const startKubeOutage = (): void => kube.refuseConnectionsFor(outage?.durationMs ?? 1000);
+  gates.startKubeOutage = startKubeOutage;
   const started: Array<{ close(): Promise<void> }> = [kube];
   try {
     const eks = await startEksApi({
@@ -208,6 +219,7 @@ export async function startSandbox(
       kubeEndpoint: kube.url,
       certificateAuthorityData: caData,
       faults: new FaultInjector(faults, onMutatingCall),
+      gates,
     });
     started.push(eks);
     const iam = await startIamApi({ scenario, log, faults: new FaultInjector(faults) });
@@ -246,17 +258,21 @@ export async function startSandbox(
       log,
       store,
       controller,
+      gates,
+      startKubeOutage,
       addon: () => (controller.addon ? structuredClone(controller.addon) : null),
       /** The sandbox's own temp dir (null when `dir` was given): the kubeconfig, and the journal of in-process runs. */
       dir,
       close: async () => {
         controller.close();
+        gates.close();
         await Promise.all(started.map((s) => s.close()));
         if (ownDir) removeTempDir(ownDir);
       },
     };
   } catch (error) {
     controller.close();
+    gates.close();
     await Promise.all(started.map((s) => s.close()));
     throw error;
   }

@@ -229,7 +229,9 @@ export function recordUpdate(old: KubeObject | undefined, next: KubeObject, mana
   const after = fieldSet(next);
   const changed = new Set<string>();
   for (const text of after) {
-    if (!before.has(text) || canonicalJson(valueAt(old, unkey(text))) !== canonicalJson(valueAt(next, unkey(text)))) changed.add(text);
+    // A keyed element itself (`.`) changes hands only when it is added; its fields are compared one by one.
+    if (!before.has(text)) changed.add(text);
+    else if (!text.endsWith(',"."]') && canonicalJson(valueAt(old, unkey(text))) !== canonicalJson(valueAt(next, unkey(text)))) changed.add(text);
   }
   for (const text of before) if (!after.has(text)) changed.add(text);
   if (changed.size === 0 && old) {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../decide/json.js';
 import type { KubeObject } from '../decide/manifests.js';
+import { Gate } from './gates.js';
 import { recordUpdate } from './kube-ssa.js';
 
 /** One kind the emulator serves; the same table drives the store and API discovery. */
@@ -78,18 +79,13 @@ export interface KubeWatchEvent {
   object: KubeObject;
 }
 
-/**
- * Runs `advance` after `ms`: the hook through which every rollout step passes. The default is a timer; the
- * sandbox passes its rollout gate's `after` so that tests hold and step a rollout pod by pod.
- */
-export type StepScheduler = (ms: number, advance: () => void, label: string) => void;
-
 /** How the store's rollout controller behaves; both settable later on the store itself. */
 export interface KubeStoreOptions {
   /** How long a whole rollout takes at most: each pod step waits rolloutDurationMs / desired pods. */
   rolloutDurationMs?: number;
   rolloutNeverFinishes?: boolean;
-  schedule?: StepScheduler;
+  /** The rollout gate (see gates.ts): every pod step of a rollout passes through it; held, it waits for the test. */
+  rolloutGate?: Gate;
 }
 
 /** A DaemonSet rollout in flight, as the DaemonSet controller runs it: old pods replaced maxUnavailable at a time. */
@@ -105,11 +101,6 @@ interface PendingRollout {
   /** A step came due while rolloutNeverFinishes was on. */
   stalled: boolean;
 }
-
-const defaultScheduler: StepScheduler = (ms, advance) => {
-  const timer = setTimeout(advance, ms);
-  timer.unref?.();
-};
 
 /** `maxUnavailable` (an int or a percentage, rounded up as the DaemonSet controller does) over `desired` pods; at least 1. */
 export function maxUnavailableOf(ds: KubeObject, desired: number): number {
@@ -150,13 +141,13 @@ export class KubeStore {
   private counter = 0;
   private durationMs: number;
   private neverFinishes: boolean;
-  /** Settable: the sandbox puts its rollout gate here. */
-  schedule: StepScheduler;
+  /** See KubeStoreOptions.rolloutGate: one passage is one pod of a rollout. */
+  readonly rolloutGate: Gate;
 
   constructor(options: KubeStoreOptions = {}) {
     this.durationMs = options.rolloutDurationMs ?? 200;
     this.neverFinishes = options.rolloutNeverFinishes ?? false;
-    this.schedule = options.schedule ?? defaultScheduler;
+    this.rolloutGate = options.rolloutGate ?? new Gate('rollout');
     // A real cluster always has these; kubectl asks for the namespace after a NotFound.
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] } });
@@ -397,7 +388,7 @@ export class KubeStore {
     rollout.scheduled = true;
     const stepMs = Math.max(1, Math.floor(this.durationMs / Math.max(1, desired)));
     const name = ds.metadata.name;
-    this.schedule(stepMs, () => {
+    this.rolloutGate.after(stepMs, () => {
       const current = this.rollouts.get(key);
       if (!current) return;
       current.scheduled = false;
