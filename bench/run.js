@@ -279,3 +279,6 @@ const [head, rest = ''] = previous.includes(START) ? previous.split(START) : [`$
 const tail = rest.includes(END) ? rest.slice(rest.indexOf(END) + END.length) : '\n';
 writeFileSync(RESULTS, `${head}${START}\n${block}\n${END}${tail}`);
 log(`wrote ${RESULTS}`);
+
+// The Kubernetes client's measures (issue 12): bench/kube-client.js, in the same run.
+if (!process.argv.includes('--no-kube')) await import('./kube-client.js');

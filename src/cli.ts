@@ -11,6 +11,11 @@ import type { GlobalOptions } from './runtime.js';
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   let verbose = argv.includes('--verbose');
+  if (argv.length <= 2) {
+    // A bare `vpccni` prints the help on stdout and exits 0 (commander would print it on stderr and exit 1).
+    program.outputHelp();
+    return 0;
+  }
   try {
     await program.parseAsync(argv);
     // The code of this run's command (not process.exitCode, which concurrent in-process runs would share).
@@ -84,8 +89,13 @@ export function buildProgram(): Command {
     .option('--cluster <name>', 'EKS cluster (default: VPCCNI_CLUSTER, else the EKS kube context)')
     .option('--region <region>', 'AWS region (default: the AWS SDK chain, else the kube context ARN)')
     .option('--profile <name>', 'AWS shared-config profile')
-    .option('--kubeconfig <path>', 'kubeconfig passed to kubectl')
-    .option('--context <name>', 'kube context passed to kubectl')
+    .option('--kubeconfig <path>', 'kubeconfig to use (default: KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kube context to use (default: the current context)')
+    .addOption(
+      new Option('--kube-client <client>', 'api: the Kubernetes API in-process; kubectl: run kubectl (the fallback)')
+        .choices(['api', 'kubectl'])
+        .default('api'),
+    )
     .addOption(new Option('--output <format>', 'text for people, json for machines').choices(['text', 'json']).default('text'))
     .option('--sandbox', 'run against the local sandbox (EKS, IAM and Kubernetes emulators on loopback)')
     .option('--scenario <name|file>', 'sandbox scenario: a built-in name (vpccni sandbox list) or a file; implies --sandbox')
@@ -94,6 +104,7 @@ export function buildProgram(): Command {
     .option('--quiet', 'only results and warnings')
     .option('--advisories <file>', 'a newer advisories file (default: VPCCNI_ADVISORIES, else the list shipped with vpccni)')
     .exitOverride()
+    .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run vpccni --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`vpccni: ${text.replace(/^error: /, '')}`) });
 
@@ -197,7 +208,30 @@ export function buildProgram(): Command {
     .description('the built-in scenarios')
     .action(run(async () => (await import('./commands/sandbox.js')).sandboxListCommand));
 
+  addExamples(program);
   return program;
+}
+
+/** Two examples for each command's help (sandbox ones run anywhere, without an AWS account). */
+const EXAMPLES: Record<string, [string, string]> = {
+  status: ['vpccni status --cluster demo --region us-west-2', 'vpccni --sandbox status --output json'],
+  plan: ['vpccni plan --to latest', 'vpccni --sandbox plan --to v1.14.0-eksbuild.3'],
+  backup: ['vpccni backup --out ./backups', 'vpccni --sandbox backup --out /tmp/vpccni-backups'],
+  restore: ['vpccni restore .vpccni/backups/aws-node-demo-20250101T000000Z.yaml --dry-run', 'vpccni restore backup.yaml --yes --timeout 10m'],
+  validate: ['vpccni validate --configuration-values @values.json', `vpccni --sandbox validate --configuration-values '{"env":{"WARM_IP_TARGET":"5"}}'`],
+  upgrade: ['vpccni upgrade --to latest --dry-run', 'vpccni --sandbox upgrade --to v1.14.0-eksbuild.3 --yes'],
+  check: ['vpccni check --kubernetes-version 1.30', 'vpccni --sandbox check --output json'],
+  serve: ['vpccni sandbox serve', 'vpccni sandbox serve slow-rollout --latency 100'],
+  list: ['vpccni sandbox list', 'vpccni --scenario addon-degraded status'],
+  sandbox: ['vpccni sandbox serve default', 'vpccni sandbox list'],
+};
+
+function addExamples(command: Command): void {
+  for (const sub of command.commands) {
+    const examples = EXAMPLES[sub.name()];
+    if (examples) sub.addHelpText('after', `\nExamples:\n${examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+    addExamples(sub);
+  }
 }
 
 /** The package version, read from package.json next to dist/. */

@@ -142,9 +142,9 @@ describe('bad input: one sentence on stderr, the contract exit code, no stack tr
     }
   });
 
-  it('says so when kubectl is missing (exit 3)', async () => {
-    // Run node by its absolute path, with a PATH on which there is no kubectl.
-    const result = await execa(process.execPath, [new URL('../bin/vpccni.js', import.meta.url).pathname, '--sandbox', 'status'], {
+  it('says so when kubectl is missing and asked for (exit 3)', async () => {
+    // Run node by its absolute path, with a PATH on which there is no kubectl (the default client needs none).
+    const result = await execa(process.execPath, [new URL('../bin/vpccni.js', import.meta.url).pathname, '--sandbox', '--kube-client', 'kubectl', 'status'], {
       reject: false,
       env: isolatedEnv({ PATH: '/nonexistent' }),
       extendEnv: true,

@@ -226,3 +226,8 @@ export function backupDocumentOf(facts: GatheredFacts, now: Date = new Date()): 
     addon: facts.addon.managed ? facts.raw.addon : null,
   };
 }
+
+/** In-process sandbox runs keep their backups apart from real ones, unless a directory was named. */
+export function sandboxBackupDir(runtime: { sandbox: unknown }, dir: string): string {
+  return runtime.sandbox && dir === '.vpccni/backups' ? '.vpccni/sandbox/backups' : dir;
+}

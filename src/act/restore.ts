@@ -166,7 +166,12 @@ export async function runRestore(
   }
   const daemonSetApplied = report.objects.some((e) => e.object === DAEMONSET_OBJECT && e.applied);
   if (daemonSetApplied) {
-    report.rolledOut = await ui.step('Waiting for the aws-node rollout', () => runtime.kube.rolloutStatus(timeoutSeconds));
+    const line = ui.progress('Waiting for the aws-node rollout');
+    try {
+      report.rolledOut = await runtime.kube.rolloutStatus(timeoutSeconds, (pods) => line.update({ pods }));
+    } finally {
+      line.stop();
+    }
   }
   if (!text) ui.json(report);
   if (daemonSetApplied && !report.rolledOut) {

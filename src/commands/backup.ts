@@ -1,5 +1,5 @@
 /** `vpccni backup [--out DIR]`: writes the aws-node DaemonSet and the objects around it to one new file. */
-import { backupDocumentOf, writeBackup } from '../act/backup.js';
+import { backupDocumentOf, sandboxBackupDir, writeBackup } from '../act/backup.js';
 import { gatherFacts } from '../gather/facts.js';
 import type { GlobalOptions } from '../runtime.js';
 import { withRuntime } from './shared.js';
@@ -19,7 +19,7 @@ export async function backupCommand(options: Record<string, unknown>, globals: G
     const { ui } = runtime;
     const facts = await ui.step(`Reading the aws-node DaemonSet of ${runtime.clusterName}`, () => gatherFacts(runtime));
     const doc = backupDocumentOf(facts);
-    const path = await ui.step('Writing the backup', () => writeBackup(dir, doc));
+    const path = await ui.step('Writing the backup', () => writeBackup(sandboxBackupDir(runtime, dir), doc));
     const report: BackupReport = {
       schemaVersion: 1,
       backup: path,

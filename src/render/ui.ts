@@ -4,6 +4,8 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { styleText } from 'node:util';
+import { InterruptedError } from '../errors.js';
+import { startProgress, type ProgressLine } from './progress.js';
 
 export type OutputFormat = 'text' | 'json';
 
@@ -24,6 +26,8 @@ export interface Ui {
   /** Runs `task` under a spinner (interactive stderr only) or a plain progress line with --verbose. */
   step<T>(title: string, task: () => Promise<T>): Promise<T>;
   style(format: 'bold' | 'red' | 'yellow' | 'green' | 'dim' | 'cyan', text: string): string;
+  /** A live line for a wait on stderr (redrawn on a terminal; a line per change or 30 s in a log; none with --quiet). */
+  progress(title: string): ProgressLine;
 }
 
 export interface UiOptions {
@@ -71,6 +75,11 @@ export function createUi(options: UiOptions): Ui {
       }
     },
     style: (format, text) => (color ? styleText(format, text) : text),
+    progress: (title) =>
+      startProgress(title, {
+        mode: options.quiet ? 'off' : interactive ? 'tty' : 'log',
+        write: (text) => process.stderr.write(text),
+      }),
   };
 }
 
@@ -80,6 +89,13 @@ export async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } catch (error) {
+    // Ctrl-C (or Ctrl-D) at the prompt: readline rejects with "Aborted with Ctrl+C"; nothing was changed yet.
+    if ((error as { code?: string }).code === 'ABORT_ERR' || /Aborted/.test(String((error as Error).message))) {
+      process.stderr.write('\n');
+      throw new InterruptedError('Interrupted at the prompt; nothing was changed.');
+    }
+    throw error;
   } finally {
     rl.close();
   }

@@ -2,10 +2,10 @@
  * The sandbox: EKS, IAM and Kubernetes API emulators on 127.0.0.1 for one scenario, with a kubeconfig that
  * points kubectl at the Kubernetes emulator. State lives as long as the returned object.
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { eksImageRegistry, partitionOf } from '../decide/registries.js';
@@ -73,6 +73,8 @@ export interface RunningSandbox {
   addon(): AddonRecord | null;
   /** The add-on controller (update records, last applied object), for tests. */
   controller: AddonController;
+  /** Where the kubeconfig is (a temp dir removed by close() unless `dir` was given). */
+  dir: string;
   /** The gates tests drive instead of timers (eks-change, rollout, kube-outage); see gates.ts. Shared by all clusters. */
   gates: Gates;
   /** Begins a Kubernetes API outage now (first cluster); it lasts kubeOutage.durationMs (1 s without one) or, while the kube-outage gate is held, until released. */
@@ -380,7 +382,8 @@ export async function startSandbox(
     });
     started.push(iam);
     for (const c of controllers) c.start();
-    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
+    const ownDir = options.dir ? null : makeTempDir('vpccni-sandbox-');
+    const dir = options.dir ?? ownDir!;
     const kubeconfig = join(dir, 'kubeconfig');
     const { scenario, controller } = first;
     const { cluster } = scenario;
@@ -428,10 +431,13 @@ export async function startSandbox(
       regions: [...new Set(units.map((u) => u.running.region))].sort(),
       accounts: fleet.accounts,
       multi: fleet.multi,
+      /** The sandbox's own temp dir (null when `dir` was given): the kubeconfig, and the journal of in-process runs. */
+      dir,
       close: async () => {
         for (const c of controllers) c.close();
         gates.close();
         await Promise.all(started.map((s) => s.close()));
+        if (ownDir) removeTempDir(ownDir);
       },
     };
   } catch (error) {

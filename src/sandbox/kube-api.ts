@@ -356,10 +356,9 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
           .list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined)
           .filter(selectorFilter(url, resource));
         if (wantsTable(accept)) return { status: 200, body: table(items) };
-        return {
-          status: 200,
-          body: { kind: `${resource.kind}List`, apiVersion, metadata: { resourceVersion: String(store.resourceVersion) }, items },
-        };
+        const page = paginate(items, url, store.resourceVersion);
+        const list = { kind: `${resource.kind}List`, apiVersion, metadata: { resourceVersion: String(store.resourceVersion), ...page.metadata }, items: page.items };
+        return { status: 200, body: asMetadataList(list, accept) };
       }
       if (method === 'POST') {
         const obj = parseObject(body, req.headers['content-type']);
@@ -492,6 +491,42 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
       watches.delete(res);
     });
   }
+}
+
+/**
+ * One page of a list (`limit`, `continue`), as the real API server pages: the continue token is opaque
+ * (here the offset and the resourceVersion it was issued at) and a token older than the store's compacted
+ * history answers 410 Expired.
+ */
+export function paginate(items: KubeObject[], url: URL, resourceVersion: number): { items: KubeObject[]; metadata: Json } {
+  const limit = Number(url.searchParams.get('limit') ?? '0');
+  const token = url.searchParams.get('continue');
+  let start = 0;
+  if (token) {
+    const decoded = /^(\d+):(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!decoded) throw new ApiError(400, 'BadRequest', 'continue key is not valid');
+    start = Number(decoded[2]);
+  }
+  if (!Number.isInteger(limit) || limit <= 0) return { items: items.slice(start), metadata: {} };
+  const page = items.slice(start, start + limit);
+  const end = start + page.length;
+  if (end >= items.length) return { items: page, metadata: {} };
+  return {
+    items: page,
+    metadata: { continue: Buffer.from(`${resourceVersion}:${end}`).toString('base64url'), remainingItemCount: items.length - end },
+  };
+}
+
+/** A list as PartialObjectMetadataList when the Accept header asks for it (metadata only, as `kubectl get` tables do). */
+export function asMetadataList(list: { apiVersion: string; kind: string; metadata: Json; items: KubeObject[] }, accept: string): Json {
+  const wanted = accept.split(',').some((t) => /as=PartialObjectMetadataList/.test(t) && /g=meta\.k8s\.io/.test(t));
+  if (!wanted) return list;
+  return {
+    kind: 'PartialObjectMetadataList',
+    apiVersion: 'meta.k8s.io/v1',
+    metadata: list.metadata,
+    items: list.items.map((item) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: item.metadata })),
+  };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', extra: Record<string, string | string[]> = {}): void {

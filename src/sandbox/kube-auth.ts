@@ -79,7 +79,8 @@ function certificate(options: {
 }): Buffer {
   const now = Date.now();
   const serial = randomBytes(12);
-  serial[0] = (serial[0] as number) & 0x7f;
+  // Positive and minimal: a leading 0x00 byte would be a non-DER INTEGER that OpenSSL may refuse (1 run in ~500).
+  serial[0] = ((serial[0] as number) & 0x7f) | 0x01;
   const tbs = seq(
     explicit(0, integer(2)),
     integer(serial),

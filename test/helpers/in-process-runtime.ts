@@ -6,6 +6,7 @@ import { createEksGateway } from '../../src/gateways/eks.js';
 import { createIamGateway } from '../../src/gateways/iam.js';
 import { createKubeGateway } from '../../src/gateways/kubectl.js';
 import { resolveKubeContext } from '../../src/gateways/kubeconfig.js';
+import { startProgress } from '../../src/render/progress.js';
 import type { Ui } from '../../src/render/ui.js';
 import type { Runtime } from '../../src/runtime.js';
 import type { RunningSandbox } from '../../src/sandbox/index.js';
@@ -35,6 +36,7 @@ export function recordingUi(format: 'text' | 'json' = 'text'): RecordingUi {
     warn: (text) => stderr.push(text),
     debug: () => undefined,
     step: (_title, task) => task(),
+    progress: (title) => startProgress(title, { mode: 'off', write: () => undefined }),
     style: (_f, text) => text,
   };
 }

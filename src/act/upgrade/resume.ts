@@ -18,7 +18,8 @@ export async function openJournal(
   runtime: Runtime,
   o: { backupDir: string; resume?: boolean; dryRun?: boolean; to?: string },
 ): Promise<{ journalFile: string; resumed: Journal | null }> {
-  const journalFile = journalPath(o.backupDir, runtime.clusterName, runtime.region);
+  // An in-process sandbox lives as long as this process: its journal goes with it, never next to real ones.
+  const journalFile = journalPath(runtime.sandbox ? runtime.sandbox.dir : o.backupDir, runtime.clusterName, runtime.region);
   const previous = await loadJournal(journalFile);
   if (o.resume && (!previous || previous.finished)) {
     throw new UsageError(`There is no stopped upgrade of ${runtime.clusterName} to resume (no open journal at ${journalFile}); start one with --to.`);
@@ -73,7 +74,8 @@ export async function settleInFlight(runtime: Runtime, journal: Journal, facts: 
 
 /** Waits for the aws-node rollout of a step that settled while no walk was watching, and checks its images. */
 export async function confirmRolledOut(runtime: Runtime, version: string, timeoutMs: number): Promise<void> {
-  const { done, running } = await rolloutOutcome(runtime.kube, Date.now() + timeoutMs);
+  const line = runtime.ui.progress('Waiting for the aws-node rollout');
+  const { done, running } = await rolloutOutcome(runtime.kube, Date.now() + timeoutMs, line).finally(() => line.stop());
   if (!done || running !== version) {
     throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet ${done ? `runs ${running ?? 'no readable version'}` : 'has not rolled out'}; check it with vpccni status and run \`vpccni upgrade --resume\` again.`);
   }

@@ -13,6 +13,7 @@ import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
 import { describeState, printDryRun, type UpgradeReport } from '../../render/upgrade-report.js';
+import { sandboxBackupDir } from '../backup.js';
 import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
@@ -50,8 +51,9 @@ function factsBeforeEks(facts: GatheredFacts, steps: JournalStep[], run: SelfMan
 }
 
 /** Runs the upgrade; returns 0 when done, throws the typed error of any stop. */
-export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<number> {
+export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Promise<number> {
   const { ui } = runtime;
+  const o = { ...request, backupDir: sandboxBackupDir(runtime, request.backupDir) };
   const { journalFile, resumed } = await openJournal(runtime, o);
   const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
   const podIdentityRoleArn = resumed?.podIdentityRoleArn ?? o.podIdentityRoleArn;
@@ -191,6 +193,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     podIdentityRoleArn,
     ...(selfManagedRun ? { renderManifest: selfManagedRun.render } : {}),
     progress: (text) => ui.info(text),
+    waiting: (title) => ui.progress(title),
     stopped: async (_error, current, interrupted) => {
       if (ui.format === 'json') ui.json(report);
       const state = await describeState(runtime);

@@ -11,6 +11,7 @@ import { AwsCallError } from '../../gateways/aws-errors.js';
 import type { KubeGateway } from '../../gateways/kubectl.js';
 import type { KubeObject } from '../../decide/manifests.js';
 import { FIELD_MANAGER } from '../../decide/self-managed.js';
+import type { ProgressLine } from '../../render/progress.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
 
@@ -39,6 +40,8 @@ export interface WalkContext {
   /** The objects an `apply` step applies: the upstream manifest of the release, settings carried over. */
   renderManifest?: (release: string) => KubeObject[];
   progress(text: string): void;
+  /** A live line for each wait (none when absent). */
+  waiting?: (title: string) => ProgressLine;
 }
 
 const DEFINITE_REJECTIONS = new Set([
@@ -122,13 +125,26 @@ async function mutate<T>(ctx: WalkContext, call: () => Promise<T>, step: Journal
   }
 }
 
+/** Runs `wait` under a live line titled `title`. */
+async function live<T>(ctx: WalkContext, title: string, wait: (line: ProgressLine | undefined) => Promise<T>): Promise<T> {
+  const line = ctx.waiting?.(title);
+  try {
+    return await wait(line);
+  } finally {
+    line?.stop();
+  }
+}
+
 async function waitForUpdate(ctx: WalkContext, updateId: string, deadline: number): Promise<void> {
-  const update = await pollUntil(
-    async () => {
-      const u = await ctx.eks.describeUpdate(updateId);
-      return u.status === 'InProgress' ? undefined : u;
-    },
-    { deadline, signal: ctx.signal },
+  const update = await live(ctx, 'Waiting for EKS', (line) =>
+    pollUntil(
+      async () => {
+        const u = await ctx.eks.describeUpdate(updateId);
+        line?.update({ eks: `update ${u.status}` });
+        return u.status === 'InProgress' ? undefined : u;
+      },
+      { deadline, signal: ctx.signal },
+    ),
   );
   if (!update) throw new StepFailure(`update ${updateId} was still InProgress when the timeout ran out`, 'timeout');
   if (update.status !== 'Successful') {
@@ -138,12 +154,15 @@ async function waitForUpdate(ctx: WalkContext, updateId: string, deadline: numbe
 }
 
 async function waitForCreate(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
-  const addon = await pollUntil(
-    async () => {
-      const a = await ctx.eks.describeAddon();
-      return a.status === 'CREATING' || a.status === 'UPDATING' || !a.managed ? undefined : a;
-    },
-    { deadline, signal: ctx.signal },
+  const addon = await live(ctx, 'Waiting for EKS', (line) =>
+    pollUntil(
+      async () => {
+        const a = await ctx.eks.describeAddon();
+        line?.update({ eks: `add-on ${a.status ?? 'absent'}` });
+        return a.status === 'CREATING' || a.status === 'UPDATING' || !a.managed ? undefined : a;
+      },
+      { deadline, signal: ctx.signal },
+    ),
   );
   if (!addon) throw new StepFailure(`the add-on was still CREATING when the timeout ran out`, 'timeout');
   if (addon.status !== 'ACTIVE') {
@@ -156,12 +175,15 @@ async function waitForCreate(ctx: WalkContext, step: JournalStep, deadline: numb
 }
 
 async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
-  const addon = await pollUntil(
-    async () => {
-      const a = await ctx.eks.describeAddon();
-      return a.status === 'UPDATING' || a.status === 'CREATING' ? undefined : a;
-    },
-    { deadline, signal: ctx.signal },
+  const addon = await live(ctx, 'Waiting for EKS', (line) =>
+    pollUntil(
+      async () => {
+        const a = await ctx.eks.describeAddon();
+        line?.update({ eks: `add-on ${a.status ?? 'absent'}` });
+        return a.status === 'UPDATING' || a.status === 'CREATING' ? undefined : a;
+      },
+      { deadline, signal: ctx.signal },
+    ),
   );
   if (!addon) throw new StepFailure('the add-on was still UPDATING when the timeout ran out', 'timeout');
   if (addon.status !== 'ACTIVE' || addon.version !== step.to) {
@@ -174,14 +196,18 @@ async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline
  * DaemonSet by the time it reports a step done, so its spec is read while the rollout is watched: one kubectl
  * start less on every step's critical path.
  */
-export async function rolloutOutcome(kube: KubeGateway, deadline: number): Promise<{ done: boolean; running: string | null }> {
+export async function rolloutOutcome(
+  kube: KubeGateway,
+  deadline: number,
+  line?: ProgressLine,
+): Promise<{ done: boolean; running: string | null }> {
   const seconds = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-  const [done, ds] = await Promise.all([kube.rolloutStatus(seconds), kube.getDaemonSet()]);
+  const [done, ds] = await Promise.all([kube.rolloutStatus(seconds, (pods) => line?.update({ pods })), kube.getDaemonSet()]);
   return { done, running: ds ? daemonSetInfo(ds).version : null };
 }
 
 async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
-  const { done, running } = await rolloutOutcome(ctx.kube, deadline);
+  const { done, running } = await live(ctx, 'Waiting for the aws-node rollout', (line) => rolloutOutcome(ctx.kube, deadline, line));
   if (ctx.signal.aborted) throw new InterruptedError();
   if (!done) throw new StepFailure('the aws-node DaemonSet had not rolled out when the timeout ran out', 'timeout');
   if (running !== step.to) {
@@ -203,6 +229,7 @@ export interface PlanWalk {
   podIdentityRoleArn?: string | undefined;
   renderManifest?: (release: string) => KubeObject[];
   progress(text: string): void;
+  waiting?: (title: string) => ProgressLine;
   /** Called with the stopped step when the walk stops, to say where the cluster is; its message is used. */
   stopped(error: unknown, current: JournalStep | undefined, interrupted: boolean): Promise<never>;
 }
@@ -230,6 +257,7 @@ export async function walkPlan(w: PlanWalk): Promise<void> {
           podIdentityRoleArn: w.podIdentityRoleArn,
           ...(w.renderManifest ? { renderManifest: w.renderManifest } : {}),
           progress: w.progress,
+          ...(w.waiting ? { waiting: w.waiting } : {}),
         },
         step,
         index,

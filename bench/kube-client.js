@@ -1,0 +1,250 @@
+#!/usr/bin/env node
+// The Kubernetes client benchmarks (issue 12), side by side in one run, medians of interleaved runs:
+//  1. `status` with an exec-plugin kubeconfig (the real `aws eks get-token`) against a static token; the plugin's runs counted;
+//  2. `status` at 100 ms per call against its critical path of dependent round trips;
+//  3. `status` at 5000 nodes against 3 nodes, with peak RSS;
+//  4. a three-step upgrade with the exec-plugin kubeconfig against the sum of its update times.
+// Run by bench/run.js, or alone: `node bench/kube-client.js [--quick]`. Writes between its markers in bench/RESULTS.md.
+import { spawn, execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'vpccni.js');
+const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const quick = process.argv.includes('--quick');
+const N = quick ? 3 : 7;
+const LATENCY = 100;
+const UPDATE_MS = 3000;
+const ROLLOUT_MS = 100;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (x) => `${Math.round(x)} ms`;
+const ratio = (x) => `${x.toFixed(2)}×`;
+const log = (text) => process.stderr.write(`${text}\n`);
+
+function run(cmd, args, { env, rss = false } = {}) {
+  const rssFile = rss && TIME ? join(mkdtempSync(join(tmpdir(), 'vpccni-bench-')), 'rss') : null;
+  const [file, argv] = rssFile ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const kib = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : null;
+      resolve({ wall: performance.now() - started, code, rssKiB: kib, stderr });
+    });
+  });
+}
+
+/** `aws` on a PATH of its own that counts its runs, then runs the real AWS CLI. */
+function countingAws() {
+  const dir = mkdtempSync(join(tmpdir(), 'vpccni-bench-aws-'));
+  const real = execFileSync('sh', ['-c', 'command -v aws'], { encoding: 'utf8' }).trim();
+  const count = join(dir, 'runs');
+  writeFileSync(join(dir, 'aws'), `#!/bin/sh\necho run >> "${count}"\nexec "${real}" "$@"\n`);
+  chmodSync(join(dir, 'aws'), 0o755);
+  return { dir, runs: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0), reset: () => writeFileSync(count, '') };
+}
+
+async function serve(args) {
+  const home = mkdtempSync(join(tmpdir(), 'vpccni-bench-home-'));
+  const child = spawn('node', [BIN, 'sandbox', 'serve', ...args, '--dir', home], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, HOME: home } });
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`sandbox serve exited with ${code}`)));
+  });
+  const info = JSON.parse(line);
+  const env = {
+    ...process.env,
+    HOME: home,
+    NO_COLOR: '1',
+    AWS_CONFIG_FILE: join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_EKS: info.eksEndpoint,
+    AWS_ENDPOINT_URL_IAM: info.iamEndpoint,
+    AWS_ACCESS_KEY_ID: 'sandbox',
+    AWS_SECRET_ACCESS_KEY: 'sandbox',
+    AWS_REGION: info.region,
+    AWS_DEFAULT_REGION: info.region,
+    KUBECACHEDIR: join(home, 'kube-cache'),
+  };
+  delete env.AWS_PROFILE;
+  return { info, env, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGINT'); }) };
+}
+
+const statusArgs = (s, kubeconfig, extra = []) => [BIN, '--cluster', s.info.cluster, '--region', s.info.region, '--kubeconfig', kubeconfig, ...extra, 'status'];
+
+/** 1: the exec plugin's cost. */
+async function execPlugin() {
+  const s = await serve(['default']);
+  const aws = countingAws();
+  const env = { ...s.env, PATH: `${aws.dir}${delimiter}${process.env.PATH}` };
+  const cases = {
+    static: { args: statusArgs(s, s.info.kubeconfig), env },
+    execApi: { args: statusArgs(s, s.info.kubeconfigExec), env: { ...env, VPCCNI_EKS_TOKEN_EXEC: '1' } },
+    inProcess: { args: statusArgs(s, s.info.kubeconfigExec), env },
+    execKubectl: { args: statusArgs(s, s.info.kubeconfigExec, ['--kube-client', 'kubectl']), env },
+  };
+  const t = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const runs = Object.fromEntries(Object.keys(cases).map((k) => [k, 0]));
+  try {
+    for (let i = 0; i < N; i++) {
+      for (const [name, c] of Object.entries(cases)) {
+        // kubectl with the plugin (the old way) starts five Pythons a run: once is enough to compare.
+        if (name === 'execKubectl' && i > 0) continue;
+        aws.reset();
+        const r = await run('node', c.args, { env: c.env });
+        if (r.code !== 0 && name === 'execKubectl') {
+          log(`  kubectl with the exec plugin failed: ${r.stderr.trim()}`);
+          t[name].push(NaN);
+          continue;
+        }
+        if (r.code !== 0) throw new Error(`${name}: ${r.stderr}`);
+        t[name].push(r.wall);
+        runs[name] = Math.max(runs[name], aws.runs());
+      }
+    }
+  } finally {
+    await s.stop();
+  }
+  const m = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, median(v)]));
+  return { m, runs };
+}
+
+/**
+ * 2: latency. The critical path of `status` with the in-process client: DescribeCluster → the Kubernetes
+ * GETs (all at once; nodes by label selector alongside the DaemonSet) = 2; DescribeAddon → GetRole ‖
+ * ListAttachedRolePolicies = 2; DescribeAddonVersions, ListOpenIDConnectProviders = 1. So 2 round trips.
+ */
+async function latency() {
+  const slow = await serve(['default', '--latency', String(LATENCY)]);
+  const fast = await serve(['default']);
+  const t = { slow: [], fast: [] };
+  try {
+    for (let i = 0; i < N; i++) {
+      for (const [name, s] of [['slow', slow], ['fast', fast]]) {
+        const r = await run('node', statusArgs(s, s.info.kubeconfigExec), { env: s.env });
+        if (r.code !== 0) throw new Error(`${name}: ${r.stderr}`);
+        t[name].push(r.wall);
+      }
+    }
+  } finally {
+    await slow.stop();
+    await fast.stop();
+  }
+  return { slow: median(t.slow), fast: median(t.fast), critical: 2 * LATENCY };
+}
+
+/** 3: 5000 nodes. */
+async function manyNodes() {
+  const dir = mkdtempSync(join(tmpdir(), 'vpccni-bench-nodes-'));
+  const file = join(dir, 'nodes-5000.yaml');
+  const nodes = Array.from({ length: 5000 }, (_, i) => `  - name: ip-10-${(i >> 8) & 255}-${i & 255}-1.us-west-2.compute.internal\n    labels: { topology.kubernetes.io/zone: us-west-2${'abc'[i % 3]}, eks.amazonaws.com/nodegroup: ng-${i % 20} }`);
+  writeFileSync(file, ['name: nodes-5000', 'description: The default cluster with 5000 EC2 nodes.', 'nodes:', ...nodes, ''].join('\n'));
+  const big = await serve([file]);
+  const small = await serve(['default']);
+  const t = { big: [], small: [], rssBig: [], rssSmall: [] };
+  try {
+    for (let i = 0; i < N; i++) {
+      for (const [name, s] of [['big', big], ['small', small]]) {
+        const r = await run('node', statusArgs(s, s.info.kubeconfigExec), { env: s.env, rss: true });
+        if (r.code !== 0) throw new Error(`${name}: ${r.stderr}`);
+        t[name].push(r.wall);
+        if (r.rssKiB) t[name === 'big' ? 'rssBig' : 'rssSmall'].push(r.rssKiB);
+      }
+    }
+  } finally {
+    await big.stop();
+    await small.stop();
+  }
+  return { big: median(t.big), small: median(t.small), rssBig: t.rssBig.length ? median(t.rssBig) : null, rssSmall: t.rssSmall.length ? median(t.rssSmall) : null };
+}
+
+/** 4: a three-step upgrade with the exec-plugin kubeconfig: in-process token (default) and the plugin run. */
+async function upgrade() {
+  const dir = mkdtempSync(join(tmpdir(), 'vpccni-bench-upgrade-'));
+  const scenario = join(dir, 'three-steps.yaml');
+  writeFileSync(scenario, ['name: three-steps', 'description: Kubernetes 1.25, add-on v1.11.4-eksbuild.1, three steps below latest.', 'cluster:', '  kubernetesVersion: "1.25"', 'addon:', '  version: v1.11.4-eksbuild.1', 'daemonSet:', '  manifest: v1.11.4', '  imageTag: v1.11.4-eksbuild.1', ''].join('\n'));
+  const aws = countingAws();
+  const t = { inProcess: [], exec: [] };
+  const runs = { inProcess: 0, exec: 0 };
+  for (let i = 0; i < (quick ? 1 : 3); i++) {
+    for (const name of ['inProcess', 'exec']) {
+      const s = await serve([scenario, '--update-duration', String(UPDATE_MS), '--rollout-duration', String(ROLLOUT_MS)]);
+      try {
+        aws.reset();
+        const env = { ...s.env, PATH: `${aws.dir}${delimiter}${process.env.PATH}`, ...(name === 'exec' ? { VPCCNI_EKS_TOKEN_EXEC: '1' } : {}) };
+        const r = await run('node', [BIN, '--cluster', s.info.cluster, '--region', s.info.region, '--kubeconfig', s.info.kubeconfigExec, 'upgrade', '--to', 'latest', '--yes', '--backup-dir', join(dir, `b-${name}-${i}`)], { env });
+        if (r.code !== 0 || !/Step 3\/3: done/.test(r.stderr)) throw new Error(`upgrade ${name} failed (${r.code}): ${r.stderr}`);
+        t[name].push(r.wall);
+        runs[name] = Math.max(runs[name], aws.runs());
+      } finally {
+        await s.stop();
+      }
+    }
+  }
+  const updates = 3 * UPDATE_MS;
+  const floor = 3 * (UPDATE_MS + ROLLOUT_MS);
+  return { inProcess: median(t.inProcess), exec: median(t.exec), runs, updates, floor };
+}
+
+function render(e, l, n, u) {
+  const pass = (ok) => (ok ? 'met' : '**missed**');
+  const execRatio = e.m.execApi / e.m.static;
+  const overIn = (u.inProcess - u.updates) / u.updates;
+  const overExec = (u.exec - u.updates) / u.updates;
+  return [
+    `Run ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}${quick ? ' (--quick)' : ''}; ${N} interleaved runs of each \`status\` case, ${quick ? 1 : 3} of each upgrade; sandbox over HTTPS with EKS-token auth.`,
+    '',
+    '| measure | median | ratio | target |',
+    '|---|---|---|---|',
+    `| \`status\`, static token kubeconfig (in-process client) | ${ms(e.m.static)} | 1.00× | |`,
+    `| \`status\`, exec kubeconfig, the real \`aws eks get-token\` run (in-process client) | ${ms(e.m.execApi)} | ${ratio(execRatio)} of static; plugin runs per command: ${e.runs.execApi} | ≤ 1.2×, ≤ 1 run (${pass(execRatio <= 1.2 && e.runs.execApi <= 1)}) |`,
+    `| \`status\`, exec kubeconfig, EKS token made in-process (the default) | ${ms(e.m.inProcess)} | ${ratio(e.m.inProcess / e.m.static)} of static; plugin runs: ${e.runs.inProcess} | |`,
+    Number.isNaN(e.m.execKubectl)
+      ? '| `status`, exec kubeconfig, `--kube-client kubectl` (before this issue) | failed: a kubectl call passed its 30 s timeout on the loaded machine | | |'
+      : `| \`status\`, exec kubeconfig, \`--kube-client kubectl\` (before this issue), 1 run | ${ms(e.m.execKubectl)} | ${ratio(e.m.execKubectl / e.m.static)} of static; plugin runs: ${e.runs.execKubectl} | |`,
+    `| \`status\`, ${LATENCY} ms per call | ${ms(l.slow)} | ${ratio(l.slow / l.critical)} of the critical path ${ms(l.critical)}; latency added ${ms(l.slow - l.fast)} = ${ratio((l.slow - l.fast) / l.critical)} of it | ≤ 1.5× (${pass(l.slow / l.critical <= 1.5)} total; ${pass((l.slow - l.fast) / l.critical <= 1.5)} added) |`,
+    `| \`status\`, 0 ms per call | ${ms(l.fast)} | fixed costs (Node, SDK, TLS) | |`,
+    `| \`status\`, 5000 nodes | ${ms(n.big)} | ${ratio(n.big / n.small)} of 3 nodes (${ms(n.small)}) | ≤ 1.3× (${pass(n.big / n.small <= 1.3)}) |`,
+    `| peak RSS, \`status\`, 5000 nodes / 3 nodes | ${n.rssBig ? `${Math.round(n.rssBig / 1024)} MiB` : 'n/a'} / ${n.rssSmall ? `${Math.round(n.rssSmall / 1024)} MiB` : 'n/a'} | | < 150 MB (${pass(n.rssBig !== null && n.rssBig * 1024 < 150e6)}) |`,
+    `| three-step \`upgrade\`, exec kubeconfig, token in-process | ${ms(u.inProcess)} | ${(overIn * 100).toFixed(1)} % over the ${ms(u.updates)} of updates (floor with rollouts ${ms(u.floor)}); plugin runs ${u.runs.inProcess} | ≤ 5 % (${pass(overIn <= 0.05)}) |`,
+    `| three-step \`upgrade\`, exec kubeconfig, plugin run | ${ms(u.exec)} | ${(overExec * 100).toFixed(1)} % over the updates; plugin runs ${u.runs.exec} | ≤ 5 % (${pass(overExec <= 0.05)}) |`,
+  ].join('\n');
+}
+
+log('kube client: exec plugin vs static token…');
+const e = await execPlugin();
+log(`  ${JSON.stringify(e)}`);
+log('kube client: latency…');
+const l = await latency();
+log(`  ${JSON.stringify(l)}`);
+log('kube client: 5000 nodes…');
+const n = await manyNodes();
+log(`  ${JSON.stringify(n)}`);
+log('kube client: three-step upgrade…');
+const u = await upgrade();
+log(`  ${JSON.stringify(u)}`);
+const block = render(e, l, n, u);
+process.stdout.write(`${block}\n`);
+const START = '<!-- bench-kube:start -->';
+const END = '<!-- bench-kube:end -->';
+const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
+const next = previous.includes(START)
+  ? `${previous.slice(0, previous.indexOf(START))}${START}\n${block}\n${END}${previous.slice(previous.indexOf(END) + END.length)}`
+  : `${previous.trimEnd()}\n\n## The Kubernetes client (issue 12)\n\n${START}\n${block}\n${END}\n`;
+writeFileSync(RESULTS, next);
+log(`wrote ${RESULTS}`);

@@ -1,0 +1,75 @@
+/**
+ * What `npm install vpccni` gets: a LICENSE, the built CLI, the schemas and the fixtures the sandbox reads
+ * at run time, nothing test-only, no install script; and the GitHub Action's entry point run the way the
+ * runner runs it (INPUT_* in the environment, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files).
+ */
+import { execa } from 'execa';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { isolatedEnv, ROOT } from './helpers/cli.js';
+
+describe('npm pack', () => {
+  it('ships what runs and nothing test-only', async () => {
+    const { stdout } = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+    const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
+    const files = pack!.files.map((f) => f.path);
+    for (const needed of ['LICENSE', 'README.md', 'package.json', 'bin/vpccni.js', 'dist/cli.js', 'dist/gateways/kube-api.js', 'action.yml', 'action/entry.mjs']) {
+      expect(files).toContain(needed);
+    }
+    expect(files.some((f) => f.startsWith('schemas/') && f.endsWith('.json'))).toBe(true);
+    for (const runtimeDir of ['fixtures/scenarios/', 'fixtures/manifests/', 'fixtures/addon-configuration/', 'fixtures/catalogues/']) {
+      expect(files.some((f) => f.startsWith(runtimeDir))).toBe(true);
+    }
+    expect(files.filter((f) => /^(test|src|bench|docs|\.ci)\//.test(f) || f.startsWith('fixtures/aws-cli-examples/') || f.startsWith('fixtures/configuration-values/'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('has a license, runs no script on install, and builds before publishing', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; scripts: Record<string, string> };
+    expect(pkg.license).toBe('Apache-2.0');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
+    for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts[hook]).toBeUndefined();
+    expect(pkg.scripts.prepublishOnly).toMatch(/build/);
+    // `npm ci && npm test` on a clean clone still builds first.
+    expect(pkg.scripts.test).toMatch(/^npm run build/);
+  });
+});
+
+describe('the GitHub Action', () => {
+  it('declares its inputs and outputs and runs its entry point', () => {
+    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown>; outputs: Record<string, unknown>; runs: { using: string; steps: Array<{ run?: string }> } };
+    expect(Object.keys(action.inputs)).toEqual(expect.arrayContaining(['kubernetes-version', 'cluster', 'region', 'kube-client']));
+    expect(Object.keys(action.outputs)).toEqual(['pass', 'exit-code']);
+    expect(action.runs.using).toBe('composite');
+    expect(action.runs.steps.some((s) => s.run?.includes('action/entry.mjs'))).toBe(true);
+  });
+
+  it.each([
+    ['ready-for-1.28', '1.28', 'true', 0],
+    ['default', '1.28', 'false', 1],
+  ])('as the runner calls it: scenario %s for Kubernetes %s sets pass=%s and writes the step summary', async (scenario, version, pass, code) => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpccni-action-'));
+    const output = join(dir, 'output');
+    const summary = join(dir, 'summary.md');
+    writeFileSync(output, '');
+    const result = await execa('node', [join(ROOT, 'action', 'entry.mjs')], {
+      reject: false,
+      env: isolatedEnv({
+        INPUT_SCENARIO: scenario,
+        'INPUT_KUBERNETES-VERSION': version,
+        INPUT_CLUSTER: '',
+        GITHUB_ACTIONS: 'true',
+        GITHUB_OUTPUT: output,
+        GITHUB_STEP_SUMMARY: summary,
+      }),
+      extendEnv: true,
+      cwd: dir,
+    });
+    expect(result.exitCode, result.stderr).toBe(code);
+    expect(readFileSync(output, 'utf8')).toBe(`pass=${pass}\nexit-code=${code}\n`);
+    expect(readFileSync(summary, 'utf8')).toMatch(new RegExp(`Kubernetes ${version.replace('.', '\\.')}`));
+  });
+});
