@@ -81,6 +81,22 @@ export async function sandboxServeCommand(
       cluster: sandbox.cluster,
       region: sandbox.region,
       scenario: sandbox.scenario.name,
+      stsEndpoint: sandbox.stsEndpoint,
+      regions: sandbox.regions,
+      clusters: sandbox.clusters.map((c) => ({
+        cluster: c.cluster,
+        region: c.region,
+        account: c.account,
+        kubernetesVersion: c.kubernetesVersion,
+        kubeEndpoint: c.kubeEndpoint,
+        context: c.contextName,
+      })),
+      accounts: sandbox.accounts.map((a) => ({
+        account: a.id,
+        accessKeyId: a.accessKeyId,
+        secretAccessKey: a.secretAccessKey,
+        denyAccess: a.denyAccess,
+      })),
     })}\n`,
   );
   ui.info(

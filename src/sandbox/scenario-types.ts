@@ -23,7 +23,51 @@ export interface ScenarioFaults {
   rolloutNeverFinishes?: boolean;
   /** The Kubernetes API refuses connections for this many milliseconds after the nth mutating EKS call (1-based). */
   kubeOutage?: { afterMutatingCall: number; durationMs: number };
+  /**
+   * The nth add-on change (1-based) ends with the update `Failed` although EKS applied it: the add-on is at
+   * the new version, in `addonStatus` (default DEGRADED), the DaemonSet rolled. Seen on real clusters when
+   * the health check times out after the apply.
+   */
+  failedButApplied?: { changeNumber: number; addonStatus?: 'DEGRADED' | 'ACTIVE' };
+  /** A DEGRADED add-on (from the start or after a change) recovers to ACTIVE on its own, through the eks-change gate. */
+  degradedRecovers?: boolean;
+  /** Multi-cluster: every EKS call naming this cluster hangs (never answered), and its Kubernetes API too. */
+  timeout?: boolean;
 }
+
+/** An UPGRADE_READINESS (or MISCONFIGURATION) insight as the scenario fixes it (see ListInsights). */
+export interface ScenarioInsight {
+  id?: string;
+  name: string;
+  category?: 'UPGRADE_READINESS' | 'MISCONFIGURATION';
+  kubernetesVersion?: string;
+  status: 'PASSING' | 'WARNING' | 'ERROR' | 'UNKNOWN';
+  reason?: string;
+  description?: string;
+  recommendation?: string;
+  addonCompatibilityDetails?: Array<{ name: string; compatibleVersions: string[] }>;
+}
+
+/** A Pod Identity association present from the start. */
+export interface ScenarioPodIdentityAssociation {
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  /** True: owned by the vpc-cni add-on (created through its `podIdentityAssociations`). */
+  ownedByAddon?: boolean;
+}
+
+/** An AWS account of a multi-cluster sandbox: the access key that selects it, and its faults. */
+export interface ScenarioAccount {
+  id: string;
+  accessKeyId: string;
+  secretAccessKey?: string;
+  /** Every EKS, IAM and STS call with this account's credentials is refused (AccessDeniedException). */
+  denyAccess?: boolean;
+}
+
+/** One cluster of a multi-cluster scenario: a scenario without name, accounts or clusters. */
+export type ScenarioCluster = Omit<Scenario, 'name' | 'description' | 'accounts' | 'clusters'>;
 
 export interface ScenarioCatalogueEntry {
   version: string;
@@ -47,6 +91,10 @@ export interface ScenarioRole {
   /** IAM trust policy document (object); default: trusts this cluster's OIDC provider for aws-node. */
   trustPolicy?: unknown;
   attachedPolicyArns?: string[];
+  /** `pod-identity`: trusts pods.eks.amazonaws.com (sts:AssumeRole, sts:TagSession) instead of the OIDC provider. */
+  trust?: 'irsa' | 'pod-identity';
+  /** Inline policies: name → policy document. */
+  inlinePolicies?: Record<string, unknown>;
 }
 
 export interface Scenario {
@@ -60,6 +108,8 @@ export interface Scenario {
     ipFamily?: 'ipv4' | 'ipv6';
     /** null: the cluster has no OIDC issuer. */
     oidcIssuer?: string | null;
+    /** EKS Auto Mode: computeConfig, storageConfig.blockStorage and elasticLoadBalancing enabled. */
+    autoMode?: boolean;
   };
   /** null: no EKS add-on (self-managed install). */
   addon?: {
@@ -100,6 +150,15 @@ export interface Scenario {
     /** Provider ARNs; default: the provider of the cluster's OIDC issuer. */
     oidcProviders?: string[];
   };
+  podIdentityAssociations?: ScenarioPodIdentityAssociation[];
+  /** The `eks-pod-identity-agent` DaemonSet in kube-system, at this image tag; absent when null. */
+  podIdentityAgent?: { imageTag: string } | null;
+  /** Insights; default: the add-on compatibility insight for the next Kubernetes version, from the catalogue. */
+  insights?: ScenarioInsight[];
+  /** Multi-cluster: the accounts (access key → account); default: one account, any access key. */
+  accounts?: ScenarioAccount[];
+  /** Multi-cluster: several clusters; each takes this scenario's values for what it leaves out. */
+  clusters?: ScenarioCluster[];
   sandbox?: {
     /** How long an UpdateAddon/CreateAddon stays InProgress/CREATING, in ms (default 300). */
     updateDurationMs?: number;
