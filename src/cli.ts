@@ -78,8 +78,13 @@ export function buildProgram(): Command {
     .option('--cluster <name>', 'EKS cluster (default: VPCCNI_CLUSTER, else the EKS kube context)')
     .option('--region <region>', 'AWS region (default: the AWS SDK chain, else the kube context ARN)')
     .option('--profile <name>', 'AWS shared-config profile')
-    .option('--kubeconfig <path>', 'kubeconfig passed to kubectl')
-    .option('--context <name>', 'kube context passed to kubectl')
+    .option('--kubeconfig <path>', 'kubeconfig to use (default: KUBECONFIG, else ~/.kube/config)')
+    .option('--context <name>', 'kube context to use (default: the current context)')
+    .addOption(
+      new Option('--kube-client <client>', 'api: the Kubernetes API in-process; kubectl: run kubectl (the fallback)')
+        .choices(['api', 'kubectl'])
+        .default('api'),
+    )
     .addOption(new Option('--output <format>', 'text for people, json for machines').choices(['text', 'json']).default('text'))
     .option('--sandbox', 'run against the local sandbox (EKS, IAM and Kubernetes emulators on loopback)')
     .option('--scenario <name|file>', 'sandbox scenario: a built-in name (vpccni sandbox list) or a file; implies --sandbox')

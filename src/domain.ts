@@ -38,6 +38,8 @@ export interface ClusterInfo {
   kubernetesVersion: string;
   /** The API server URL, compared with the kube context's server before kubectl is trusted. */
   endpoint: string | null;
+  /** `certificateAuthority.data` (base64 of the PEM), compared with the kube context's CA; null when unknown. */
+  certificateAuthority?: string | null;
   ipFamily: 'ipv4' | 'ipv6';
   /** `identity.oidc.issuer`, e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE */
   oidcIssuer: string | null;

@@ -6,8 +6,11 @@
 import type { Gateways } from './gather/facts.js';
 import { createEksGateway } from './gateways/eks.js';
 import { createIamGateway } from './gateways/iam.js';
-import { createKubeGateway } from './gateways/kubectl.js';
+import { createKubeGateway, type KubeGateway } from './gateways/kubectl.js';
 import { resolveKubeContext, type KubeContext } from './gateways/kubeconfig.js';
+import { checkContext, guardKubeGateway } from './gateways/kube-guard.js';
+import type { EksTokenSettings } from './gateways/kube-auth.js';
+import type { EksGateway } from './gateways/eks.js';
 import { sdkRegion, type AwsSettings } from './gateways/aws-config.js';
 import { UsageError } from './errors.js';
 import type { RunningSandbox } from './sandbox/index.js';
@@ -26,6 +29,7 @@ export interface GlobalOptions {
   color?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  kubeClient?: string;
 }
 
 /** One run: where we print, which cluster, and the gateways to it. */
@@ -35,8 +39,52 @@ export interface Runtime extends Gateways {
   region: string;
   aws: AwsSettings;
   sandbox: RunningSandbox | null;
-  /** Stops the sandbox, if any. */
+  /** Stops the sandbox, if any, and closes the Kubernetes connections. */
   close(): Promise<void>;
+}
+
+/** The Kubernetes client of a run, validated. */
+export function kubeClientOf(options: GlobalOptions): 'api' | 'kubectl' {
+  const client = options.kubeClient ?? 'api';
+  if (client !== 'api' && client !== 'kubectl') throw new UsageError(`--kube-client must be "api" or "kubectl", not "${client}".`);
+  return client;
+}
+
+/** DescribeCluster once per run: the context check and the facts share it. */
+function describeOnce(eks: EksGateway): EksGateway {
+  let cluster: ReturnType<EksGateway['describeCluster']> | null = null;
+  return {
+    ...eks,
+    describeCluster: () => {
+      cluster ??= eks.describeCluster();
+      cluster.catch(() => {
+        cluster = null;
+      });
+      return cluster;
+    },
+  };
+}
+
+/** The Kubernetes gateway of a run: in-process or kubectl, either one behind the context check. */
+async function kubeGateway(
+  client: 'api' | 'kubectl',
+  context: KubeContext | null,
+  kubectl: { kubeconfig?: string; context?: string },
+  eks: EksGateway,
+  tokens: EksTokenSettings,
+): Promise<{ kube: KubeGateway; close(): void }> {
+  const check = () => checkContext(context, () => eks.describeCluster());
+  if (client === 'kubectl' || !context?.connection) {
+    // No connection (no kubeconfig): the check refuses before kubectl could fall back to localhost:8080.
+    return { kube: guardKubeGateway(createKubeGateway(kubectl), check), close: () => undefined };
+  }
+  const [{ tokenSource }, { createKubeHttp }, { createKubeApiGateway }] = await Promise.all([
+    import('./gateways/kube-auth.js'),
+    import('./gateways/kube-http.js'),
+    import('./gateways/kube-api.js'),
+  ]);
+  const http = createKubeHttp(context.connection, tokenSource(context.connection, tokens));
+  return { kube: guardKubeGateway(createKubeApiGateway(http), check), close: () => http.close() };
 }
 
 /** The output format, validated. */
@@ -82,6 +130,17 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
     throw new UsageError('No AWS region is set; pass --region, set AWS_REGION, or set a region in your AWS profile.');
   }
   const aws: AwsSettings = { region, ...(options.profile ? { profile: options.profile } : {}) };
+  const eks = describeOnce(createEksGateway(aws, clusterName));
+  const { kube, close } = await kubeGateway(
+    kubeClientOf(options),
+    kubeContext,
+    {
+      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
+      ...(kubeContext ? { context: kubeContext.name } : {}),
+    },
+    eks,
+    { region, ...(process.env.VPCCNI_EKS_TOKEN_EXEC === '1' ? { disableInProcess: true } : {}) },
+  );
   return {
     ui,
     clusterName,
@@ -89,13 +148,10 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
     aws,
     sandbox: null,
     kubeContext,
-    eks: createEksGateway(aws, clusterName),
+    eks,
     iam: createIamGateway(aws),
-    kube: createKubeGateway({
-      ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
-      ...(kubeContext ? { context: kubeContext.name } : {}),
-    }),
-    close: async () => undefined,
+    kube,
+    close: async () => close(),
   };
 }
 
@@ -110,6 +166,15 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
   };
   const kubeContext = resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName });
+  const eks = describeOnce(createEksGateway(aws, sandbox.cluster));
+  const credentials = aws.credentials!;
+  const kube = await kubeGateway(
+    kubeClientOf(options),
+    kubeContext,
+    { kubeconfig: sandbox.kubeconfig, context: sandbox.contextName },
+    eks,
+    { region: sandbox.region, credentials: () => Promise.resolve(credentials) },
+  );
   return {
     ui,
     clusterName: sandbox.cluster,
@@ -117,9 +182,12 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     aws,
     sandbox,
     kubeContext,
-    eks: createEksGateway(aws, sandbox.cluster),
+    eks,
     iam: createIamGateway(aws),
-    kube: createKubeGateway({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
-    close: () => sandbox.close(),
+    kube: kube.kube,
+    close: async () => {
+      kube.close();
+      await sandbox.close();
+    },
   };
 }

@@ -73,6 +73,7 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
           arn: cluster?.arn ?? null,
           kubernetesVersion: cluster?.version ?? 'unknown',
           endpoint: cluster?.endpoint ?? null,
+          certificateAuthority: cluster?.certificateAuthority?.data ?? null,
           ipFamily: cluster?.kubernetesNetworkConfig?.ipFamily === 'ipv6' ? 'ipv6' : 'ipv4',
           oidcIssuer: cluster?.identity?.oidc?.issuer ?? null,
         };

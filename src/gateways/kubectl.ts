@@ -33,7 +33,14 @@ export interface ClusterObjects {
   eniConfigs: KubeObject[];
 }
 
-/** The kubectl calls vpccni makes. */
+/** Pods of the aws-node DaemonSet: on the current template, available, wanted. */
+export interface RolloutProgress {
+  desired: number;
+  updated: number;
+  available: number;
+}
+
+/** The Kubernetes calls vpccni makes (over kubectl, or in-process: kube-api.ts). */
 export interface KubeGateway {
   run(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** `kubectl get … -o json`, null when NotFound. */
@@ -43,8 +50,8 @@ export interface KubeGateway {
   readClusterObjects(): Promise<ClusterObjects>;
   /** The ENIConfigs, or null when the cluster has no ENIConfig resource type. */
   listEniConfigs(): Promise<KubeObject[] | null>;
-  /** `kubectl rollout status daemonset aws-node`; true when rolled out, false on timeout. */
-  rolloutStatus(timeoutSeconds: number): Promise<boolean>;
+  /** Waits for the aws-node rollout; true when rolled out, false on timeout. `onProgress` sees pod counts as they change (API client only). */
+  rolloutStatus(timeoutSeconds: number, onProgress?: (progress: RolloutProgress) => void): Promise<boolean>;
   /** `kubectl apply -f -` (server-side dry run when asked); returns kubectl's output. */
   apply(object: KubeObject, options?: { dryRun?: boolean; serverSide?: boolean }): Promise<string>;
   /** `kubectl diff -f -`: the unified diff of what apply would change ('' when nothing). */

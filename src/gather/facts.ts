@@ -35,9 +35,9 @@ export interface GatheredFacts extends ClusterFacts {
 }
 
 /**
- * Reads the cluster: DescribeCluster, DescribeAddon, DescribeAddonVersions and the IAM OIDC providers in
- * parallel with the kubectl reads; then the add-on's role. The kubectl results are used only once the kube
- * context has been checked against DescribeCluster's endpoint.
+ * Reads the cluster: DescribeCluster, DescribeAddon, DescribeAddonVersions and the IAM OIDC providers at
+ * once; then the add-on's role. The Kubernetes reads are asked for at once too, but the gateway (see
+ * kube-guard.ts) sends nothing before the kube context has been checked against DescribeCluster.
  */
 export async function gatherFacts(gateways: Gateways, options: { roleArn?: string } = {}): Promise<GatheredFacts> {
   const cluster = gateways.eks.describeCluster();
