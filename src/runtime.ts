@@ -155,6 +155,8 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
   };
 }
 
+const SANDBOX_CREDENTIALS = { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' };
+
 async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> {
   const { startSandbox } = await import('./sandbox/index.js');
   const sandbox = await startSandbox(options.scenario ?? 'default');
@@ -163,11 +165,11 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     region: sandbox.region,
     eksEndpoint: sandbox.eksEndpoint,
     iamEndpoint: sandbox.iamEndpoint,
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    credentials: SANDBOX_CREDENTIALS,
   };
   const kubeContext = resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName });
   const eks = describeOnce(createEksGateway(aws, sandbox.cluster));
-  const credentials = aws.credentials!;
+  const credentials = SANDBOX_CREDENTIALS;
   const kube = await kubeGateway(
     kubeClientOf(options),
     kubeContext,
