@@ -1,76 +1,21 @@
 /** `vpccni fleet status|check|plan`: every cluster of a fleet, read concurrently, judged as one cluster is. */
-import { parseDuration } from '../act/upgrade/wait.js';
 import { decideCluster, failedRow, fleetExitCode, fleetReport, notUpgradable, type FleetMode, type FleetRow } from '../decide/fleet.js';
 import { UsageError } from '../errors.js';
 import { createFleetAccess, type FleetAccess } from '../gather/fleet-access.js';
-import { credentialSources, discoverTargets, matchesSelector, parseSelector, readFleetFile } from '../gather/fleet-targets.js';
-import { describeError, mapLimit, readFleet } from '../gather/fleet.js';
-import { renderFleetDocument, renderFleetMarkdown, renderFleetText, type FleetOutput } from '../render/fleet.js';
+import { credentialSources, discoverTargets, matchesSelector, readFleetFile } from '../gather/fleet-targets.js';
+import { describeError, mapLimit, readFleet, type Deadline } from '../gather/fleet.js';
+import { renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../render/fleet.js';
 import { createUi } from '../render/ui.js';
 import type { GlobalOptions } from '../runtime.js';
-import { formatKubernetesVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
-
-const OUTPUTS: FleetOutput[] = ['text', 'json', 'markdown', 'github-matrix'];
-
-/** The flags of every fleet command, validated (exit 2 before any call). */
-export interface FleetFlags {
-  mode: FleetMode;
-  output: FleetOutput;
-  fleetFile?: string;
-  regions: string[];
-  profiles: string[];
-  roleArnTemplate?: string;
-  accounts: string[];
-  selector: Array<[string, string]>;
-  concurrency: number;
-  clusterTimeoutMs: number;
-}
-
-const list = (value: unknown): string[] => (typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : []);
-
-/** Parses and checks the flags. */
-export function fleetFlags(kind: FleetMode['kind'], options: Record<string, unknown>, globals: GlobalOptions): FleetFlags {
-  const output = (globals.output ?? 'text') as FleetOutput;
-  if (!OUTPUTS.includes(output)) throw new UsageError(`--output must be one of ${OUTPUTS.join(', ')} for fleet commands, not "${output}".`);
-  let mode: FleetMode = { kind: 'status' };
-  if (kind === 'check') {
-    const asked = options.kubernetesVersion;
-    mode = typeof asked === 'string' ? { kind, kubernetesVersion: formatKubernetesVersion(asked) } : { kind };
-  } else if (kind === 'plan') {
-    const to = String(options.to ?? '');
-    if (!['latest', 'default'].includes(to) && !tryParseAddonVersion(to)) {
-      throw new UsageError(`--to takes a vpc-cni version (e.g. v1.19.5-eksbuild.1), "latest" or "default", not "${to}".`);
-    }
-    mode = { kind, to };
-  }
-  const concurrency = Number(options.concurrency ?? 8);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) throw new UsageError('--concurrency takes a whole number from 1 to 256.');
-  const clusterTimeoutMs = parseDuration(String(options.clusterTimeout ?? '60s'));
-  const regions = list(options.regions);
-  const fleetFile = typeof options.fleet === 'string' ? options.fleet : undefined;
-  if (fleetFile && (regions.length || options.profiles || options.roleArnTemplate || options.accounts)) {
-    throw new UsageError('--fleet lists the clusters itself; drop --regions, --profiles, --role-arn-template and --accounts, or drop --fleet.');
-  }
-  const region = globals.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!fleetFile && regions.length === 0 && !region) throw new UsageError('Name the clusters: pass --fleet <file>, or --regions a,b to discover them with ListClusters.');
-  const flags: FleetFlags = {
-    mode,
-    output,
-    regions: regions.length ? regions : region ? [region] : [],
-    profiles: list(options.profiles),
-    accounts: list(options.accounts),
-    selector: parseSelector(typeof options.selector === 'string' ? options.selector : undefined),
-    concurrency,
-    clusterTimeoutMs,
-    ...(fleetFile ? { fleetFile } : {}),
-    ...(typeof options.roleArnTemplate === 'string' ? { roleArnTemplate: options.roleArnTemplate } : {}),
-  };
-  if (!fleetFile) credentialSources(flags); // refuse bad combinations now
-  return flags;
-}
+import { fleetFlags, type FleetFlags } from './fleet-flags.js';
 
 /** Finds the targets, reads them, decides each: the rows of the fleet (never throws for one cluster). */
-export async function fleetRows(flags: FleetFlags, access: FleetAccess, progress: (text: string) => void = () => undefined): Promise<FleetRow[]> {
+export async function fleetRows(
+  flags: FleetFlags,
+  access: FleetAccess,
+  progress: (text: string) => void = () => undefined,
+  deadline?: Deadline,
+): Promise<FleetRow[]> {
   const limit = <I, O>(items: I[], fn: (item: I) => Promise<O>) => mapLimit(items, flags.concurrency, fn);
   const found = flags.fleetFile
     ? { targets: readFleetFile(flags.fleetFile), failures: [] }
@@ -80,6 +25,7 @@ export async function fleetRows(flags: FleetFlags, access: FleetAccess, progress
   const outcomes = await readFleet(targets, access, {
     concurrency: flags.concurrency,
     clusterTimeoutMs: flags.clusterTimeoutMs,
+    ...(deadline ? { deadline } : {}),
     onDone: (o, done, total) => progress(`[${done}/${total}] ${o.target.cluster} (${o.target.region})${'error' in o ? `: ${o.error}` : ''}`),
   });
   const rows = outcomes.map((o) => {

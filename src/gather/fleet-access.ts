@@ -157,16 +157,17 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       const state: { http: KubeHttp | null } = { http: null };
       const gateways: Gateways = { eks, iam: createIamGateway(aws), kube: null as unknown as KubeGateway, kubeContext: null };
       let kube: Promise<KubeGateway> | null = null;
+      const describe = eks.describeCluster;
       const realKube = () =>
         (kube ??= (async () => {
-          const cluster = await eks.describeCluster();
+          const cluster = await describe();
           const built = await kubeFor(target, cluster, credentials, options, signal);
           state.http = built.http;
           gateways.kubeContext = built.context;
           return built.kube;
         })());
-      // The context the facts are checked against is known once DescribeCluster answered.
-      const describe = eks.describeCluster;
+      // The context the facts are checked against is known once DescribeCluster answered (a named
+      // context: once it was resolved and checked).
       eks.describeCluster = () =>
         describe().then(async (cluster) => {
           if (!target.context) gateways.kubeContext = contextFromCluster(cluster, target.cluster);
