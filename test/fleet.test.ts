@@ -3,7 +3,7 @@
  * and the per-cluster timeout with driven gates (no sleeps), the renderers and exit codes, and one read of
  * the whole `fleet` sandbox scenario through the real SDK and the in-process Kubernetes client.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import type { GatheredFacts, Gateways } from '../src/gather/facts.js';
 import { createFleetAccess, type FleetAccess } from '../src/gather/fleet-access.js';
 import { credentialSources, matchesSelector, parseSelector, readFleetFile, type FleetTarget } from '../src/gather/fleet-targets.js';
 import { readFleet, type Deadline } from '../src/gather/fleet.js';
-import { renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../src/render/fleet.js';
+import { publishFleetSummary, renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../src/render/fleet.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { schemaErrors } from './helpers/schemas.js';
 
@@ -160,9 +160,9 @@ describe('concurrency and timeouts (driven gates)', () => {
   });
 
   it('turns a cluster that hangs into a row with the reason when its deadline passes, aborting its calls, and keeps the others', async () => {
-    const deadlines: Array<ReturnType<typeof gate>> = [];
+    const deadlines: Array<{ promise: Promise<void>; open: (value: void) => void }> = [];
     const deadline: Deadline = () => {
-      const g = gate();
+      const g = gate<void>();
       deadlines.push(g);
       return { expired: g.promise, cancel: () => undefined };
     };
@@ -242,6 +242,17 @@ describe('renderers and exit codes', () => {
     expect(text).toContain('| `behind` | us-west-2 | 111122223333 | 1.31 | v1.18.6-eksbuild.1 | yes | ❌ no (upgrade to v1.19.5-eksbuild.1) | not-offered-for-target |');
     expect(text).toContain('⚠️ unreadable');
     expect(text).toContain('- `addon-not-ready`: addon-not-ready applies.');
+  });
+
+  it('appends the Markdown to the step summary under GitHub Actions only', () => {
+    const file = join(tmp(), 'summary.md');
+    writeFileSync(file, '# before\n');
+    expect(publishFleetSummary('## fleet\n', { GITHUB_STEP_SUMMARY: file })).toBe(false);
+    expect(publishFleetSummary('## fleet\n', { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: file })).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe('# before\n## fleet\n\n');
+    const warnings: string[] = [];
+    expect(publishFleetSummary('x', { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: join(file, 'not-a-dir', 'x') }, (t) => warnings.push(t))).toBe(false);
+    expect(warnings[0]).toMatch(/^Could not append the step summary/);
   });
 
   it('prints a JSON document its schema accepts, and a matrix of the clusters an upgrade fixes', () => {

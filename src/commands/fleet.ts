@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { createFleetAccess, type FleetAccess } from '../gather/fleet-access.js';
 import { credentialSources, discoverTargets, matchesSelector, readFleetFile } from '../gather/fleet-targets.js';
 import { describeError, mapLimit, readFleet, type Deadline } from '../gather/fleet.js';
-import { renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../render/fleet.js';
+import { publishFleetSummary, renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../render/fleet.js';
 import { createUi } from '../render/ui.js';
 import type { GlobalOptions } from '../runtime.js';
 import { fleetFlags, type FleetFlags } from './fleet-flags.js';
@@ -54,6 +54,7 @@ export function fleetCommand(kind: FleetMode['kind']) {
       if (flags.output === 'text') for (const line of renderFleetText(flags.mode, rows)) ui.out(line);
       else if (flags.output === 'markdown') process.stdout.write(renderFleetMarkdown(flags.mode, rows));
       else process.stdout.write(renderFleetDocument(flags.output, flags.mode, report));
+      if (flags.output !== 'markdown') publishFleetSummary(renderFleetMarkdown(flags.mode, rows), process.env, (t) => ui.warn(t));
       for (const r of rows.filter((r) => r.error !== null)) ui.warn(`Could not read ${r.cluster === '*' ? `the clusters of account ${r.account ?? r.profile ?? '?'}` : r.cluster} in ${r.region}: ${r.error}`);
       if (flags.output === 'github-matrix') {
         for (const r of notUpgradable(flags.mode, rows)) ui.warn(`${r.cluster} (${r.region}) is not ready and no upgrade fixes it; it is not in the matrix.`);

@@ -44,7 +44,7 @@ export interface TargetFailure {
 export function parseSelector(text: string | undefined): Array<[string, string]> {
   if (text === undefined || text.trim() === '') return [];
   return text.split(',').map((part) => {
-    const match = /^\s*([A-Za-z0-9_.\/-]+)\s*=\s*([^=]*?)\s*$/.exec(part);
+    const match = /^\s*([A-Za-z0-9_./-]+)\s*=\s*([^=]*?)\s*$/.exec(part);
     if (!match) throw new UsageError(`--selector takes key=value pairs separated by commas (e.g. env=prod,wave=1), not "${part.trim()}".`);
     return [match[1]!, match[2]!];
   });

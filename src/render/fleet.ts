@@ -2,7 +2,10 @@
  * The fleet's outputs: a table for people, Markdown for a GitHub step summary, the JSON document and the
  * GitHub Actions matrix. All of them from the same rows (src/decide/fleet.ts).
  */
+import { appendFileSync } from 'node:fs';
 import { blockingFindings, githubMatrix, sortRows, type FleetMode, type FleetReport, type FleetRow } from '../decide/fleet.js';
+
+import { markdownCell } from './github.js';
 
 export type FleetOutput = 'text' | 'json' | 'markdown' | 'github-matrix';
 
@@ -77,8 +80,21 @@ export function renderFleetText(mode: FleetMode, rows: FleetRow[]): string[] {
   return [...lines, '', fleetSummary(sorted)];
 }
 
-function md(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const md = markdownCell;
+
+/**
+ * Under GitHub Actions, appends the Markdown to $GITHUB_STEP_SUMMARY (so that a `--output github-matrix` step
+ * leaves the table for people too); a summary that cannot be written is a warning, never a different verdict.
+ */
+export function publishFleetSummary(markdown: string, env: NodeJS.ProcessEnv = process.env, warn: (text: string) => void = () => undefined): boolean {
+  if (!env.GITHUB_ACTIONS || !env.GITHUB_STEP_SUMMARY) return false;
+  try {
+    appendFileSync(env.GITHUB_STEP_SUMMARY, `${markdown}\n`);
+    return true;
+  } catch (error) {
+    warn(`Could not append the step summary to ${env.GITHUB_STEP_SUMMARY} (${(error as Error).message}); the results are on stdout.`);
+    return false;
+  }
 }
 
 /** Markdown for `$GITHUB_STEP_SUMMARY`: the table, then each not-ready cluster's blocking findings. */
