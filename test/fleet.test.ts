@@ -43,7 +43,7 @@ function fakeAccess(): FleetAccess & { signals: Map<string, AbortSignal> } {
     listClusters: () => Promise.reject(new Error('not used')),
     open(t, signal) {
       signals.set(t.cluster, signal);
-      return { gateways: { cluster: t.cluster } as unknown as Gateways, close: () => undefined };
+      return Promise.resolve({ gateways: { cluster: t.cluster } as unknown as Gateways, close: () => undefined });
     },
     close: () => undefined,
   };

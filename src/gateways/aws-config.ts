@@ -11,6 +11,8 @@ export interface AwsSettings {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>);
   /** Ends every call of the clients at once, retries included (a fleet's per-cluster timeout). */
   abortSignal?: AbortSignal;
+  /** SDK clients to use instead of new ones (a fleet shares one per account and region); typed by the gateways. */
+  clients?: { eks?: unknown; iam?: unknown };
   /** Max attempts of the SDK's standard retry strategy (default 3). */
   maxAttempts?: number;
 }

@@ -58,7 +58,7 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
   const sdk = () =>
     (client ??= import('@aws-sdk/client-eks').then((sdk) => ({
       sdk,
-      client: abortable(new sdk.EKSClient(clientConfig(settings, settings.eksEndpoint)), settings.abortSignal),
+      client: (settings.clients?.eks as EKSClient | undefined) ?? abortable(new sdk.EKSClient(clientConfig(settings, settings.eksEndpoint)), settings.abortSignal),
     })));
   const where = `in ${settings.region}`;
 

@@ -31,7 +31,7 @@ export function createIamGateway(settings: AwsSettings): IamGateway {
   const sdk = () =>
     (loaded ??= import('@aws-sdk/client-iam').then((sdk) => ({
       sdk,
-      client: abortable(new sdk.IAMClient(clientConfig(settings, settings.iamEndpoint)), settings.abortSignal),
+      client: (settings.clients?.iam as IAMClient | undefined) ?? abortable(new sdk.IAMClient(clientConfig(settings, settings.iamEndpoint)), settings.abortSignal),
     })));
 
   return {

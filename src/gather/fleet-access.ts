@@ -5,13 +5,14 @@
  * context is needed. A target that names a kube context uses it instead, checked against DescribeCluster.
  * Everything of a cluster ends when its AbortSignal fires (the per-cluster timeout).
  */
+import { setMaxListeners } from 'node:events';
 import type { ClusterInfo } from '../domain.js';
 import { UnreachableError } from '../errors.js';
 import type { Gateways } from './facts.js';
 import type { AwsSettings } from '../gateways/aws-config.js';
-import { clientConfig } from '../gateways/aws-config.js';
+import { abortable, clientConfig } from '../gateways/aws-config.js';
 import { createEksGateway, type EksGateway } from '../gateways/eks.js';
-import { createIamGateway } from '../gateways/iam.js';
+import { createIamGateway, type IamGateway } from '../gateways/iam.js';
 import type { KubeGateway } from '../gateways/kubectl.js';
 import type { KubeConnection, KubeContext } from '../gateways/kubeconfig.js';
 import type { TokenSource } from '../gateways/kube-auth.js';
@@ -28,7 +29,7 @@ export interface ClusterAccess {
 /** What a fleet run needs from the outside world (tests give their own). */
 export interface FleetAccess {
   listClusters: ListClusters;
-  open(target: FleetTarget, signal: AbortSignal): ClusterAccess;
+  open(target: FleetTarget, signal: AbortSignal): Promise<ClusterAccess>;
   close(): void;
 }
 
@@ -114,14 +115,42 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
     }
   }
 
-  function settings(source: { profile?: string; roleArn?: string }, region: string, signal?: AbortSignal): AwsSettings {
+  function settings(source: { profile?: string; roleArn?: string }, region: string): AwsSettings {
     return {
       region,
       credentials: credentialsOf(source, region),
       ...(options.eksEndpoint ? { eksEndpoint: options.eksEndpoint } : {}),
       ...(options.iamEndpoint ? { iamEndpoint: options.iamEndpoint } : {}),
-      ...(signal ? { abortSignal: signal } : {}),
     };
+  }
+
+  // One EKS and one IAM client per credentials and region, shared by the clusters they read (keep-alive
+  // connections, one set-up); closed, with every call still open, when the run ends.
+  const run = new AbortController();
+  setMaxListeners(0, run.signal); // two listeners per shared client
+  const shared = new Map<string, Shared>();
+  async function sharedFor(source: { profile?: string; roleArn?: string }, region: string): Promise<Shared> {
+    const key = `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
+    let entry = shared.get(key);
+    if (!entry) {
+      const [{ EKSClient }, { IAMClient }] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam')]);
+      entry = shared.get(key);
+      if (!entry) {
+        const aws = settings(source, region);
+        entry = {
+          aws: {
+            ...aws,
+            clients: {
+              eks: abortable(new EKSClient(clientConfig(aws, aws.eksEndpoint)), run.signal),
+              iam: abortable(new IAMClient(clientConfig(aws, aws.iamEndpoint)), run.signal),
+            },
+          },
+          memo: new Map(),
+        };
+        shared.set(key, entry);
+      }
+    }
+    return entry;
   }
 
   return {
@@ -150,12 +179,12 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
         sts.destroy();
       }
     },
-    open(target, signal) {
-      const aws = settings(target, target.region, signal);
+    async open(target, signal) {
+      const { aws, memo } = await sharedFor(target, target.region);
       const credentials = aws.credentials as Provider;
-      const eks = describeOnce(createEksGateway(aws, target.cluster));
+      const eks = describeOnce(memoEks(createEksGateway(aws, target.cluster), memo));
       const state: { http: KubeHttp | null } = { http: null };
-      const gateways: Gateways = { eks, iam: createIamGateway(aws), kube: null as unknown as KubeGateway, kubeContext: null };
+      const gateways: Gateways = { eks, iam: memoIam(createIamGateway(aws), memo), kube: null as unknown as KubeGateway, kubeContext: null };
       let kube: Promise<KubeGateway> | null = null;
       const describe = eks.describeCluster;
       const realKube = () =>
@@ -178,7 +207,44 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       signal.addEventListener('abort', () => state.http?.close(), { once: true });
       return { gateways, close: () => state.http?.close() };
     },
-    close: () => providers.clear(),
+    close: () => {
+      run.abort('The fleet run ended.');
+      shared.clear();
+      providers.clear();
+    },
+  };
+}
+
+/** The clients and the answers shared by the clusters of one credentials and region. */
+interface Shared {
+  aws: AwsSettings;
+  memo: Map<string, Promise<unknown>>;
+}
+
+/** `fn`'s answer for `key`, asked once per run (a failure is forgotten, so that the next cluster asks again). */
+function remember<T>(memo: Map<string, Promise<unknown>>, key: string, fn: () => Promise<T>): Promise<T> {
+  let answer = memo.get(key) as Promise<T> | undefined;
+  if (!answer) {
+    answer = fn();
+    memo.set(key, answer);
+    answer.catch(() => memo.delete(key));
+  }
+  return answer;
+}
+
+/**
+ * The calls whose answers do not depend on the cluster, asked once per credentials and region: the
+ * add-on catalogue (DescribeAddonVersions takes no cluster).
+ */
+function memoEks(eks: EksGateway, memo: Map<string, Promise<unknown>>): EksGateway {
+  return { ...eks, describeAddonVersions: (k8s) => remember(memo, `versions:${k8s ?? ''}`, () => eks.describeAddonVersions(k8s)) };
+}
+
+/** IAM is global: the OIDC providers of the account and each role, asked once. */
+function memoIam(iam: IamGateway, memo: Map<string, Promise<unknown>>): IamGateway {
+  return {
+    getRole: (arn) => remember(memo, `role:${arn}`, () => iam.getRole(arn)),
+    listOpenIdConnectProviders: () => remember(memo, 'oidc', () => iam.listOpenIdConnectProviders()),
   };
 }
 

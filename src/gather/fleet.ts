@@ -66,10 +66,10 @@ export async function readFleet(targets: FleetTarget[], access: FleetAccess, opt
   return mapLimit(targets, options.concurrency, async (target) => {
     const controller = new AbortController();
     const timer = deadline(options.clusterTimeoutMs);
-    let opened: ReturnType<FleetAccess['open']> | null = null;
+    let opened: Awaited<ReturnType<FleetAccess['open']>> | null = null;
     let outcome: ClusterOutcome;
     try {
-      opened = access.open(target, controller.signal);
+      opened = await access.open(target, controller.signal);
       const read = gather(opened.gateways);
       read.catch(() => undefined);
       const timedOut = timer.expired.then(() => 'timeout' as const);
