@@ -109,7 +109,8 @@ describe('built-in scenarios', () => {
       expect(addon.type).toBe('ResourceNotFoundException');
       expect(addon.json.message).toBe('No addon: vpc-cni found in cluster: demo');
     }
-    expect(cniTag(daemonSet(sb))).toBe(resolved.daemonSet?.imageTag);
+    if (resolved.daemonSet) expect(cniTag(daemonSet(sb))).toBe(resolved.daemonSet.imageTag);
+    else expect(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')).toBeUndefined();
     expect(sb.store.list('v1', 'Node')).toHaveLength(resolved.nodes.length);
     expect(sb.contextName).toBe(`arn:aws:eks:${resolved.cluster.region}:${resolved.cluster.accountId}:cluster/${resolved.cluster.name}`);
   });
@@ -160,9 +161,10 @@ describe('the default catalogue', () => {
     const v128 = (await page('1.28')).map((v) => v.addonVersion);
     expect(v128).not.toContain('v1.12.6-eksbuild.2');
     expect(v128).toEqual(expect.arrayContaining(['v1.13.4-eksbuild.1', 'v1.14.0-eksbuild.3', 'v1.14.1-eksbuild.1']));
-    // Default page size is small enough that a plain call pages.
-    const first = await call(sb, 'GET', '/addons/supported-versions?addonName=vpc-cni');
-    expect(first.json.nextToken).toEqual(expect.any(String));
+    // EKS pages by add-on: one vpc-cni entry with all its versions, no token (issue 9).
+    const first = await call(sb, 'GET', '/addons/supported-versions?addonName=vpc-cni&maxResults=1');
+    expect(first.json.addons).toHaveLength(1);
+    expect(first.json.nextToken).toBeUndefined();
   });
 
   it('serves the v1.12.0 schema for v1.12.x (no WARM_IP_TARGET) and the v1.15.1 one for later', async () => {
@@ -315,7 +317,7 @@ describe('faults', () => {
     const stuck = await start('default', { faults: { updateNeverFinishes: true } });
     const update = await call(stuck, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
     await new Promise((r) => setTimeout(r, 150));
-    expect((await call(stuck, 'GET', `/clusters/demo/updates/${update.json.update.id}`)).json.update.status).toBe('InProgress');
+    expect((await call(stuck, 'GET', `/clusters/demo/updates/${update.json.update.id}?addonName=vpc-cni`)).json.update.status).toBe('InProgress');
     expect(stuck.addon()?.status).toBe('UPDATING');
   });
 
@@ -365,6 +367,7 @@ describe('scenario input errors', () => {
 describe('idempotency', () => {
   it('answers a repeated UpdateAddon with the same clientRequestToken with the same update, as EKS does', async () => {
     const sb = await start('default');
+    sb.gates.eksChange.hold(); // the update stays InProgress until released, whatever the machine's load
     const body = { addonVersion: 'v1.13.4-eksbuild.1', resolveConflicts: 'PRESERVE', clientRequestToken: 'retry-1' };
     const first = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
     const again = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
@@ -373,6 +376,7 @@ describe('idempotency', () => {
     expect(again.json.update.id).toBe(first.json.update.id);
     const other = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { ...body, clientRequestToken: 'retry-2' });
     expect(other.type).toBe('ResourceInUseException');
+    sb.gates.eksChange.release();
     expect((await settle(sb, first.json.update.id)).status).toBe('Successful');
   });
 });

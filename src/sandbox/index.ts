@@ -24,6 +24,7 @@ import { RequestLog } from './request-log.js';
 import { loadScenario, resolveFleet, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
 import type { Scenario, ScenarioFaults } from './scenario-types.js';
 
+export { serveHint, serveLine } from './serve-info.js';
 export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
 export { listScenarios, loadScenario, resolveFleet, resolveScenario, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
 
