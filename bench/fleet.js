@@ -102,7 +102,7 @@ function fleetCheck(env) {
     '--accounts', ACCOUNTS.join(','), '--concurrency', String(CONCURRENCY), '--cluster-timeout', '120s', '--output', 'json',
   ];
   const rssFile = TIME ? join(mkdtempSync(join(tmpdir(), 'vpccni-bench-rss-')), 'rss') : null;
-  const [file, argv] = rssFile ? [TIME, ['-f', '%M', '-o', rssFile, 'node', ...args]] : ['node', args];
+  const [file, argv] = rssFile ? [TIME, ['-f', '%M %U %S', '-o', rssFile, 'node', ...args]] : ['node', args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -113,7 +113,9 @@ function fleetCheck(env) {
     child.on('error', reject);
     child.on('close', (code) => {
       const wall = performance.now() - started;
-      const rssKiB = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : null;
+      const [kib, user, sys] = rssFile ? readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : [null, null, null];
+      const rssKiB = kib;
+      const cpu = user === null ? null : (user + sys) * 1000;
       let rows = 0;
       let errors = 0;
       try {
@@ -123,7 +125,7 @@ function fleetCheck(env) {
       } catch {
         /* reported below */
       }
-      resolve({ wall, code, rssKiB, rows, errors, stderr });
+      resolve({ wall, code, rssKiB, cpu, rows, errors, stderr });
     });
   });
 }
@@ -139,7 +141,7 @@ async function main() {
     try {
       for (let i = 0; i < ROUNDS; i++) {
         const r = await fleetCheck(served.env);
-        log(`  run ${i + 1}: ${Math.round(r.wall)} ms, exit ${r.code}, ${r.rows} rows, ${r.errors} unreadable, peak RSS ${r.rssKiB} KiB`);
+        log(`  run ${i + 1}: ${Math.round(r.wall)} ms, CPU ${Math.round(r.cpu ?? 0)} ms, exit ${r.code}, ${r.rows} rows, ${r.errors} unreadable, peak RSS ${r.rssKiB} KiB`);
         if (r.rows !== CLUSTERS) log(`  stderr: ${r.stderr.split('\n').slice(0, 5).join(' | ')}`);
         runs.push(r);
       }
@@ -153,6 +155,7 @@ async function main() {
   const wall = median(slow.map((r) => r.wall));
   const fixed = median(fast.map((r) => r.wall));
   const ideal = (CLUSTERS / CONCURRENCY) * CRITICAL_PATH * LATENCY;
+  const cpu = median(slow.map((r) => r.cpu ?? 0));
   const rss = Math.max(...slow.map((r) => r.rssKiB ?? 0), ...fast.map((r) => r.rssKiB ?? 0)) / 1024;
   const ok = slow.every((r) => r.rows === CLUSTERS && r.errors === 0 && (r.code === 0 || r.code === 1));
   const load = loadavg().map((l) => l.toFixed(1)).join(', ');
@@ -167,6 +170,7 @@ async function main() {
     `| ideal (${CLUSTERS} ÷ ${CONCURRENCY} × ${CRITICAL_PATH} round trips × ${LATENCY} ms) | ${Math.round(ideal)} ms | |`,
     `| wall ÷ ideal | ${(wall / ideal).toFixed(2)}× | ≤ 1.5× ${wall / ideal <= 1.5 ? '(met)' : '(**not met**)'} |`,
     `| wall, no added latency (the fixed costs: Node, the SDK, signing, JSON) | ${Math.round(fixed)} ms | |`,
+    `| CPU time of the CLI (user + sys), ${LATENCY} ms per call | ${Math.round(cpu)} ms (${(cpu / CLUSTERS).toFixed(1)} ms a cluster, start-up included) | |`,
     `| peak RSS of the CLI | ${rss.toFixed(0)} MB | < 300 MB ${rss < 300 ? '(met)' : '(**not met**)'} |`,
     `| every cluster read (exit 0 or 1, never 3) | ${ok ? 'yes' : '**no**'} | |`,
     '',

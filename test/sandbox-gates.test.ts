@@ -92,7 +92,7 @@ describe('sandbox gates', () => {
 
   it('keeps a DaemonSet rollout partial until the rollout gate steps it', async () => {
     const sb = await start(['rollout']);
-    const ds = () => sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as { status: { updatedNumberScheduled: number; desiredNumberScheduled: number } };
+    const ds = () => sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as unknown as { status: { updatedNumberScheduled: number; desiredNumberScheduled: number } };
     const changed = structuredClone(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')!);
     (changed.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations = { touched: '1' };
     sb.store.put(changed);
