@@ -110,8 +110,9 @@ export function renderFleetMarkdown(mode: FleetMode, rows: FleetRow[]): string {
     `| ${head.join(' | ')} |`,
     `|${head.map(() => '---').join('|')}|`,
     ...sorted.map((r) => {
-      const c = cells(mode, r).map(md);
-      c[0] = `\`${c[0]}\``;
+      const raw = cells(mode, r);
+      raw[0] = `\`${raw[0]}\``;
+      const c = raw.map(md);
       c[6] = r.error !== null ? `⚠️ ${c[6]}` : r.pass ? `✅ ${c[6]}` : `❌ ${c[6]}`;
       return `| ${c.join(' | ')} |`;
     }),
