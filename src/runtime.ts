@@ -69,7 +69,7 @@ function describeOnce(eks: EksGateway): EksGateway {
 async function kubeGateway(
   client: 'api' | 'kubectl',
   context: KubeContext | null,
-  kubectl: { kubeconfig?: string; context?: string },
+  kubectl: { kubeconfig?: string; context?: string; onRetry?: (message: string) => void },
   eks: EksGateway,
   tokens: EksTokenSettings,
 ): Promise<{ kube: KubeGateway; close(): void }> {
@@ -137,6 +137,7 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
     {
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       ...(kubeContext ? { context: kubeContext.name } : {}),
+      onRetry: (message: string) => ui.debug(message),
     },
     eks,
     { region, ...(process.env.VPCCNI_EKS_TOKEN_EXEC === '1' ? { disableInProcess: true } : {}) },
@@ -173,7 +174,7 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
   const kube = await kubeGateway(
     kubeClientOf(options),
     kubeContext,
-    { kubeconfig: sandbox.kubeconfig, context: sandbox.contextName },
+    { kubeconfig: sandbox.kubeconfig, context: sandbox.contextName, onRetry: (message: string) => ui.debug(message) },
     eks,
     { region: sandbox.region, credentials: () => Promise.resolve(credentials) },
   );

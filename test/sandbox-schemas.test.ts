@@ -169,13 +169,11 @@ describe("the default scenario's walk", () => {
       });
       return { status: response.status, json: await response.json() };
     };
+    // Settled once nothing waits in the eks-change gate: a condition, not a time.
     const settle = async (updateId: string): Promise<string> => {
-      for (let i = 0; i < 250; i++) {
-        const { json } = await call(`/clusters/demo/updates/${updateId}?addonName=vpc-cni`);
-        if (json.update.status !== 'InProgress') return json.update.status as string;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('update never settled');
+      await sb.gates.eksChange.until((s) => s.pending.length === 0);
+      const { json } = await call(`/clusters/demo/updates/${updateId}?addonName=vpc-cni`);
+      return json.update.status as string;
     };
     expect(sb.addon()?.addonVersion).toBe('v1.12.6-eksbuild.2');
     const policy = JSON.stringify({ enableNetworkPolicy: 'true' });
