@@ -96,7 +96,7 @@ export function buildProgram(): Command {
         .choices(['api', 'kubectl'])
         .default('api'),
     )
-    .addOption(new Option('--output <format>', 'text for people, json for machines').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--output <format>', 'text for people, json for machines (fleet also: markdown, github-matrix)').choices(['text', 'json', 'markdown', 'github-matrix']).default('text'))
     .option('--sandbox', 'run against the local sandbox (EKS, IAM and Kubernetes emulators on loopback)')
     .option('--scenario <name|file>', 'sandbox scenario: a built-in name (vpccni sandbox list) or a file; implies --sandbox')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
@@ -186,6 +186,28 @@ export function buildProgram(): Command {
     .command('advisories')
     .description('list the known-bad vpc-cni versions in force, with their conditions and sources')
     .action(run(async () => (await import('./commands/advisories.js')).advisoriesCommand));
+
+  const fleet = program.command('fleet').description('many clusters at once: every cluster of some accounts and regions, or of a fleet file');
+  const fleetCommand = (name: 'status' | 'check' | 'plan', description: string) =>
+    fleet
+      .command(name)
+      .description(description)
+      .option('--regions <a,b>', 'regions to discover clusters in with ListClusters (default: --region, else the SDK\'s)')
+      .option('--profiles <p,q>', 'AWS profiles to discover with, one account each')
+      .option('--role-arn-template <arn>', 'a role to assume per account, e.g. arn:aws:iam::{account}:role/VpccniFleetReadOnly')
+      .option('--accounts <ids>', 'the account ids for --role-arn-template, comma-separated')
+      .option('--fleet <file>', 'a fleet file (YAML, schemas/fleet-file.schema.json) listing the clusters')
+      .option('--selector <k=v,...>', 'only clusters whose labels match every pair')
+      .option('--concurrency <n>', 'clusters read at once', '8')
+      .option('--cluster-timeout <duration>', 'give up on a cluster after this long (e.g. 60s, 2m)', '60s');
+  fleetCommand('status', 'the add-on of every cluster; exit 1 when one has an error finding, 3 when one could not be read')
+    .action(run(async () => (await import('./commands/fleet.js')).fleetCommand('status')));
+  fleetCommand('check', 'CI gate over the fleet: exit 0 only if every cluster is ready for the Kubernetes version')
+    .option('--kubernetes-version <x.y>', 'the Kubernetes version to check for (default: each cluster\'s next minor)')
+    .action(run(async () => (await import('./commands/fleet.js')).fleetCommand('check')));
+  fleetCommand('plan', 'the upgrade path of every cluster to one version')
+    .requiredOption('--to <version|latest|default>', 'target version')
+    .action(run(async () => (await import('./commands/fleet.js')).fleetCommand('plan')));
 
   const sandbox = program.command('sandbox').description('the local sandbox of EKS, IAM and Kubernetes emulators');
   sandbox

@@ -162,6 +162,7 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
   };
 }
 
+
 async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> {
   const { startSandbox } = await import('./sandbox/index.js');
   const sandbox = await startSandbox(options.scenario ?? 'default');
@@ -186,7 +187,7 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     kubeContext,
     { kubeconfig: sandbox.kubeconfig, context: sandbox.contextName, onRetry: (message) => ui.debug(message) },
     eks,
-    { region: sandbox.region, credentials: () => Promise.resolve(credentials) },
+    { region: sandbox.region, credentials: async () => (typeof credentials === 'function' ? credentials() : credentials) },
   );
   return {
     ui,

@@ -7,8 +7,12 @@ export interface AwsSettings {
   /** Explicit endpoints (the sandbox); otherwise AWS_ENDPOINT_URL_EKS / _IAM / AWS_ENDPOINT_URL apply. */
   eksEndpoint?: string;
   iamEndpoint?: string;
-  /** Static credentials (the sandbox only). */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Static credentials (the sandbox), or a provider of them (a fleet's assumed role). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | (() => Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>);
+  /** Ends every call of the clients at once, retries included (a fleet's per-cluster timeout). */
+  abortSignal?: AbortSignal;
+  /** SDK clients to use instead of new ones (a fleet shares one per account and region); typed by the gateways. */
+  clients?: { eks?: unknown; iam?: unknown };
   /** Max attempts of the SDK's standard retry strategy (default 3). */
   maxAttempts?: number;
 }
@@ -42,4 +46,36 @@ export async function sdkRegion(profile?: string): Promise<string | undefined> {
   } finally {
     client.destroy();
   }
+}
+
+/** The one part of an SDK client `abortable` touches. */
+interface AbortableClient {
+  middlewareStack: {
+    add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: Record<string, unknown>): void;
+  };
+  destroy(): void;
+}
+
+/**
+ * Makes every call of `client` end when `signal` aborts: the call rejects at once (outside the retries), no
+ * further attempt starts, and the client's sockets are closed, so that nothing lingers after a timeout.
+ */
+export function abortable<C>(client: C, signal: AbortSignal | undefined): C {
+  if (!signal) return client;
+  const c = client as unknown as AbortableClient;
+  const aborted = () => Object.assign(new Error(String(signal.reason ?? 'aborted')), { name: 'AbortError' });
+  const whenAborted = new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(aborted()), { once: true });
+  });
+  whenAborted.catch(() => undefined);
+  signal.addEventListener('abort', () => c.destroy(), { once: true });
+  c.middlewareStack.add(
+    (next) => (args) => (signal.aborted ? Promise.reject(aborted()) : Promise.race([next(args), whenAborted])),
+    { step: 'initialize', name: 'vpccniAbortWhole', priority: 'high' },
+  );
+  c.middlewareStack.add(
+    (next) => (args) => (signal.aborted ? Promise.reject(aborted()) : next(args)),
+    { step: 'finalizeRequest', name: 'vpccniAbortAttempt', priority: 'low' },
+  );
+  return client;
 }

@@ -5,7 +5,7 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AddonInfo, CatalogueEntry, ClusterInfo, PodIdentityAssociationInfo, ResolveConflicts, UpgradeInsightInfo } from '../domain.js';
 import { UnreachableError } from '../errors.js';
-import { clientConfig, type AwsSettings } from './aws-config.js';
+import { abortable, clientConfig, type AwsSettings } from './aws-config.js';
 import { awsErrorCode, translateAwsError } from './aws-errors.js';
 
 export const ADDON_NAME = 'vpc-cni';
@@ -67,7 +67,7 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
   const sdk = () =>
     (client ??= import('@aws-sdk/client-eks').then((sdk) => ({
       sdk,
-      client: new sdk.EKSClient(clientConfig(settings, settings.eksEndpoint)),
+      client: (settings.clients?.eks as EKSClient | undefined) ?? abortable(new sdk.EKSClient(clientConfig(settings, settings.eksEndpoint)), settings.abortSignal),
     })));
   const where = `in ${settings.region}`;
 

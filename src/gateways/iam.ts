@@ -2,7 +2,7 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { RoleInfo } from '../domain.js';
 import { UsageError } from '../errors.js';
-import { clientConfig, type AwsSettings } from './aws-config.js';
+import { abortable, clientConfig, type AwsSettings } from './aws-config.js';
 import { awsErrorCode, translateAwsError } from './aws-errors.js';
 
 /** The IAM calls vpccni makes. */
@@ -56,7 +56,7 @@ export function createIamGateway(settings: AwsSettings): IamGateway {
   const sdk = () =>
     (loaded ??= import('@aws-sdk/client-iam').then((sdk) => ({
       sdk,
-      client: new sdk.IAMClient(clientConfig(settings, settings.iamEndpoint)),
+      client: (settings.clients?.iam as IAMClient | undefined) ?? abortable(new sdk.IAMClient(clientConfig(settings, settings.iamEndpoint)), settings.abortSignal),
     })));
 
   return {

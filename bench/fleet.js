@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// `vpccni fleet check` of 200 sandbox clusters at 100 ms per call (`npm run build && node bench/fleet.js`).
+// Writes its numbers between the bench-fleet markers of bench/RESULTS.md (the rest of the file is kept).
+//
+// The fleet: 200 clusters over 2 regions and 2 accounts, each with the managed add-on and an IRSA role,
+// served by one `vpccni sandbox serve <file> --latency 100` (100 ms added to every EKS, IAM, STS and
+// Kubernetes API call). The CLI discovers them with ListClusters per region and account (a role assumed per
+// account) and reads them `--concurrency 8` at a time.
+//
+// Ideal = clusters ÷ concurrency × one cluster's critical path of dependent round trips, where the critical
+// path (src/gather/facts.ts, src/gather/fleet-access.ts) is:
+//   DescribeCluster → the Kubernetes reads (asked for at once; the connection needs the endpoint)     = 2
+//   DescribeAddon → GetRole ‖ ListAttachedRolePolicies                                               = 2
+//   DescribeAddonVersions (one page), ListOpenIDConnectProviders: 1 each, alongside
+// so 2 round trips = 200 ms; discovery (AssumeRole → ListClusters) adds 2 more once, in front.
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = join(ROOT, 'bin', 'vpccni.js');
+const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const CLUSTERS = Number(process.env.FLEET_CLUSTERS ?? 200);
+const CONCURRENCY = Number(process.env.FLEET_CONCURRENCY ?? 8);
+const LATENCY = 100;
+const CRITICAL_PATH = 2;
+const ROUNDS = Number(process.env.FLEET_ROUNDS ?? 3);
+const ACCOUNTS = ['111122223333', '444455556666'];
+const REGIONS = ['us-west-2', 'eu-west-1'];
+const log = (text) => process.stderr.write(`${text}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function scenarioFile(dir) {
+  const lines = [
+    'name: bench-fleet',
+    `description: ${CLUSTERS} clusters over ${REGIONS.join(' and ')} in ${ACCOUNTS.join(' and ')} (the fleet benchmark).`,
+    'catalogueSnapshot: mid-2025',
+    'accounts:',
+    ...ACCOUNTS.flatMap((id) => [`  - id: "${id}"`, `    accessKeyId: AKIABENCH${id}`, `    secretAccessKey: bench-${id}`]),
+    'iam:',
+    '  roles:',
+    '    - name: AmazonEKSVPCCNIRole',
+    '      attachedPolicyArns: [arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy]',
+    '    - name: VpccniFleetReadOnly',
+    '      attachedPolicyArns: []',
+    'clusters:',
+  ];
+  for (let i = 0; i < CLUSTERS; i++) {
+    const region = REGIONS[i % REGIONS.length];
+    const account = ACCOUNTS[Math.floor(i / REGIONS.length) % ACCOUNTS.length];
+    const name = `bench-${String(i).padStart(3, '0')}`;
+    lines.push(`  - cluster: { name: ${name}, region: ${region}, accountId: "${account}", kubernetesVersion: "1.31" }`);
+    lines.push('    addon: { version: v1.19.5-eksbuild.1 }');
+  }
+  const file = join(dir, 'bench-fleet.yaml');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+async function serve(file, latency) {
+  const home = mkdtempSync(join(tmpdir(), 'vpccni-bench-fleet-'));
+  const args = [BIN, 'sandbox', 'serve', file, '--dir', home, ...(latency ? ['--latency', String(latency)] : [])];
+  const child = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`sandbox serve exited with ${code}: ${stderr}`)));
+  });
+  const info = JSON.parse(line);
+  const base = info.accounts[0];
+  const env = {
+    ...process.env,
+    HOME: home,
+    NO_COLOR: '1',
+    AWS_CONFIG_FILE: join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_EKS: info.eksEndpoint,
+    AWS_ENDPOINT_URL_IAM: info.iamEndpoint,
+    AWS_ENDPOINT_URL_STS: info.stsEndpoint,
+    AWS_ACCESS_KEY_ID: base.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: base.secretAccessKey,
+    AWS_REGION: REGIONS[0],
+  };
+  delete env.AWS_PROFILE;
+  return { info, env, stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGINT'))) };
+}
+
+function fleetCheck(env) {
+  const args = [
+    BIN, 'fleet', 'check', '--regions', REGIONS.join(','), '--role-arn-template', 'arn:aws:iam::{account}:role/VpccniFleetReadOnly',
+    '--accounts', ACCOUNTS.join(','), '--concurrency', String(CONCURRENCY), '--cluster-timeout', '120s', '--output', 'json',
+  ];
+  const rssFile = TIME ? join(mkdtempSync(join(tmpdir(), 'vpccni-bench-rss-')), 'rss') : null;
+  const [file, argv] = rssFile ? [TIME, ['-f', '%M %U %S', '-o', rssFile, 'node', ...args]] : ['node', args];
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wall = performance.now() - started;
+      const [kib, user, sys] = rssFile ? readFileSync(rssFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : [null, null, null];
+      const rssKiB = kib;
+      const cpu = user === null ? null : (user + sys) * 1000;
+      let rows = 0;
+      let errors = 0;
+      try {
+        const doc = JSON.parse(stdout);
+        rows = doc.clusters.length;
+        errors = doc.clusters.filter((c) => c.error !== null).length;
+      } catch {
+        /* reported below */
+      }
+      resolve({ wall, code, rssKiB, cpu, rows, errors, stderr });
+    });
+  });
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'vpccni-bench-fleet-scenario-'));
+  const file = scenarioFile(dir);
+  const results = {};
+  for (const latency of [LATENCY, 0]) {
+    log(`Serving ${CLUSTERS} clusters at ${latency} ms per call…`);
+    const served = await serve(file, latency);
+    const runs = [];
+    try {
+      for (let i = 0; i < ROUNDS; i++) {
+        const r = await fleetCheck(served.env);
+        log(`  run ${i + 1}: ${Math.round(r.wall)} ms, CPU ${Math.round(r.cpu ?? 0)} ms, exit ${r.code}, ${r.rows} rows, ${r.errors} unreadable, peak RSS ${r.rssKiB} KiB`);
+        if (r.rows !== CLUSTERS) log(`  stderr: ${r.stderr.split('\n').slice(0, 5).join(' | ')}`);
+        runs.push(r);
+      }
+    } finally {
+      await served.stop();
+    }
+    results[latency] = runs;
+  }
+  const slow = results[LATENCY];
+  const fast = results[0];
+  const wall = median(slow.map((r) => r.wall));
+  const fixed = median(fast.map((r) => r.wall));
+  const ideal = (CLUSTERS / CONCURRENCY) * CRITICAL_PATH * LATENCY;
+  const cpu = median(slow.map((r) => r.cpu ?? 0));
+  const rss = Math.max(...slow.map((r) => r.rssKiB ?? 0), ...fast.map((r) => r.rssKiB ?? 0)) / 1024;
+  const ok = slow.every((r) => r.rows === CLUSTERS && r.errors === 0 && (r.code === 0 || r.code === 1));
+  const load = loadavg().map((l) => l.toFixed(1)).join(', ');
+  const block = [
+    `Run ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}: ${CLUSTERS} clusters, 2 regions, 2 accounts, \`--concurrency ${CONCURRENCY}\`, ${ROUNDS} runs each (medians).`,
+    '',
+    `Machine: ${availableParallelism()} cores, Node.js ${process.version}, load average at the end ${load}.`,
+    '',
+    '| measure | value | target |',
+    '|---|---|---|',
+    `| wall, ${LATENCY} ms per call | ${Math.round(wall)} ms | |`,
+    `| ideal (${CLUSTERS} ÷ ${CONCURRENCY} × ${CRITICAL_PATH} round trips × ${LATENCY} ms) | ${Math.round(ideal)} ms | |`,
+    `| wall ÷ ideal | ${(wall / ideal).toFixed(2)}× | ≤ 1.5× ${wall / ideal <= 1.5 ? '(met)' : '(**not met**)'} |`,
+    `| wall, no added latency (the fixed costs: Node, the SDK, signing, JSON) | ${Math.round(fixed)} ms | |`,
+    `| CPU time of the CLI (user + sys), ${LATENCY} ms per call | ${Math.round(cpu)} ms (${(cpu / CLUSTERS).toFixed(1)} ms a cluster, start-up included) | |`,
+    `| peak RSS of the CLI | ${rss.toFixed(0)} MB | < 300 MB ${rss < 300 ? '(met)' : '(**not met**)'} |`,
+    `| every cluster read (exit 0 or 1, never 3) | ${ok ? 'yes' : '**no**'} | |`,
+    '',
+    `All runs, ms (${LATENCY} ms per call): ${slow.map((r) => Math.round(r.wall)).join(', ')}; (no latency): ${fast.map((r) => Math.round(r.wall)).join(', ')}.`,
+  ].join('\n');
+  const text = readFileSync(RESULTS, 'utf8');
+  const start = '<!-- bench-fleet:start -->';
+  const end = '<!-- bench-fleet:end -->';
+  const updated = text.includes(start)
+    ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), `${start}\n${block}\n${end}`)
+    : `${text.trimEnd()}\n\n## fleet check of ${CLUSTERS} clusters\n\n${start}\n${block}\n${end}\n`;
+  writeFileSync(RESULTS, updated);
+  process.stdout.write(`${block}\n`);
+}
+
+await main();

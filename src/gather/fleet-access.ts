@@ -1,0 +1,366 @@
+/**
+ * Per-cluster access for a fleet run, behind one small interface: the EKS and IAM gateways as the target's
+ * credentials (a profile, a role assumed once per account, or the default chain), and a Kubernetes gateway
+ * built from DescribeCluster itself (endpoint, CA) with an EKS token made in-process, so that no kube
+ * context is needed. A target that names a kube context uses it instead, checked against DescribeCluster.
+ * Everything of a cluster ends when its AbortSignal fires (the per-cluster timeout).
+ */
+import { setMaxListeners } from 'node:events';
+import type { ClusterInfo } from '../domain.js';
+import { UnreachableError } from '../errors.js';
+import type { Gateways } from './facts.js';
+import type { AwsSettings } from '../gateways/aws-config.js';
+import { abortable, clientConfig } from '../gateways/aws-config.js';
+import { createEksGateway, type EksGateway } from '../gateways/eks.js';
+import { createIamGateway, type IamGateway } from '../gateways/iam.js';
+import type { KubeGateway } from '../gateways/kubectl.js';
+import type { KubeConnection, KubeContext } from '../gateways/kubeconfig.js';
+import type { TokenSource } from '../gateways/kube-auth.js';
+import type { KubeHttp } from '../gateways/kube-http.js';
+import { makeEksToken, sdkCredentials, type AwsCredentials, type BearerToken } from '../gateways/eks-token.js';
+import { type CredentialSource, type FleetTarget, type ListClusters } from './fleet-targets.js';
+
+/** The gateways of one cluster, and how to let go of them. */
+export interface ClusterAccess {
+  gateways: Gateways;
+  close(): void;
+}
+
+/** What a fleet run needs from the outside world (tests give their own). */
+export interface FleetAccess {
+  listClusters: ListClusters;
+  open(target: FleetTarget, signal: AbortSignal): Promise<ClusterAccess>;
+  close(): void;
+}
+
+/** Endpoints and base credentials (the sandbox passes its own; otherwise the SDK's chain and AWS_ENDPOINT_URL_*). */
+export interface FleetAccessOptions {
+  eksEndpoint?: string;
+  iamEndpoint?: string;
+  stsEndpoint?: string;
+  /** Credentials to start from (and to assume roles with); default: the SDK's chain (`--profile` when given). */
+  baseCredentials?: AwsCredentials;
+  baseProfile?: string;
+  /** The kubeconfig for targets that name a kube context. */
+  kubeconfig?: string;
+  /** Kubernetes request timeout, ms. */
+  kubeTimeoutMs?: number;
+}
+
+type Provider = () => Promise<AwsCredentials>;
+const REFRESH_MS = 5 * 60_000;
+
+/** A provider that loads once and again only when its credentials are about to expire. */
+export function cachedProvider(load: () => Promise<AwsCredentials & { expiration?: Date }>, now: () => number = Date.now): Provider {
+  let cached: (AwsCredentials & { expiration?: Date }) | null = null;
+  let pending: Promise<AwsCredentials & { expiration?: Date }> | null = null;
+  return async () => {
+    if (cached && (!cached.expiration || cached.expiration.getTime() - REFRESH_MS > now())) return cached;
+    pending ??= load().finally(() => {
+      pending = null;
+    });
+    cached = await pending;
+    return cached;
+  };
+}
+
+/** The SDK-backed access of a real (or `sandbox serve`) fleet run. */
+export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess {
+  const providers = new Map<string, Provider>();
+  const base: Provider = options.baseCredentials
+    ? () => Promise.resolve(options.baseCredentials!)
+    : providerFor(`profile:${options.baseProfile ?? ''}`, () => sdkCredentials(options.baseProfile ?? null));
+
+  function providerFor(key: string, load: () => Promise<AwsCredentials & { expiration?: Date }>): Provider {
+    let provider = providers.get(key);
+    if (!provider) {
+      provider = cachedProvider(load);
+      providers.set(key, provider);
+    }
+    return provider;
+  }
+
+  /** The credentials of a source: a role assumed with the base credentials, a profile, or the base. */
+  function credentialsOf(source: { profile?: string; roleArn?: string }, region: string): Provider {
+    if (source.roleArn) {
+      const roleArn = source.roleArn;
+      return providerFor(`role:${roleArn}`, () => assumeRole(roleArn, region));
+    }
+    if (source.profile) {
+      const profile = source.profile;
+      return providerFor(`profile:${profile}`, () => sdkCredentials(profile));
+    }
+    return base;
+  }
+
+  async function assumeRole(roleArn: string, region: string): Promise<AwsCredentials & { expiration?: Date }> {
+    const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+    const sts = new STSClient(clientConfig({ region, credentials: base }, options.stsEndpoint));
+    try {
+      const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'vpccni-fleet', DurationSeconds: 3600 }));
+      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+        ...(c.Expiration ? { expiration: c.Expiration } : {}),
+      };
+    } catch (error) {
+      const message = (error as Error).message;
+      throw new UnreachableError(`Role ${roleArn} could not be assumed (${message.replace(/\.$/, '')}); check its trust policy and your base credentials.`, {
+        cause: error,
+      });
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  function settings(source: { profile?: string; roleArn?: string }, region: string): AwsSettings {
+    return {
+      region,
+      credentials: credentialsOf(source, region),
+      ...(options.eksEndpoint ? { eksEndpoint: options.eksEndpoint } : {}),
+      ...(options.iamEndpoint ? { iamEndpoint: options.iamEndpoint } : {}),
+    };
+  }
+
+  // One EKS and one IAM client per credentials and region, shared by the clusters they read (keep-alive
+  // connections, one set-up); closed, with every call still open, when the run ends.
+  const run = new AbortController();
+  setMaxListeners(0, run.signal); // two listeners per shared client
+  const shared = new Map<string, Shared>();
+  async function sharedFor(source: { profile?: string; roleArn?: string }, region: string): Promise<Shared> {
+    const key = `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
+    let entry = shared.get(key);
+    if (!entry) {
+      const [{ EKSClient }, { IAMClient }] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam')]);
+      entry = shared.get(key);
+      if (!entry) {
+        const aws = settings(source, region);
+        entry = {
+          aws: {
+            ...aws,
+            clients: {
+              eks: abortable(new EKSClient(clientConfig(aws, aws.eksEndpoint)), run.signal),
+              iam: abortable(new IAMClient(clientConfig(aws, aws.iamEndpoint)), run.signal),
+            },
+          },
+          memo: new Map(),
+        };
+        shared.set(key, entry);
+      }
+    }
+    return entry;
+  }
+
+  return {
+    async listClusters(source: CredentialSource, region: string) {
+      const [{ EKSClient, paginateListClusters }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
+        import('@aws-sdk/client-eks'),
+        import('@aws-sdk/client-sts'),
+      ]);
+      const aws = settings(source, region);
+      const eks = new EKSClient(clientConfig(aws, aws.eksEndpoint));
+      const sts = new STSClient(clientConfig(aws, options.stsEndpoint));
+      try {
+        const account = source.account
+          ? Promise.resolve(source.account)
+          : sts.send(new GetCallerIdentityCommand({})).then((r) => r.Account ?? null, () => null);
+        const clusters: string[] = [];
+        try {
+          for await (const page of paginateListClusters({ client: eks }, {})) clusters.push(...(page.clusters ?? []));
+        } catch (error) {
+          const { translateAwsError } = await import('../gateways/aws-errors.js');
+          throw translateAwsError(error, 'ListClusters', `list the clusters in ${region}`);
+        }
+        return { clusters, account: await account };
+      } finally {
+        eks.destroy();
+        sts.destroy();
+      }
+    },
+    async open(target, signal) {
+      const { aws, memo } = await sharedFor(target, target.region);
+      const credentials = aws.credentials as Provider;
+      const eks = describeOnce(memoEks(createEksGateway(aws, target.cluster), memo));
+      const state: { http: KubeHttp | null } = { http: null };
+      const gateways: Gateways = { eks, iam: memoIam(createIamGateway(aws), memo), kube: null as unknown as KubeGateway, kubeContext: null };
+      let kube: Promise<KubeGateway> | null = null;
+      const describe = eks.describeCluster;
+      const realKube = () =>
+        (kube ??= (async () => {
+          const cluster = await describe();
+          const built = await kubeFor(target, cluster, credentials, options, signal);
+          state.http = built.http;
+          gateways.kubeContext = built.context;
+          return built.kube;
+        })());
+      // The context the facts are checked against is known once DescribeCluster answered (a named
+      // context: once it was resolved and checked).
+      eks.describeCluster = () =>
+        describe().then(async (cluster) => {
+          if (!target.context) gateways.kubeContext = contextFromCluster(cluster, target.cluster);
+          else await realKube();
+          return cluster;
+        });
+      gateways.kube = lazyKube(realKube);
+      signal.addEventListener('abort', () => state.http?.close(), { once: true });
+      return { gateways, close: () => state.http?.close() };
+    },
+    close: () => {
+      run.abort('The fleet run ended.');
+      shared.clear();
+      providers.clear();
+    },
+  };
+}
+
+/** The clients and the answers shared by the clusters of one credentials and region. */
+interface Shared {
+  aws: AwsSettings;
+  memo: Map<string, Promise<unknown>>;
+}
+
+/** `fn`'s answer for `key`, asked once per run (a failure is forgotten, so that the next cluster asks again). */
+function remember<T>(memo: Map<string, Promise<unknown>>, key: string, fn: () => Promise<T>): Promise<T> {
+  let answer = memo.get(key) as Promise<T> | undefined;
+  if (!answer) {
+    answer = fn();
+    memo.set(key, answer);
+    answer.catch(() => memo.delete(key));
+  }
+  return answer;
+}
+
+/**
+ * The calls whose answers do not depend on the cluster, asked once per credentials and region: the
+ * add-on catalogue (DescribeAddonVersions takes no cluster).
+ */
+function memoEks(eks: EksGateway, memo: Map<string, Promise<unknown>>): EksGateway {
+  return { ...eks, describeAddonVersions: (k8s) => remember(memo, `versions:${k8s ?? ''}`, () => eks.describeAddonVersions(k8s)) };
+}
+
+/** IAM is global: the OIDC providers of the account and each role, asked once. */
+function memoIam(iam: IamGateway, memo: Map<string, Promise<unknown>>): IamGateway {
+  return {
+    ...iam,
+    getRole: (arn) => remember(memo, `role:${arn}`, () => iam.getRole(arn)),
+    listOpenIdConnectProviders: () => remember(memo, 'oidc', () => iam.listOpenIdConnectProviders()),
+  };
+}
+
+/** DescribeCluster once per cluster: the kube connection and the facts share it. */
+function describeOnce(eks: EksGateway): EksGateway {
+  let cluster: Promise<ClusterInfo> | null = null;
+  return { ...eks, describeCluster: () => (cluster ??= eks.describeCluster()) };
+}
+
+/** The kube context DescribeCluster stands for: its endpoint and CA, an in-process EKS token. */
+function contextFromCluster(cluster: ClusterInfo, name: string): KubeContext {
+  return {
+    name: cluster.arn ?? name,
+    server: cluster.endpoint,
+    eks: null,
+    connection: cluster.endpoint ? connectionOf(cluster) : null,
+  };
+}
+
+/** A KubeConnection from DescribeCluster's endpoint and CA. */
+export function connectionOf(cluster: ClusterInfo): KubeConnection {
+  return {
+    server: cluster.endpoint ?? '',
+    ca: cluster.certificateAuthority ? Buffer.from(cluster.certificateAuthority, 'base64').toString('utf8') : null,
+    insecureSkipTlsVerify: false,
+    tlsServerName: null,
+    proxyUrl: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? null,
+    clientCertificate: null,
+    clientKey: null,
+    token: null,
+    tokenFile: null,
+    basicAuth: null,
+    exec: null,
+  };
+}
+
+/** The EKS token of one cluster, made in-process with the target's credentials, reused until it expires. */
+export function eksTokenSource(cluster: string, region: string, credentials: Provider, now: () => number = Date.now): TokenSource {
+  let cached: BearerToken | null = null;
+  return {
+    execRuns: 0,
+    async authorization() {
+      if (!cached || (cached.expiresAt !== null && cached.expiresAt - 30_000 <= now())) {
+        cached = await makeEksToken(cluster, region, await credentials(), new Date(now()));
+      }
+      return `Bearer ${cached.token}`;
+    },
+    invalidate() {
+      cached = null;
+      return true;
+    },
+  };
+}
+
+async function kubeFor(
+  target: FleetTarget,
+  cluster: ClusterInfo,
+  credentials: Provider,
+  options: FleetAccessOptions,
+  signal: AbortSignal,
+): Promise<{ kube: KubeGateway; http: KubeHttp; context: KubeContext }> {
+  const [{ createKubeHttp }, { createKubeApiGateway }] = await Promise.all([import('../gateways/kube-http.js'), import('../gateways/kube-api.js')]);
+  let context: KubeContext;
+  let tokens: TokenSource;
+  if (target.context) {
+    const [{ resolveKubeContext }, { tokenSource }, { assertContextMatches }, { assertSameCa }, { sameApiServer }] = await Promise.all([
+      import('../gateways/kubeconfig.js'),
+      import('../gateways/kube-auth.js'),
+      import('../gateways/kubectl.js'),
+      import('../gateways/kube-guard.js'),
+      import('../gateways/kubeconfig.js'),
+    ]);
+    const resolved = resolveKubeContext({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), context: target.context });
+    assertContextMatches(resolved, cluster, sameApiServer);
+    assertSameCa(resolved, cluster);
+    if (!resolved?.connection) throw new UnreachableError(`The kube context "${target.context}" has no server; fix the kubeconfig or drop "context" from the fleet file.`);
+    context = resolved;
+    tokens = tokenSource(resolved.connection, { region: target.region, credentials });
+  } else {
+    if (!cluster.endpoint) throw new UnreachableError(`DescribeCluster gave no endpoint for "${target.cluster}"; is the cluster still being created?`);
+    context = contextFromCluster(cluster, target.cluster);
+    tokens = eksTokenSource(target.cluster, target.region, credentials);
+  }
+  const http = abortableHttp(createKubeHttp(context.connection!, tokens, options.kubeTimeoutMs ? { timeoutMs: options.kubeTimeoutMs } : {}), signal);
+  return { kube: createKubeApiGateway(http), http, context };
+}
+
+/** A KubeHttp that refuses every request once `signal` aborted (so that read retries stop at once). */
+function abortableHttp(http: KubeHttp, signal: AbortSignal): KubeHttp {
+  const refuse = () => {
+    if (signal.aborted) throw new UnreachableError(String(signal.reason ?? 'The cluster timed out.'));
+  };
+  return {
+    request: async (req) => {
+      refuse();
+      return http.request(req);
+    },
+    stream: async (req) => {
+      refuse();
+      return http.stream(req);
+    },
+    close: () => http.close(),
+  };
+}
+
+/** A KubeGateway whose every call waits for the real one (built after DescribeCluster). */
+function lazyKube(real: () => Promise<KubeGateway>): KubeGateway {
+  return new Proxy({} as KubeGateway, {
+    get(_, key: string | symbol) {
+      if (typeof key !== 'string' || key === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        const gateway = await real();
+        return (gateway[key as keyof KubeGateway] as (...a: unknown[]) => unknown)(...args);
+      };
+    },
+  });
+}
+

@@ -1,0 +1,95 @@
+/**
+ * Reading a fleet: every target through `gatherFacts` (the single-cluster read) with its own gateways, at
+ * most `concurrency` at a time, each within `clusterTimeoutMs`; a cluster that fails or times out becomes a
+ * row with the reason, and the others go on.
+ */
+import { VpccniError } from '../errors.js';
+import { gatherFacts, type GatheredFacts } from './facts.js';
+import type { FleetAccess } from './fleet-access.js';
+import type { FleetTarget } from './fleet-targets.js';
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping the order of the items. */
+export async function mapLimit<I, O>(items: I[], limit: number, fn: (item: I, index: number) => Promise<O>): Promise<O[]> {
+  const results = new Array<O>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+/** A timer that can be cancelled; tests pass their own so that no test waits on the clock. */
+export type Deadline = (ms: number) => { expired: Promise<void>; cancel(): void };
+
+/** The real timer. */
+export const realDeadline: Deadline = (ms) => {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return { expired, cancel: () => clearTimeout(timer) };
+};
+
+/** One cluster's outcome: its facts, or why there are none. */
+export type ClusterOutcome = { target: FleetTarget; facts: GatheredFacts } | { target: FleetTarget; error: string };
+
+export interface ReadFleetOptions {
+  concurrency: number;
+  clusterTimeoutMs: number;
+  deadline?: Deadline;
+  /** Called as each cluster finishes (progress on stderr). */
+  onDone?: (outcome: ClusterOutcome, done: number, total: number) => void;
+  /** The read of one cluster (default: gatherFacts); tests drive it. */
+  gather?: typeof gatherFacts;
+}
+
+/** The one sentence a failure becomes in its row. */
+export function describeError(error: unknown): string {
+  if (error instanceof VpccniError) return error.message;
+  const e = error as { name?: string; message?: string };
+  return `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(error)}`;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** Reads every target; never throws for one cluster's failure. */
+export async function readFleet(targets: FleetTarget[], access: FleetAccess, options: ReadFleetOptions): Promise<ClusterOutcome[]> {
+  const deadline = options.deadline ?? realDeadline;
+  const gather = options.gather ?? gatherFacts;
+  let done = 0;
+  return mapLimit(targets, options.concurrency, async (target) => {
+    const controller = new AbortController();
+    const timer = deadline(options.clusterTimeoutMs);
+    let opened: Awaited<ReturnType<FleetAccess['open']>> | null = null;
+    let outcome: ClusterOutcome;
+    try {
+      opened = await access.open(target, controller.signal);
+      const read = gather(opened.gateways);
+      read.catch(() => undefined);
+      const timedOut = timer.expired.then(() => 'timeout' as const);
+      const first = await Promise.race([read, timedOut]);
+      if (first === 'timeout') {
+        const message = `Timed out after ${seconds(options.clusterTimeoutMs)} reading the cluster; check that its EKS and Kubernetes API endpoints answer, or raise --cluster-timeout.`;
+        controller.abort(message);
+        outcome = { target, error: message };
+      } else {
+        outcome = { target, facts: first };
+      }
+    } catch (error) {
+      outcome = { target, error: describeError(error) };
+    } finally {
+      timer.cancel();
+      opened?.close();
+      if (!controller.signal.aborted) controller.abort('done');
+    }
+    done += 1;
+    options.onDone?.(outcome, done, targets.length);
+    return outcome;
+  });
+}
