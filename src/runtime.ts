@@ -87,7 +87,10 @@ async function kubeGateway(
     import('./gateways/kube-api.js'),
   ]);
   const http = createKubeHttp(context.connection, tokenSource(context.connection, tokens));
-  return { kube: guardKubeGateway(createKubeApiGateway(http), check), close: () => http.close() };
+  return {
+    kube: guardKubeGateway(createKubeApiGateway(http, kubectl.onRetry ? { onRetry: kubectl.onRetry } : {}), check),
+    close: () => http.close(),
+  };
 }
 
 /** The output format, validated. */

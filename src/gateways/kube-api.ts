@@ -17,6 +17,8 @@ export interface KubeApiOptions {
   pageSize?: number;
   /** Called before the first request; the runtime's context check (the gateway never reads before it). */
   beforeFirstRequest?: () => Promise<void>;
+  /** Told about each retried read (shown with --verbose). */
+  onRetry?: (message: string) => void;
 }
 
 const METADATA_LIST = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -69,7 +71,7 @@ export function rolloutProgress(ds: KubeObject): RolloutProgress & { done: boole
 
 /** The KubeGateway over the API. */
 export function createKubeApiGateway(http: KubeHttp, options: KubeApiOptions = {}): KubeGateway {
-  const attempts = options.readAttempts ?? 3;
+  const attempts = options.readAttempts ?? 5;
   const pageSize = options.pageSize ?? 500;
   let checked: Promise<void> | null = null;
 
@@ -86,6 +88,7 @@ export function createKubeApiGateway(http: KubeHttp, options: KubeApiOptions = {
         return await send({ method: 'GET', path, ...(accept ? { accept } : {}) });
       } catch (error) {
         if (!isConnectionFailure(error) || attempt >= attempts) throw error;
+        options.onRetry?.(`GET ${path.split('?')[0]} could not connect (attempt ${attempt} of ${attempts}); retrying: ${(error as Error).message}`);
         await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
       }
     }
