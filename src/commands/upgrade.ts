@@ -2,6 +2,7 @@
  * `vpccni upgrade --to V`: parses the flags, then hands the run to the upgrade state machine
  * (src/act/upgrade/run.ts). Bad input is refused here, before anything is called.
  */
+import { assertBackupDir } from '../act/backup.js';
 import { parseDuration } from '../act/upgrade/wait.js';
 import { runUpgrade } from '../act/upgrade/run.js';
 import { parseConfigurationValues } from '../decide/config/values.js';
@@ -32,6 +33,7 @@ export async function upgradeCommand(options: Record<string, unknown>, globals: 
     throw new UsageError('--resume continues with the settings the upgrade started with; do not pass --configuration-values, --service-account-role-arn or --resolve-conflicts with it.');
   }
   const timeoutMs = parseDuration(o.timeout);
+  assertBackupDir(o.backupDir);
   const values = o.configurationValues !== undefined ? parseConfigurationValues(o.configurationValues) : null;
   if (o.serviceAccountRoleArn) roleNameFromArn(o.serviceAccountRoleArn);
   const { configurationValues: _text, timeout: _timeout, ...rest } = o;

@@ -7,14 +7,15 @@ import { gatherFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
-import { asReset, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
+import { asReset, assertRoleFitsCluster, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
 import { describeState, printDryRun, type UpgradeReport } from '../../render/upgrade-report.js';
 import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
-import { saveJournal, type Journal, type JournalStep } from './journal.js';
+import { journalPath, saveJournal, type Journal, type JournalStep } from './journal.js';
+import { acquireJournalLock } from './lock.js';
 import { BUSY, confirmRolledOut, openJournal, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
 
@@ -34,6 +35,16 @@ export interface UpgradeRequest {
 
 /** Runs the upgrade; returns 0 when done, throws the typed error of any stop. */
 export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<number> {
+  // One run per cluster and backup directory at a time: the journal is taken exclusively before it is read.
+  const lock = o.dryRun ? null : await acquireJournalLock(journalPath(o.backupDir, runtime.clusterName, runtime.region));
+  try {
+    return await lockedRun(runtime, o);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   const { ui } = runtime;
   const { journalFile, resumed } = await openJournal(runtime, o);
   const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
@@ -104,6 +115,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     const list = [...byMessage].map(([message, versions]) => `${message} (${versions.join(', ')})`).join('; ');
     throw new UsageError(`The configuration values do not fit the schema of every step: ${list}; fix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
   }
+  if (roleArn) assertRoleFitsCluster(roleArn, facts.cluster.arn);
   if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
   await confirmRisks(
     ui,
