@@ -40,6 +40,7 @@ export interface UiOptions {
  */
 export function escapeControl(text: string, options: { keepColour?: boolean; keepNewlines?: boolean } = {}): string {
   const keepNewlines = options.keepNewlines ?? true;
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   const pattern = options.keepColour ? /\x1b\[[0-9;]*m|[\x00-\x1f\x7f-\x9f]/g : /[\x00-\x1f\x7f-\x9f]/g;
   return text.replace(pattern, (ch) => {
     if (ch.length > 1) return ch;
