@@ -14,7 +14,8 @@ export async function main(argv: string[]): Promise<number> {
   let verbose = argv.includes('--verbose');
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    // The code of this run's command (not process.exitCode, which concurrent in-process runs would share).
+    return exitCodes.get(program) ?? (typeof process.exitCode === 'number' ? process.exitCode : 0);
   } catch (error) {
     verbose ||= Boolean(program.opts<GlobalOptions>().verbose);
     return reportError(error, verbose);
@@ -47,6 +48,9 @@ function describeCause(cause: unknown): string {
   return cause instanceof Error ? (cause.stack ?? cause.message) : String(cause);
 }
 
+/** Each program's command exit code, by root program. */
+const exitCodes = new WeakMap<Command, number>();
+
 type Action = (options: Record<string, unknown>, globals: GlobalOptions, args: string[]) => Promise<number>;
 
 /** Wraps a lazily loaded command so that its exit code becomes the process's. */
@@ -55,7 +59,9 @@ function run(load: () => Promise<Action>) {
     const command = params.at(-1) as Command;
     const args = params.slice(0, -2).filter((p): p is string => typeof p === 'string');
     const action = await load();
-    process.exitCode = await action(command.opts(), command.optsWithGlobals<GlobalOptions>(), args);
+    let root = command;
+    while (root.parent) root = root.parent;
+    exitCodes.set(root, await action(command.opts(), command.optsWithGlobals<GlobalOptions>(), args));
   };
 }
 

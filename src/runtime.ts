@@ -94,6 +94,7 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
     kube: createKubeGateway({
       ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
       ...(kubeContext ? { context: kubeContext.name } : {}),
+      onRetry: (message) => ui.debug(message),
     }),
     close: async () => undefined,
   };
@@ -119,7 +120,7 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     kubeContext,
     eks: createEksGateway(aws, sandbox.cluster),
     iam: createIamGateway(aws),
-    kube: createKubeGateway({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
+    kube: createKubeGateway({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName, onRetry: (message) => ui.debug(message) }),
     close: () => sandbox.close(),
   };
 }

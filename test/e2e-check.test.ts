@@ -1,13 +1,23 @@
 /**
- * `vpccni check` end to end: the real, built CLI against the built-in sandbox scenarios (real SDK over HTTP,
- * real kubectl), one scenario per finding family, and the GitHub Actions output. Every CLI run is memoised
- * and the tests run concurrently, so each distinct command runs once.
+ * `vpccni check` against the built-in sandbox scenarios (real SDK over HTTP, real kubectl), one scenario per
+ * finding family, and the GitHub Actions output. The scenario matrix gathers each scenario's facts once,
+ * in-process, through the same runtime and gatherFacts the command uses, and runs check's decision
+ * (buildCheckReport) over them for every target; a few runs go through the whole CLI in-process
+ * (main(argv), helpers/in-process.ts), which must agree with the decision; the GitHub Actions runs, which
+ * need their own environment, spawn the real, built CLI. Everything is memoised and the tests run
+ * concurrently, so each distinct gather or command runs once.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { nextMinor } from '../src/commands/check.js';
+import { buildCheckReport } from '../src/decide/reports.js';
+import { gatherFacts, type GatheredFacts } from '../src/gather/facts.js';
+import { createRuntime } from '../src/runtime.js';
 import { isolatedEnv, parseJson, vpccni, type CliResult } from './helpers/cli.js';
+import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
+import { limit } from './helpers/limit.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 interface Finding {
@@ -28,31 +38,67 @@ interface CheckReport {
 }
 
 const runs = new Map<string, Promise<CliResult>>();
+useInProcessCli();
+/** Each gather or CLI run starts a sandbox and five kubectl processes: three at a time. */
+const heavy = limit(3);
 
-/** Runs the CLI once per distinct argument list (and environment key). */
+/** Runs the CLI once per distinct argument list (and environment key): in-process, or spawned when it needs an environment. */
 function run(args: string[], env?: Record<string, string | undefined>, key = ''): Promise<CliResult> {
   const id = `${key}\u0000${args.join('\u0000')}`;
   let result = runs.get(id);
   if (!result) {
-    result = vpccni(args, env ? { env } : {});
+    result = heavy(() => (env ? vpccni(args, { env }) : vpccniInProcess(args)));
     runs.set(id, result);
   }
   return result;
 }
 
-/** `vpccni --scenario <s> check [--kubernetes-version v] --output json`, parsed, checked against the schema. */
-async function check(scenario: string, kubernetesVersion?: string): Promise<{ result: CliResult; report: CheckReport }> {
-  const args = ['--scenario', scenario, 'check', ...(kubernetesVersion ? ['--kubernetes-version', kubernetesVersion] : []), '--output', 'json'];
-  const result = await run(args);
-  const report = parseJson<CheckReport>(result);
-  expect(schemaErrors('check', report), `${scenario}: ${result.stdout}`).toEqual([]);
-  // The exit code is the verdict; findings come error → warning → info, each id once.
-  expect(result.exitCode, result.stderr).toBe(report.pass ? 0 : 1);
+/** The report's invariants: schema-valid, findings error → warning → info, each id once, no error when it passes. */
+function expectWellFormed(report: CheckReport, what: string): void {
+  expect(schemaErrors('check', report), `${what}: ${JSON.stringify(report)}`).toEqual([]);
   const order = { error: 0, warning: 1, info: 2 };
   const ranks = report.findings.map((f) => order[f.severity]);
   expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
   expect(new Set(report.findings.map((f) => f.id)).size).toBe(report.findings.length);
   if (report.pass) expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
+}
+
+const gathered = new Map<string, Promise<GatheredFacts>>();
+
+/** One scenario's facts, gathered once through the runtime `--scenario` gives the CLI (in-process sandbox, SDK, kubectl). */
+function factsOf(scenario: string): Promise<GatheredFacts> {
+  let facts = gathered.get(scenario);
+  if (!facts) {
+    facts = heavy(async () => {
+      const runtime = await createRuntime({ scenario, output: 'json' });
+      try {
+        return await gatherFacts(runtime);
+      } finally {
+        await runtime.close();
+      }
+    });
+    gathered.set(scenario, facts);
+  }
+  return facts;
+}
+
+/** check's decision for a scenario and target (undefined: the next minor, as the command picks it), well-formed. */
+async function check(scenario: string, kubernetesVersion?: string): Promise<{ report: CheckReport }> {
+  const facts = await factsOf(scenario);
+  const report = buildCheckReport(facts, kubernetesVersion ?? nextMinor(facts.cluster.kubernetesVersion)) as CheckReport;
+  expectWellFormed(report, scenario);
+  return { report };
+}
+
+/** `vpccni --scenario <s> check [--kubernetes-version v] --output json` through the CLI: parsed, well-formed, exit code = verdict, and the same report as the decision. */
+async function checkCli(scenario: string, kubernetesVersion?: string): Promise<{ result: CliResult; report: CheckReport }> {
+  const args = ['--scenario', scenario, 'check', ...(kubernetesVersion ? ['--kubernetes-version', kubernetesVersion] : []), '--output', 'json'];
+  const result = await run(args);
+  const report = parseJson<CheckReport>(result);
+  expectWellFormed(report, scenario);
+  // The exit code is the verdict.
+  expect(result.exitCode, result.stderr).toBe(report.pass ? 0 : 1);
+  expect(report).toEqual((await check(scenario, kubernetesVersion)).report);
   return { result, report };
 }
 
@@ -80,7 +126,7 @@ writeFileSync(
 
 describe.concurrent('check on the default scenario (the user guide example, Kubernetes 1.27)', () => {
   it('fails for 1.28 and names the upgrade that fixes it, with its steps', async () => {
-    const { result, report } = await check('default', '1.28');
+    const { result, report } = await checkCli('default', '1.28');
     expect(result.exitCode).toBe(1);
     expect(report).toMatchObject({
       pass: false,
@@ -113,14 +159,14 @@ describe.concurrent('check on the default scenario (the user guide example, Kube
   });
 
   it('checks against the next minor when --kubernetes-version is left out', async () => {
-    const { report: implicit } = await check('default');
-    const { report: explicit } = await check('default', '1.28');
+    const { report: implicit } = await checkCli('default');
+    const { report: explicit } = await checkCli('default', '1.28');
     expect(implicit.kubernetesVersion).toBe('1.28');
     expect(implicit).toEqual(explicit);
   });
 
   it('passes for the Kubernetes version the cluster already runs', async () => {
-    const { result, report } = await check('default', '1.27');
+    const { result, report } = await checkCli('default', '1.27');
     expect(result.exitCode).toBe(0);
     expect(report).toMatchObject({ pass: true, kubernetesVersion: '1.27', suggestedUpgrade: null });
   });
@@ -160,7 +206,7 @@ describe.concurrent('check on the default scenario (the user guide example, Kube
 
 describe.concurrent('check passes when the add-on is ready', () => {
   it('ready-for-1.28 (default after the suggested upgrade) passes for 1.28; a warning does not fail the gate', async () => {
-    const { result, report } = await check('ready-for-1.28', '1.28');
+    const { result, report } = await checkCli('ready-for-1.28', '1.28');
     expect(result.exitCode).toBe(0);
     expect(report).toMatchObject({ pass: true, installedVersion: 'v1.14.0-eksbuild.3', suggestedUpgrade: null });
     expect(report.findings.map((f) => `${f.severity} ${f.id}`)).toEqual(['warning v1.14.0-node-agent-port-8080']);
@@ -207,11 +253,11 @@ const FAMILIES: Array<[family: string, scenario: string, target: string | undefi
 
 describe.concurrent('each finding family fires on its scenario and fails the gate', () => {
   it.each(FAMILIES)('%s on %s', async (_family, scenario, target, id, severity) => {
-    const { result, report } = await check(scenario, target);
+    const { report } = await check(scenario, target);
     expect(ids(report)).toContain(id);
     expect(severityOf(report, id)).toBe(severity);
+    // Fails the gate: pass false, which the CLI turns into exit 1 (asserted by checkCli on every CLI run).
     expect(report.pass).toBe(false);
-    expect(result.exitCode).toBe(1);
     const finding = report.findings.find((f) => f.id === id);
     expect(finding?.remediation?.length ?? 0).toBeGreaterThan(10);
   });

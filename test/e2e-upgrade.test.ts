@@ -2,16 +2,15 @@
  * `upgrade` end to end: the real CLI, the real SDK and kubectl, and an in-process sandbox whose request log
  * proves what was (and was not) called.
  */
-import { execa } from 'execa';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { readBackup } from '../src/act/backup.js';
 import type { KubeObject } from '../src/decide/manifests.js';
-import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario, ScenarioFaults } from '../src/sandbox/scenario-types.js';
-import { BIN, ROOT, parseJson, sandboxEnv, sandboxFlags, vpccni, type CliResult } from './helpers/cli.js';
+import { parseJson, sandboxEnv, sandboxFlags, spawnOnSandbox, vpccni, type CliResult } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 interface Step {
@@ -48,8 +47,8 @@ function scenario(name: string, edit: (s: Scenario) => void = () => {}): Scenari
   return s;
 }
 
-async function sandboxFor(s: Scenario, faults?: ScenarioFaults): Promise<RunningSandbox> {
-  const sandbox = await startSandbox(s, faults ? { faults } : {});
+async function sandboxFor(s: Scenario, faults?: ScenarioFaults, hold: GateName[] = []): Promise<RunningSandbox> {
+  const sandbox = await startSandbox(s, { ...(faults ? { faults } : {}), hold });
   open.push(sandbox);
   return sandbox;
 }
@@ -267,8 +266,8 @@ describe('--dry-run', () => {
 
 describe('--resume and Ctrl-C', () => {
   it('finishes a walk that timed out without repeating the step already sent', async () => {
-    // Each update takes 2.5 s, longer than the 1 s timeout.
-    const sandbox = await sandboxFor(scenario('default', (s) => (s.sandbox = { ...s.sandbox, updateDurationMs: 2500 })));
+    // The eks-change gate holds step 1's update InProgress past the 1 s timeout.
+    const sandbox = await sandboxFor(scenario('default'), undefined, ['eks-change']);
     const dir = tempDir();
     const first = await upgrade(sandbox, dir, ['--to', 'v1.14.0-eksbuild.3', '--timeout', '1s']);
     expect(first.exitCode, first.stderr).toBe(4);
@@ -292,9 +291,12 @@ describe('--resume and Ctrl-C', () => {
     expect(elsewhere.stderr).toContain('The stopped upgrade goes to v1.14.0-eksbuild.3, not v1.1');
     expect(calls(sandbox, 'UpdateAddon')).toBe(1);
 
-    // Lift the slowness for later updates; the first one is still in flight at EKS.
-    sandbox.scenario.sandbox.updateDurationMs = 100;
-    const resumed = await upgrade(sandbox, dir, ['--resume', '--to', '1.14.0', '--output', 'json']);
+    // The first update is still in flight at EKS; the resume waits for it, then it is let through.
+    expect(sandbox.gates.eksChange.state().pending).toHaveLength(1);
+    const resuming = spawnOnSandbox(sandbox, ['upgrade', '--backup-dir', dir, '--resume', '--to', '1.14.0', '--output', 'json']);
+    await resuming.stderrMatches(/waiting for the change already in flight/);
+    sandbox.gates.eksChange.release();
+    const resumed = await resuming.result;
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     const report = parseJson<Report>(resumed);
     expect(schemaErrors('upgrade', report)).toEqual([]);
@@ -312,11 +314,14 @@ describe('--resume and Ctrl-C', () => {
   });
 
   it('closes a walk whose last step EKS finished after the timeout, checking the rollout, without calling again', async () => {
-    const sandbox = await sandboxFor(scenario('default', (s) => (s.sandbox = { ...s.sandbox, updateDurationMs: 2000 })));
+    const sandbox = await sandboxFor(scenario('default'), undefined, ['eks-change']);
     const dir = tempDir();
     const first = await upgrade(sandbox, dir, ['--to', 'v1.13.4-eksbuild.1', '--timeout', '1s', '--output', 'json']);
     expect(first.exitCode, first.stderr).toBe(4);
     expect(parseJson<Report>(first).steps.map((s) => s.result)).toEqual(['failed']);
+    // EKS finishes the change after the timeout, while nothing watches.
+    sandbox.gates.eksChange.release();
+    expect(sandbox.addon()?.status).toBe('ACTIVE');
     const resumed = await upgrade(sandbox, dir, ['--resume', '--output', 'json']);
     expect(resumed.exitCode, resumed.stderr).toBe(0);
     const report = parseJson<Report>(resumed);
@@ -328,23 +333,16 @@ describe('--resume and Ctrl-C', () => {
   });
 
   it('exits 130 on SIGINT while waiting, saying which step and how to resume', async () => {
-    const sandbox = await sandboxFor(scenario('default', (s) => (s.sandbox = { ...s.sandbox, updateDurationMs: 60_000 })));
+    // Step 1's update stays InProgress (gate held) while the CLI waits on it.
+    const sandbox = await sandboxFor(scenario('default'), undefined, ['eks-change']);
     const dir = tempDir();
-    const child = execa('node', [BIN, ...cliArgs(sandbox, dir, ['--to', 'v1.14.0-eksbuild.3'])], {
-      cwd: ROOT,
-      env: cliEnv(sandbox),
-      extendEnv: true,
-      reject: false,
-      stdin: 'ignore',
-      timeout: 30_000,
-    });
-    const deadline = Date.now() + 20_000;
-    while (calls(sandbox, 'DescribeUpdate') === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const child = spawnOnSandbox(sandbox, ['upgrade', '--backup-dir', dir, '--to', 'v1.14.0-eksbuild.3'], { timeoutMs: 60_000 });
+    await vi.waitFor(() => expect(calls(sandbox, 'DescribeUpdate')).toBeGreaterThan(0), { timeout: 60_000, interval: 10 });
     expect(calls(sandbox, 'UpdateAddon')).toBe(1);
     child.kill('SIGINT');
-    const result = await child;
-    expect(result.exitCode, String(result.stderr)).toBe(130);
-    const stderr = String(result.stderr);
+    const result = await child.result;
+    expect(result.exitCode, result.stderr).toBe(130);
+    const stderr = result.stderr;
     expect(stderr).toMatch(/Interrupted while waiting on step 1 of 2 \(v1\.12\.6-eksbuild\.2 → v1\.13\.4-eksbuild\.1, UpdateAddon\)/);
     expect(stderr).toContain('vpccni upgrade --resume');
     expect(calls(sandbox, 'UpdateAddon')).toBe(1);

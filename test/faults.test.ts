@@ -4,31 +4,28 @@
  * Read-only commands ride out throttling, 5xx and a short Kubernetes outage; an upgrade that meets a failed
  * step, a timeout, a stuck rollout or a vanished Kubernetes API stops with exit 4, keeps its backup, says
  * what the cluster runs, and `--resume` finishes the walk once the fault is gone.
+ * Nothing here is ordered by the wall clock: a change in flight, a rollout that has not finished and an
+ * outage are states the test holds with the sandbox's gates (src/sandbox/gates.ts) and releases.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { EksApiError } from '../src/sandbox/addon-controller.js';
-import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
 import type { ScenarioFaults } from '../src/sandbox/scenario-types.js';
-import { onSandbox, parseJson, type CliResult } from './helpers/cli.js';
+import { onSandbox, parseJson, spawnOnSandbox, type CliResult } from './helpers/cli.js';
 
 const running: RunningSandbox[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
 
-async function start(
-  faults: ScenarioFaults = {},
-  timing: { updateDurationMs?: number; rolloutDurationMs?: number } = {},
-): Promise<RunningSandbox> {
+async function start(faults: ScenarioFaults = {}, hold: GateName[] = []): Promise<RunningSandbox> {
   const base = loadScenario('default');
-  const sb = await startSandbox(
-    { ...base, sandbox: { ...base.sandbox, updateDurationMs: 150, rolloutDurationMs: 100, ...timing } },
-    { faults },
-  );
+  // Short interactive timings for whatever no gate holds; no assertion depends on them.
+  const sb = await startSandbox({ ...base, sandbox: { ...base.sandbox, updateDurationMs: 50, rolloutDurationMs: 50 } }, { faults, hold });
   running.push(sb);
   return sb;
 }
@@ -109,26 +106,26 @@ describe('read-only commands through flaky AWS APIs', () => {
   });
 
   it('status survives a Kubernetes API that refuses connections for a short while', async () => {
-    // The outage starts when kubectl's first request arrives: a mutating EKS call trips the sandbox's
-    // kubeOutage (a no-op UpdateAddon to the running version, made here, not by the CLI).
-    const sb = await start({ kubeOutage: { afterMutatingCall: 1, durationMs: 600 } }, { updateDurationMs: 50 });
-    const trip = (async () => {
-      const until = Date.now() + 30_000;
-      while (!sb.log.entries.some((e) => e.service === 'kube') && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-      const at = Date.now();
-      await fetch(`${sb.eksEndpoint}/clusters/demo/addons/vpc-cni/update`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ addonVersion: 'v1.12.6-eksbuild.2', resolveConflicts: 'PRESERVE' }),
-      });
-      return at;
-    })();
-    const result = await cli(sb, ['status', '--output', 'json']);
-    const outageAt = await trip;
+    // The outage starts when kubectl's first request arrives (the kube-outage gate is held, so it lasts
+    // until this test lifts it), and is lifted once the CLI says (--verbose) that a read failed to connect
+    // and will be retried.
+    const sb = await start({}, ['kube-outage']);
+    const child = spawnOnSandbox(sb, ['status', '--output', 'json', '--verbose']);
+    let retried = false;
+    void child.stderrMatches(/could not connect \(attempt 1 of \d+\); retrying/).then(() => {
+      retried = true;
+      sb.gates.kubeOutage.release();
+    }, () => undefined);
+    await vi.waitFor(() => expect(sb.log.entries.some((e) => e.service === 'kube')).toBe(true), { timeout: 60_000, interval: 5 });
+    sb.startKubeOutage();
+    const outageAt = sb.log.entries.length;
+    const result = await child.result;
     expect(result.exitCode, result.stderr).toBe(0);
+    expect(retried).toBe(true);
     expect(parseJson<{ daemonSet: { version: string } }>(result).daemonSet.version).toBe('v1.12.6-eksbuild.2');
-    // kubectl was answered again well after the outage ended: the reads were retried, not given up.
-    const kubeAfter = sb.log.entries.filter((e) => e.service === 'kube' && e.at >= outageAt + 600);
+    // kubectl was answered again after the outage ended: the reads were retried, not given up.
+    expect(sb.gates.kubeOutage.state().passed).toBe(1);
+    const kubeAfter = sb.log.entries.slice(outageAt).filter((e) => e.service === 'kube');
     expect(kubeAfter.length).toBeGreaterThan(0);
   });
 });
@@ -166,7 +163,8 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
   });
 
   it('an update slower than --timeout: exit 4, and resume waits for the change in flight instead of calling again', async () => {
-    const sb = await start({}, { updateDurationMs: 2500 });
+    // The eks-change gate holds step 1's update InProgress: past the first run's timeout, and into the resume.
+    const sb = await start({}, ['eks-change']);
     const dir = tmp();
     const first = await upgrade(sb, dir, '--timeout', '1s');
     expect(first.exitCode, first.stderr).toBe(4);
@@ -175,9 +173,14 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
     expect(line).toMatch(/EKS add-on v1\.12\.6-eksbuild\.2 UPDATING/);
     expectBackupIntact(backupFile(first.stderr));
     expect(succeeded(sb, 'UpdateAddon')).toHaveLength(1);
+    expect(sb.gates.eksChange.state().pending).toHaveLength(1);
 
-    sb.controller.options.updateDurationMs = 150;
-    const second = await resume(sb, dir, '--timeout', '30s');
+    // The resume starts while the change is still in flight; once it is polling that update, let it finish.
+    const resumed = spawnOnSandbox(sb, ['upgrade', '--resume', '--yes', '--backup-dir', dir, '--timeout', '60s']);
+    await resumed.stderrMatches(/waiting for the change already in flight/);
+    expect(sb.addon()?.status).toBe('UPDATING');
+    sb.gates.eksChange.release();
+    const second = await resumed.result;
     expect(second.exitCode, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/waiting for the change already in flight/);
     expect(sb.addon()?.addonVersion).toBe('v1.14.0-eksbuild.3');
@@ -201,7 +204,9 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
   });
 
   it('a rollout that never finishes: exit 4 with the step named, resume finishes once it completes', async () => {
-    const sb = await start({ rolloutNeverFinishes: true });
+    // Step 1's change finishes as soon as EKS takes it; its rollout waits in the held rollout gate.
+    const sb = await start({}, ['eks-change', 'rollout']);
+    void sb.gates.eksChange.waitForPending(1).then(() => sb.gates.eksChange.release());
     const dir = tmp();
     const first = await upgrade(sb, dir, '--timeout', '2s');
     expect(first.exitCode, first.stderr).toBe(4);
@@ -210,7 +215,8 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
     expect(line).toMatch(/EKS add-on v1\.13\.4-eksbuild\.1 ACTIVE/);
     expectBackupIntact(backupFile(first.stderr));
 
-    sb.store.rolloutNeverFinishes = false;
+    expect(sb.gates.rollout.state().pending).toHaveLength(1);
+    sb.gates.rollout.release();
     const second = await resume(sb, dir);
     expect(second.exitCode, second.stderr).toBe(0);
     expect(runningImage(sb)).toMatch(/:v1\.14\.0-eksbuild\.3$/);
@@ -218,7 +224,8 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
   });
 
   it('a Kubernetes API that vanishes mid-step: exit 4, then resume finishes once it is back', async () => {
-    const sb = await start({ kubeOutage: { afterMutatingCall: 1, durationMs: 4000 } });
+    // The outage begins after step 1's UpdateAddon and lasts (gate held) until this test lifts it.
+    const sb = await start({ kubeOutage: { afterMutatingCall: 1, durationMs: 60_000 } }, ['kube-outage']);
     const dir = tmp();
     const first = await upgrade(sb, dir, '--timeout', '20s');
     expect(first.exitCode, first.stderr).toBe(4);
@@ -227,7 +234,8 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
     expect(line).toMatch(/EKS add-on v1\.13\.4-eksbuild\.1/);
     expectBackupIntact(backupFile(first.stderr));
 
-    await new Promise((r) => setTimeout(r, 4200));
+    expect(sb.gates.kubeOutage.state().pending).toHaveLength(1);
+    sb.gates.kubeOutage.release();
     const second = await resume(sb, dir);
     expect(second.exitCode, second.stderr).toBe(0);
     expect(sb.addon()?.addonVersion).toBe('v1.14.0-eksbuild.3');

@@ -142,6 +142,7 @@ describe('EKS emulator through the AWS CLI', () => {
   });
 
   it('updates one minor version and rolls the DaemonSet to the new images', async () => {
+    sandbox.gates.eksChange.hold();
     const update = await aws('eks', [
       'update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni',
       '--addon-version', 'v1.13.4-eksbuild.1', '--resolve-conflicts', 'OVERWRITE',
@@ -149,13 +150,12 @@ describe('EKS emulator through the AWS CLI', () => {
     expect(update.code, update.stderr).toBe(0);
     const { id, status, type } = update.json().update;
     expect({ status, type }).toEqual({ status: 'InProgress', type: 'AddonUpdate' });
-    let final = 'InProgress';
-    for (let i = 0; i < 20 && final === 'InProgress'; i++) {
-      await new Promise((r) => setTimeout(r, 200));
-      const described = await aws('eks', ['describe-update', '--name', 'demo', '--update-id', id, '--addon-name', 'vpc-cni']);
-      final = described.json().update.status;
-    }
-    expect(final).toBe('Successful');
+    // Nothing moves while the eks-change gate is held (the test took it before the call): still InProgress.
+    const describe = async () =>
+      (await aws('eks', ['describe-update', '--name', 'demo', '--update-id', id, '--addon-name', 'vpc-cni'])).json().update.status;
+    expect(await describe()).toBe('InProgress');
+    sandbox.gates.eksChange.release();
+    expect(await describe()).toBe('Successful');
     expect(sandbox.addon()).toMatchObject({ addonVersion: 'v1.13.4-eksbuild.1', status: 'ACTIVE' });
     const ds = sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject;
     const pod = (ds.spec as { template: { spec: { containers: Array<{ image: string }>; initContainers: Array<{ image: string }> } } }).template.spec;

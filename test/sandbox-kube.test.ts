@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { upstreamDaemonSet, type KubeObject } from '../src/decide/manifests.js';
 import { startKubeApi, type KubeApi } from '../src/sandbox/kube-api.js';
+import { Gate } from '../src/sandbox/gates.js';
 import { KubeStore } from '../src/sandbox/kube-store.js';
 import { writeKubeconfig } from '../src/sandbox/kubeconfig.js';
 import { RequestLog } from '../src/sandbox/request-log.js';
@@ -133,7 +134,9 @@ describe('KubeStore', () => {
     store.put(again);
     let done = false;
     const waiting = store.whenRolledOut('aws-node', 'kube-system').then(() => (done = true));
-    await new Promise((resolve) => setTimeout(resolve, 120));
+    // Overdue at once (duration 0), and still not rolled out: rolloutNeverFinishes holds it, not a timer.
+    store.rolloutDurationMs = 0;
+    await new Promise((resolve) => setImmediate(resolve));
     expect(done).toBe(false);
     expect(get().status).toMatchObject({ observedGeneration: 2, updatedNumberScheduled: 0 });
     store.rolloutNeverFinishes = false; // overdue: completes at once
@@ -255,7 +258,8 @@ describe('Kubernetes API over HTTP', () => {
     store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wanted', namespace: 'kube-system' } });
     const res = await call(`/api/v1/namespaces/kube-system/configmaps?watch=true&resourceVersion=${from}&timeoutSeconds=1&fieldSelector=metadata.name%3Dwanted`);
     expect(res.status).toBe(200);
-    setTimeout(() => store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wanted', namespace: 'kube-system' }, data: { x: '1' } }), 50);
+    // The watch is open (its headers arrived): a change now is streamed live, after the replayed one.
+    store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'wanted', namespace: 'kube-system' }, data: { x: '1' } });
     const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; object: KubeObject });
     expect(lines.map((l) => `${l.type} ${l.object.metadata.name}`)).toEqual(['ADDED wanted', 'MODIFIED wanted']);
   });
@@ -268,13 +272,16 @@ for (const kubernetesVersion of ['1.27', '1.32']) {
     let dir: string;
     let kubeconfig: string;
     const log = new RequestLog();
+    const outage = new Gate('kube-outage', true);
+    const rollouts = new Gate('rollout');
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'vpccni-kube-'));
       kubeconfig = join(dir, 'kubeconfig');
-      store = new KubeStore({ rolloutDurationMs: 300 });
+      store = new KubeStore({ rolloutDurationMs: 300, rolloutGate: rollouts });
       seed(store);
-      api = await startKubeApi(store, { kubernetesVersion, log });
+      // Outages last until the test lifts them.
+      api = await startKubeApi(store, { kubernetesVersion, log, outageGate: outage });
       writeKubeconfig(kubeconfig, { server: api.url, contextName: 'sandbox' });
     });
     afterAll(async () => {
@@ -321,11 +328,18 @@ for (const kubernetesVersion of ['1.27', '1.32']) {
     });
 
     it('sets an env var on one container, and rollout status waits for the rollout', async () => {
+      rollouts.hold(); // the rollout waits for this test, not for 300 ms
       const set = await kubectl('set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'FOO=bar');
       expect(set.stderr).toBe('');
       expect(set.exitCode).toBe(0);
       expect(daemonSet().status).toMatchObject({ updatedNumberScheduled: 0 });
-      const rollout = await kubectl('rollout', 'status', 'daemonset', 'aws-node', '-n', 'kube-system', '--timeout=10s');
+      const watchesBefore = log.entries.filter((e) => e.operation === 'WATCH daemonsets').length;
+      const rolling = kubectl('rollout', 'status', 'daemonset', 'aws-node', '-n', 'kube-system', '--timeout=60s');
+      // Once kubectl watches the DaemonSet, let the rollout finish.
+      await expect.poll(() => log.entries.filter((e) => e.operation === 'WATCH daemonsets').length, { timeout: 30_000, interval: 10 }).toBeGreaterThan(watchesBefore);
+      expect(rollouts.state().pending).toHaveLength(1);
+      rollouts.release();
+      const rollout = await rolling;
       expect(rollout.exitCode).toBe(0);
       expect(rollout.stdout).toContain('daemon set "aws-node" successfully rolled out');
       const ds = await json('get', 'daemonset', 'aws-node', '-n', 'kube-system');
@@ -388,7 +402,9 @@ for (const kubernetesVersion of ['1.27', '1.32']) {
       const refused = await kubectl('get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'name');
       expect(refused.exitCode).toBe(1);
       expect(refused.stderr).toMatch(/connection refused|was refused/);
-      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect(outage.state().pending).toHaveLength(1);
+      outage.release();
+      await expect.poll(() => fetch(`${api.url}/version`).then((r) => r.status, () => 0), { timeout: 10_000, interval: 10 }).toBe(200);
       const back = await kubectl('get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'name');
       expect(back.stdout.trim()).toBe('daemonset.apps/aws-node');
     });

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { splitImage, type KubeObject } from '../src/decide/manifests.js';
 import { podSpecOf } from '../src/sandbox/addon-controller.js';
-import { listScenarios, loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { listScenarios, loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
 import { resolveScenario, validateScenario } from '../src/sandbox/scenario.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
 
@@ -18,9 +18,9 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.close()));
 });
 
-async function start(scenario: string | Scenario, faults?: Scenario['sandbox']): Promise<RunningSandbox> {
+async function start(scenario: string | Scenario, faults?: Scenario['sandbox'], hold: GateName[] = []): Promise<RunningSandbox> {
   const base = typeof scenario === 'string' ? loadScenario(scenario) : scenario;
-  const sb = await startSandbox({ ...base, sandbox: { ...base.sandbox, updateDurationMs: 30, rolloutDurationMs: 20, ...faults } });
+  const sb = await startSandbox({ ...base, sandbox: { ...base.sandbox, updateDurationMs: 30, rolloutDurationMs: 20, ...faults } }, { hold });
   running.push(sb);
   return sb;
 }
@@ -37,22 +37,19 @@ async function call(sb: RunningSandbox, method: string, path: string, body?: unk
   return { status: response.status, type: response.headers.get('x-amzn-errortype'), json: await response.json() };
 }
 
+/** Waits until no add-on change waits in the eks-change gate (a condition, not a time), then reads the update. */
 async function settle(sb: RunningSandbox, updateId: string): Promise<Json> {
-  for (let i = 0; i < 250; i++) {
-    const { json } = await call(sb, 'GET', `/clusters/demo/updates/${updateId}?addonName=vpc-cni`);
-    if (json.update.status !== 'InProgress') return json.update;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('update never settled');
+  await sb.gates.eksChange.until((s) => s.pending.length === 0);
+  const { json } = await call(sb, 'GET', `/clusters/demo/updates/${updateId}?addonName=vpc-cni`);
+  if (json.update.status === 'InProgress') throw new Error('update never settled');
+  return json.update;
 }
 
 async function settleAddon(sb: RunningSandbox): Promise<Json> {
-  for (let i = 0; i < 250; i++) {
-    const addon = sb.addon();
-    if (addon && !['CREATING', 'UPDATING'].includes(addon.status)) return addon;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('add-on never settled');
+  await sb.gates.eksChange.until((s) => s.pending.length === 0);
+  const addon = sb.addon();
+  if (!addon || ['CREATING', 'UPDATING'].includes(addon.status)) throw new Error('add-on never settled');
+  return addon;
 }
 
 function daemonSet(sb: RunningSandbox): KubeObject {
@@ -210,7 +207,7 @@ describe('conflict resolution', () => {
   });
 
   it('configuration values land in the DaemonSet, and an update while UPDATING is ResourceInUseException', async () => {
-    const sb = await start('default', { updateDurationMs: 500 }); // long enough to be caught UPDATING under load
+    const sb = await start('default', undefined, ['eks-change']); // the first update stays UPDATING until released
     const update = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', {
       addonVersion: 'v1.13.4-eksbuild.1',
       configurationValues: '{"env":{"WARM_IP_TARGET":"7"},"init":{"env":{"DISABLE_TCP_EARLY_DEMUX":"true"}}}',
@@ -218,6 +215,7 @@ describe('conflict resolution', () => {
     const busy = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
     expect(busy.status).toBe(409);
     expect(busy.type).toBe('ResourceInUseException');
+    sb.gates.eksChange.release();
     expect((await settle(sb, update.json.update.id)).status).toBe('Successful');
     expect(env(daemonSet(sb)).WARM_IP_TARGET).toBe('7');
     expect(env(daemonSet(sb), 'aws-vpc-cni-init').DISABLE_TCP_EARLY_DEMUX).toBe('true');
@@ -314,19 +312,22 @@ describe('faults', () => {
 
     const stuck = await start('default', { faults: { updateNeverFinishes: true } });
     const update = await call(stuck, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
-    await new Promise((r) => setTimeout(r, 150));
+    // Nothing was even scheduled to finish it: no passage waits (or times) in the eks-change gate.
+    expect(stuck.gates.eksChange.state()).toMatchObject({ pending: [], passed: 0 });
     expect((await call(stuck, 'GET', `/clusters/demo/updates/${update.json.update.id}`)).json.update.status).toBe('InProgress');
     expect(stuck.addon()?.status).toBe('UPDATING');
   });
 
   it('takes the Kubernetes API down after the nth mutating EKS call, and merges option faults over the scenario', async () => {
-    const sb = await startSandbox('default', { faults: { kubeOutage: { afterMutatingCall: 1, durationMs: 300 } } });
+    // The outage lasts (kube-outage gate held) until the test lifts it.
+    const sb = await startSandbox('default', { faults: { kubeOutage: { afterMutatingCall: 1, durationMs: 300 } }, hold: ['kube-outage'] });
     running.push(sb);
     expect((await fetch(`${sb.kubeEndpoint}/version`)).status).toBe(200);
     await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
     await expect(fetch(`${sb.kubeEndpoint}/version`)).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await fetch(`${sb.kubeEndpoint}/version`)).status).toBe(200);
+    expect(sb.gates.kubeOutage.state().pending).toHaveLength(1);
+    sb.gates.kubeOutage.release();
+    await expect.poll(() => fetch(`${sb.kubeEndpoint}/version`).then((r) => r.status, () => 0), { timeout: 10_000, interval: 10 }).toBe(200);
   });
 });
 

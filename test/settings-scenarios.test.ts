@@ -13,7 +13,7 @@ import type { KubeObject } from '../src/decide/manifests.js';
 import { UsageError } from '../src/errors.js';
 import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
-import { recordingUi, runtimeFor, type RecordingUi } from './helpers/in-process.js';
+import { recordingUi, runtimeFor, type RecordingUi } from './helpers/in-process-runtime.js';
 
 type Env = { name: string; value?: string };
 type Container = { name: string; image: string; env?: Env[]; args?: string[] };

@@ -1,22 +1,12 @@
 /** `vpccni check --kubernetes-version X.Y`: the CI gate before a control-plane upgrade. */
-import { checkReadiness, installedVersion } from '../decide/checks/index.js';
+import { buildCheckReport, checkVerdict } from '../decide/reports.js';
 import { gatherFacts } from '../gather/facts.js';
 import { publishToGitHub } from '../render/github.js';
 import type { GlobalOptions } from '../runtime.js';
 import { parseKubernetesVersion } from '../upgrade-planner/version.js';
-import type { PlanStep, Finding } from '../domain.js';
 import { renderFindings, withRuntime } from './shared.js';
 
-/** The `check --output json` document (schemas/check.schema.json). */
-export interface CheckReport {
-  schemaVersion: 1;
-  pass: boolean;
-  kubernetesVersion: string;
-  currentKubernetesVersion: string;
-  installedVersion: string | null;
-  suggestedUpgrade: { to: string; command: string; steps: PlanStep[] } | null;
-  findings: Finding[];
-}
+export type { CheckReport } from '../decide/reports.js';
 
 /** The next minor of a Kubernetes version (`1.29` → `1.30`). */
 export function nextMinor(version: string): string {
@@ -31,28 +21,9 @@ export async function checkCommand(options: Record<string, unknown>, globals: Gl
   return withRuntime(globals, async (runtime) => {
     const facts = await runtime.ui.step(`Reading the vpc-cni add-on of ${runtime.clusterName}`, () => gatherFacts(runtime));
     const target = asked ?? nextMinor(facts.cluster.kubernetesVersion);
-    const readiness = checkReadiness(facts, target);
-    const report: CheckReport = {
-      schemaVersion: 1,
-      pass: readiness.pass,
-      kubernetesVersion: readiness.kubernetesVersion,
-      currentKubernetesVersion: facts.cluster.kubernetesVersion,
-      installedVersion: installedVersion(facts),
-      suggestedUpgrade: readiness.suggestedUpgrade
-        ? { ...readiness.suggestedUpgrade, command: `vpccni upgrade --to ${readiness.suggestedUpgrade.to}` }
-        : null,
-      findings: readiness.findings,
-    };
+    const report = buildCheckReport(facts, target);
     const ui = runtime.ui;
-    const verdict = report.pass
-      ? `PASS: vpc-cni ${report.installedVersion} on ${facts.cluster.name} is ready for Kubernetes ${report.kubernetesVersion}.`
-      : `FAIL: vpc-cni ${report.installedVersion ?? '(unknown version)'} on ${facts.cluster.name} is not ready for Kubernetes ${report.kubernetesVersion}.`;
-    const fix = report.suggestedUpgrade
-      ? {
-          command: report.suggestedUpgrade.command,
-          path: [report.installedVersion ?? '?', ...report.suggestedUpgrade.steps.map((s) => s.to)].join(' → '),
-        }
-      : null;
+    const { verdict, fix } = checkVerdict(report, facts.cluster.name);
     publishToGitHub({
       title: `vpccni check: ${facts.cluster.name} → Kubernetes ${report.kubernetesVersion}`,
       pass: report.pass,

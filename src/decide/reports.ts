@@ -1,8 +1,8 @@
 /**
- * Deciding and shaping what `status` and `plan` report: pure functions from gathered facts to the one
+ * Deciding and shaping what `status`, `plan` and `check` report: pure functions from gathered facts to the one
  * result object that both the text and the JSON output are rendered from.
  */
-import { evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
+import { checkReadiness, evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
 import type { ClusterFacts, Finding, PlanStep } from '../domain.js';
 import { UsageError, VpccniError } from '../errors.js';
 import { parseStoredConfigurationValues } from './config/values.js';
@@ -134,4 +134,45 @@ export function buildPlanReport(facts: ClusterFacts, plan: UpgradePlan): PlanRep
     steps: plan.steps,
     findings: mergeFindings(plan.findings, evaluateFindings(facts)),
   };
+}
+
+/** The `check --output json` document (schemas/check.schema.json). */
+export interface CheckReport {
+  schemaVersion: 1;
+  pass: boolean;
+  kubernetesVersion: string;
+  currentKubernetesVersion: string;
+  installedVersion: string | null;
+  suggestedUpgrade: { to: string; command: string; steps: PlanStep[] } | null;
+  findings: Finding[];
+}
+
+/** `check`'s verdict over the facts for a target Kubernetes version. */
+export function buildCheckReport(facts: ClusterFacts, target: string): CheckReport {
+  const readiness = checkReadiness(facts, target);
+  return {
+    schemaVersion: 1,
+    pass: readiness.pass,
+    kubernetesVersion: readiness.kubernetesVersion,
+    currentKubernetesVersion: facts.cluster.kubernetesVersion,
+    installedVersion: installedVersion(facts),
+    suggestedUpgrade: readiness.suggestedUpgrade
+      ? { ...readiness.suggestedUpgrade, command: `vpccni upgrade --to ${readiness.suggestedUpgrade.to}` }
+      : null,
+    findings: readiness.findings,
+  };
+}
+
+/** The one-line verdict of a check report and the upgrade that fixes it (with its path), for people. */
+export function checkVerdict(report: CheckReport, clusterName: string): { verdict: string; fix: { command: string; path: string } | null } {
+  const verdict = report.pass
+    ? `PASS: vpc-cni ${report.installedVersion} on ${clusterName} is ready for Kubernetes ${report.kubernetesVersion}.`
+    : `FAIL: vpc-cni ${report.installedVersion ?? '(unknown version)'} on ${clusterName} is not ready for Kubernetes ${report.kubernetesVersion}.`;
+  const fix = report.suggestedUpgrade
+    ? {
+        command: report.suggestedUpgrade.command,
+        path: [report.installedVersion ?? '?', ...report.suggestedUpgrade.steps.map((s) => s.to)].join(' → '),
+      }
+    : null;
+  return { verdict, fix };
 }

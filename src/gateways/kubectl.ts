@@ -15,6 +15,8 @@ export interface KubectlOptions {
   readAttempts?: number;
   /** Extra environment (tests set KUBECACHEDIR). */
   env?: Record<string, string>;
+  /** Told about each retried read (the CLI shows it with --verbose). */
+  onRetry?: (message: string) => void;
 }
 
 /** What kubectl printed, and how it ended. */
@@ -90,7 +92,10 @@ export function createKubeGateway(options: KubectlOptions): KubeGateway {
     for (let attempt = 1; attempt <= attempts; attempt++) {
       last = await run(args);
       if (last.exitCode === 0 || !isConnectionError(last.stderr)) return last;
-      if (attempt < attempts) await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+      if (attempt < attempts) {
+        options.onRetry?.(`kubectl ${args.slice(0, 2).join(' ')} could not connect (attempt ${attempt} of ${attempts}); retrying: ${firstLine(last.stderr)}`);
+        await new Promise((r) => setTimeout(r, 250 * 2 ** (attempt - 1)));
+      }
     }
     throw unreachable(last!);
   }

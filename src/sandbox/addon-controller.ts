@@ -6,8 +6,6 @@
  * https://repost.aws/knowledge-center/eks-prevent-conflicts-managed-addons
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { ErrorObject } from 'ajv';
 import { canonicalJson } from '../decide/json.js';
@@ -16,6 +14,7 @@ import { compileAddonSchema } from '../decide/schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
+import { Gate } from './gates.js';
 import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
 
 export { podSpecOf, setEnv, desiredDaemonSet, type ConfigurationValues } from '../decide/addon-render.js';
@@ -43,51 +42,8 @@ export class EksApiError extends Error {
 /** The add-on name the sandbox emulates. */
 export const ADDON_NAME = 'vpc-cni';
 
-const CONFIG_DIR = new URL('../../fixtures/addon-configuration/', import.meta.url);
-const schemaTexts = new Map<string, string>();
-
-function realSchemaText(file: string): string {
-  let text = schemaTexts.get(file);
-  if (!text) {
-    const response = JSON.parse(readFileSync(fileURLToPath(new URL(file, CONFIG_DIR)), 'utf8')) as {
-      configurationSchema: string;
-    };
-    text = response.configurationSchema;
-    schemaTexts.set(file, text);
-  }
-  return text;
-}
-
-/** Env settings later manifests introduce, added to the v1.15.1 schema for those versions (sandbox guess). */
-const LATER_ENV: Array<[minor: number, patch: number, name: string, format?: 'boolean' | 'integer']> = [
-  [17, 0, 'NETWORK_POLICY_ENFORCING_MODE'],
-  [18, 0, 'ENABLE_SUBNET_DISCOVERY', 'boolean'],
-  [19, 6, 'ENABLE_IMDS_ONLY_MODE', 'boolean'],
-  [20, 0, 'ENABLE_MULTI_NIC', 'boolean'],
-];
-
-/**
- * The configuration schema (a string, as EKS returns it) for a version: the real v1.12.0-eksbuild.1 schema
- * serves v1.12.x and older, the real v1.15.1-eksbuild.1 schema v1.13 and later, plus later env names.
- */
-export function configurationSchemaFor(version: string): string {
-  const parsed = tryParseAddonVersion(version);
-  if (!parsed || (parsed.major === 1 && parsed.minor <= 12)) {
-    return realSchemaText('vpc-cni-v1.12.0-eksbuild.1.describe-addon-configuration.json');
-  }
-  const base = realSchemaText('vpc-cni-v1.15.1-eksbuild.1.describe-addon-configuration.json');
-  const added = LATER_ENV.filter(
-    ([minor, patch]) => parsed.minor > minor || (parsed.minor === minor && parsed.patch >= patch),
-  );
-  if (added.length === 0) return base;
-  const schema = JSON.parse(base) as { definitions: { Env: { properties: Record<string, unknown> } } };
-  for (const [, , name, format] of added) {
-    schema.definitions.Env.properties[name] = format ? { format, type: 'string' } : { type: 'string' };
-  }
-  const sorted = Object.fromEntries(Object.entries(schema.definitions.Env.properties).sort(([a], [b]) => a.localeCompare(b)));
-  schema.definitions.Env.properties = sorted;
-  return JSON.stringify(schema);
-}
+/** The configuration schema per version now comes from fixtures/addon-configuration/index.json (./schemas.ts). */
+import { configurationSchemaFor } from './schemas.js'; export { configurationSchemaFor };
 
 /** `$.env.X` from Ajv's `/env/X`, in the JSONPath style EKS's validator uses. */
 function jsonPath(instancePath: string): string {
@@ -315,14 +271,16 @@ export class AddonController {
   /** The DaemonSet EKS last applied (what conflicts are computed against); null before the add-on exists. */
   lastApplied: KubeObject | null = null;
   private changeCount = 0;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private readonly registry: string;
+  /** The eks-change gate: each change waits in it (for updateDurationMs while open) before it finishes. */
+  readonly gate: Gate;
 
   constructor(
     readonly scenario: ResolvedScenario,
     readonly store: ObjectStore,
-    readonly options: { updateDurationMs?: number; faults?: ScenarioFaults } = {},
+    readonly options: { updateDurationMs?: number; faults?: ScenarioFaults; gate?: Gate } = {},
   ) {
+    this.gate = options.gate ?? new Gate('eks-change');
     const { cluster } = scenario;
     this.registry = `602401143452.dkr.ecr.${cluster.region}.amazonaws.com${cluster.region.startsWith('cn-') ? '.cn' : ''}`;
     const initial = scenario.addon;
@@ -535,8 +493,9 @@ export class AddonController {
     const number = ++this.changeCount;
     const faults = this.options.faults ?? {};
     if (faults.updateNeverFinishes) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
+    const label = update ? `UpdateAddon ${update.id}` : `CreateAddon ${addon.addonVersion}`;
+    // The one wait of a change: the eks-change gate (updateDurationMs unless a test holds it).
+    this.gate.after(this.options.updateDurationMs ?? this.scenario.sandbox.updateDurationMs, () => {
       if (this.addon !== addon) return; // deleted meanwhile
       if (faults.failUpdateNumber === number) {
         // An EKS-style failure that changes nothing on the cluster, like a denying admission webhook.
@@ -549,8 +508,7 @@ export class AddonController {
         return;
       }
       finish();
-    }, this.options.updateDurationMs ?? this.scenario.sandbox.updateDurationMs);
-    this.timers.add(timer);
+    }, label);
   }
 
   private markFailed(addon: AddonRecord, update: UpdateRecord | null, code: string, message: string): void {
@@ -606,7 +564,6 @@ export class AddonController {
 
   /** Stops pending updates (they stay InProgress). */
   close(): void {
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    this.gate.close();
   }
 }

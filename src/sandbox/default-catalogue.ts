@@ -1,100 +1,55 @@
 /**
- * Version catalogues (what DescribeAddonVersions offers) for the sandbox, built from REAL vpc-cni version
- * names: the AWS CLI example for Kubernetes 1.26 (fixtures/describe-addon-versions/), the EKS user guide,
- * and issues quoting `describe-addon-versions` output (sources in fixtures/README.md). Where only the
- * upstream release is known (CHANGELOG) and no EKS build was ever quoted, the build is `-eksbuild.1`.
+ * Version catalogues (what DescribeAddonVersions offers) for the sandbox, as dated snapshots read from
+ * fixtures/catalogues/<snapshot>.json. Each entry names its source; which parts are real and which derived
+ * is in fixtures/README.md.
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonVersions.html
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ScenarioCatalogueEntry } from './scenario-types.js';
 
-type Offer = [version: string, clusterVersions: string[]];
+/** A catalogue snapshot file. */
+export interface CatalogueSnapshot {
+  snapshot: string;
+  /** When EKS offered this (YYYY-MM-DD). */
+  date: string;
+  description: string;
+  kubernetesVersions: string[];
+  sources: string[];
+  entries: Array<ScenarioCatalogueEntry & { source: string }>;
+}
 
-function build(offers: Offer[], defaults: Record<string, string>): ScenarioCatalogueEntry[] {
-  return offers.map(([version, clusterVersions]) => ({
+const DIR = new URL('../../fixtures/catalogues/', import.meta.url);
+
+/** Reads one snapshot file. */
+export function loadCatalogueSnapshot(name: string): CatalogueSnapshot {
+  return JSON.parse(readFileSync(fileURLToPath(new URL(`${name}.json`, DIR)), 'utf8')) as CatalogueSnapshot;
+}
+
+function entriesOf(name: string): readonly ScenarioCatalogueEntry[] {
+  return loadCatalogueSnapshot(name).entries.map(({ version, compatibilities }) => ({
     version,
-    compatibilities: clusterVersions.map((clusterVersion) => ({
-      clusterVersion,
-      defaultVersion: defaults[clusterVersion] === version,
-    })),
+    compatibilities: compatibilities.map(({ clusterVersion, defaultVersion }) => ({ clusterVersion, defaultVersion })),
   }));
 }
 
-const K_23_27 = ['1.23', '1.24', '1.25', '1.26', '1.27'];
-const K_23_28 = [...K_23_27, '1.28'];
+/** The snapshot names, oldest first. */
+export const CATALOGUE_SNAPSHOTS = ['eks-1.28-launch', 'eks-2024-04', 'eks-2024-12', 'mid-2025', 'eks-2026-07'] as const;
 
 /**
- * A snapshot taken when Kubernetes 1.28 launched (September 2023): 1.27 tops out at v1.14.0-eksbuild.3,
- * v1.12.6-eksbuild.2 is 1.27's default but not offered for 1.28, the newer builds only for 1.28.
+ * The Kubernetes 1.28 launch (September 2023), as the CLI contract's default scenario needs it: 1.27 tops out
+ * at v1.14.0-eksbuild.3, v1.12.6-eksbuild.2 is 1.27's default but not offered for 1.28.
  */
-export const DEFAULT_CATALOGUE: readonly ScenarioCatalogueEntry[] = build(
-  [
-    ['v1.15.1-eksbuild.1', ['1.28']],
-    ['v1.15.0-eksbuild.2', ['1.28']],
-    ['v1.14.1-eksbuild.1', ['1.28']],
-    ['v1.14.0-eksbuild.3', K_23_28],
-    ['v1.13.4-eksbuild.1', K_23_28],
-    ['v1.13.3-eksbuild.1', K_23_27],
-    ['v1.13.2-eksbuild.1', K_23_27],
-    ['v1.13.0-eksbuild.1', K_23_27],
-    ['v1.12.6-eksbuild.2', K_23_27],
-    ['v1.12.6-eksbuild.1', K_23_27],
-    ['v1.12.5-eksbuild.2', K_23_27],
-    ['v1.12.2-eksbuild.1', ['1.23', '1.24', '1.25', '1.26']],
-    ['v1.12.0-eksbuild.2', ['1.23', '1.24', '1.25', '1.26']],
-    ['v1.12.0-eksbuild.1', ['1.23', '1.24', '1.25']],
-    ['v1.11.4-eksbuild.1', ['1.23', '1.24', '1.25']],
-    ['v1.10.4-eksbuild.1', ['1.23', '1.24']],
-  ],
-  {
-    '1.23': 'v1.11.4-eksbuild.1',
-    '1.24': 'v1.11.4-eksbuild.1',
-    '1.25': 'v1.12.0-eksbuild.1',
-    '1.26': 'v1.12.5-eksbuild.2',
-    '1.27': 'v1.12.6-eksbuild.2',
-    '1.28': 'v1.14.1-eksbuild.1',
-  },
-);
+export const DEFAULT_CATALOGUE: readonly ScenarioCatalogueEntry[] = entriesOf('eks-1.28-launch');
 
-const K_29_31 = ['1.29', '1.30', '1.31'];
-const K_29_32 = [...K_29_31, '1.32'];
-const K_30_32 = ['1.30', '1.31', '1.32'];
-
-/**
- * A later snapshot (mid 2025) for Kubernetes 1.29–1.32, from v1.16.0 to v1.20.x; it still offers the
- * known-bad v1.16.3 and v1.19.4 (EKS cannot withdraw them, see fixtures/known-issues.md).
- */
-export const LATER_CATALOGUE: readonly ScenarioCatalogueEntry[] = build(
-  [
-    ['v1.20.1-eksbuild.1', K_30_32],
-    ['v1.20.0-eksbuild.1', K_30_32],
-    ['v1.19.6-eksbuild.1', K_29_32],
-    ['v1.19.5-eksbuild.1', K_29_32],
-    ['v1.19.4-eksbuild.1', K_29_32],
-    ['v1.19.3-eksbuild.1', K_29_32],
-    ['v1.19.2-eksbuild.1', K_29_32],
-    ['v1.19.0-eksbuild.1', K_29_32],
-    ['v1.18.6-eksbuild.1', K_29_31],
-    ['v1.18.5-eksbuild.1', K_29_31],
-    ['v1.18.2-eksbuild.1', K_29_31],
-    ['v1.18.1-eksbuild.3', K_29_31],
-    ['v1.18.1-eksbuild.1', K_29_31],
-    ['v1.18.0-eksbuild.1', K_29_31],
-    ['v1.17.1-eksbuild.1', K_29_31],
-    ['v1.16.4-eksbuild.2', K_29_31],
-    ['v1.16.3-eksbuild.2', K_29_31],
-    ['v1.16.2-eksbuild.1', ['1.29', '1.30']],
-    ['v1.16.0-eksbuild.1', ['1.29', '1.30']],
-  ],
-  {
-    '1.29': 'v1.16.0-eksbuild.1',
-    '1.30': 'v1.18.1-eksbuild.3',
-    '1.31': 'v1.18.5-eksbuild.1',
-    '1.32': 'v1.19.0-eksbuild.1',
-  },
-);
+/** Mid 2025, Kubernetes 1.29–1.32, v1.16.0 to v1.20.x; still offers the known-bad v1.16.3 and v1.19.4. */
+export const LATER_CATALOGUE: readonly ScenarioCatalogueEntry[] = entriesOf('mid-2025');
 
 /** The built-in catalogues a scenario may name with `catalogueSnapshot`. */
 export const CATALOGUES: Readonly<Record<string, readonly ScenarioCatalogueEntry[]>> = {
   'eks-1.28-launch': DEFAULT_CATALOGUE,
   'mid-2025': LATER_CATALOGUE,
+  'eks-2024-04': entriesOf('eks-2024-04'),
+  'eks-2024-12': entriesOf('eks-2024-12'),
+  'eks-2026-07': entriesOf('eks-2026-07'),
 };

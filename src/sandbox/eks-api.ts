@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { compareVersionStrings } from '../upgrade-planner/version.js';
 import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, type AddonChangeInput } from './addon-controller.js';
+import type { Gates } from './gates.js';
 import type { RequestLog } from './request-log.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
@@ -112,6 +113,8 @@ export interface EksApiOptions {
   /** The Kubernetes emulator's URL, returned as the cluster endpoint. */
   kubeEndpoint: string;
   faults?: FaultInjector;
+  /** The sandbox's gates, driven over `/_sandbox/gates` (not part of the EKS API; docs/sandbox-gates.md). */
+  gates?: Gates;
   port?: number;
 }
 
@@ -142,6 +145,14 @@ export class EksApi {
       respond(error.status, { ...error.extra, message: error.message }, { 'x-amzn-errortype': error.code });
 
     const body = await readBody(req);
+    // The sandbox's control endpoint answers before faults and the request log: it is not an EKS call.
+    const control = this.options.gates?.control(method, url.pathname);
+    if (control) {
+      const text = JSON.stringify(control.body);
+      res.writeHead(control.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+      return;
+    }
     const faults = this.options.faults;
     if (faults) {
       await faults.delay();

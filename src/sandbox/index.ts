@@ -11,6 +11,7 @@ import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } fro
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
 import { FaultInjector, startEksApi } from './eks-api.js';
+import { Gates, type GateName } from './gates.js';
 import { startIamApi } from './iam-api.js';
 import { startKubeApi } from './kube-api.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -19,6 +20,7 @@ import { RequestLog } from './request-log.js';
 import { loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
 import type { Scenario, ScenarioDaemonSetCustom, ScenarioFaults } from './scenario-types.js';
 
+export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
 export { listScenarios, loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
 
 /** A started sandbox. */
@@ -40,6 +42,10 @@ export interface RunningSandbox {
   addon(): AddonRecord | null;
   /** The add-on controller (update records, last applied object), for tests. */
   controller: AddonController;
+  /** The gates tests drive instead of timers (eks-change, rollout, kube-outage); see gates.ts. */
+  gates: Gates;
+  /** Begins a Kubernetes API outage now; it lasts kubeOutage.durationMs (1 s without one) or, while the kube-outage gate is held, until released. */
+  startKubeOutage(): void;
   close(): Promise<void>;
 }
 
@@ -190,29 +196,34 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
  */
 export async function startSandbox(
   scenarioInput: string | Scenario,
-  options: { dir?: string; faults?: ScenarioFaults } = {},
+  options: { dir?: string; faults?: ScenarioFaults; hold?: GateName[] } = {},
 ): Promise<RunningSandbox> {
   const scenario = resolveScenario(typeof scenarioInput === 'string' ? loadScenario(scenarioInput) : scenarioInput);
   const faults: ScenarioFaults = { ...scenario.sandbox.faults, ...(options.faults ?? {}) };
   scenario.sandbox.faults = faults;
   const { cluster } = scenario;
   const log = new RequestLog();
+  const gates = new Gates(Object.fromEntries((options.hold ?? []).map((name) => [name, true])));
   const store = new KubeStore({
     rolloutDurationMs: scenario.sandbox.rolloutDurationMs,
     rolloutNeverFinishes: faults.rolloutNeverFinishes ?? false,
+    rolloutGate: gates.rollout,
   });
-  const controller = new AddonController(scenario, store, { faults });
+  const controller = new AddonController(scenario, store, { faults, gate: gates.eksChange });
   populateStore(store, scenario, controller);
 
   const kube = await startKubeApi(store, {
     kubernetesVersion: cluster.kubernetesVersion,
     log,
+    outageGate: gates.kubeOutage,
     ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
   });
   const outage = faults.kubeOutage;
   const onMutatingCall = (count: number): void => {
     if (outage && count === outage.afterMutatingCall) kube.refuseConnectionsFor(outage.durationMs);
   };
+  const startKubeOutage = (): void => kube.refuseConnectionsFor(outage?.durationMs ?? 1000);
+  gates.startKubeOutage = startKubeOutage;
   const started: Array<{ close(): Promise<void> }> = [kube];
   try {
     const eks = await startEksApi({
@@ -221,6 +232,7 @@ export async function startSandbox(
       log,
       kubeEndpoint: kube.url,
       faults: new FaultInjector(faults, onMutatingCall),
+      gates,
     });
     started.push(eks);
     const iam = await startIamApi({ scenario, log, faults: new FaultInjector(faults) });
@@ -242,14 +254,18 @@ export async function startSandbox(
       log,
       store,
       controller,
+      gates,
+      startKubeOutage,
       addon: () => (controller.addon ? structuredClone(controller.addon) : null),
       close: async () => {
         controller.close();
+        gates.close();
         await Promise.all(started.map((s) => s.close()));
       },
     };
   } catch (error) {
     controller.close();
+    gates.close();
     await Promise.all(started.map((s) => s.close()));
     throw error;
   }

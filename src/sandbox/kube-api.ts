@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../decide/manifests.js';
 import type { RequestLog } from './request-log.js';
+import { Gate } from './gates.js';
 import { canonicalJson } from '../decide/json.js';
 import {
   KUBE_RESOURCES,
@@ -24,6 +25,8 @@ export interface KubeApiOptions {
   latencyMs?: number;
   /** 0 or absent: any free port. */
   port?: number;
+  /** The kube-outage gate (see gates.ts): an outage ends when it passes; held, it lasts until released. */
+  outageGate?: Gate;
 }
 
 /** A running emulated API server. */
@@ -31,7 +34,10 @@ export interface KubeApi {
   /** http://127.0.0.1:PORT */
   url: string;
   close(): Promise<void>;
-  /** Stops accepting connections (ECONNREFUSED) for `ms`, then listens again on the same port. */
+  /**
+   * Stops accepting connections (ECONNREFUSED) for `ms` (while the kube-outage gate is open; while it is
+   * held, until it is released or stepped), then listens again on the same port.
+   */
   refuseConnectionsFor(ms: number): void;
   /** Delay added before every response; settable. */
   latencyMs: number;
@@ -92,8 +98,9 @@ function statusBody(code: number, reason: string, message: string, details?: Jso
 export async function startKubeApi(store: KubeStore, options: KubeApiOptions): Promise<KubeApi> {
   const sockets = new Set<Socket>();
   const watches = new Set<ServerResponse>();
-  let refuseTimer: ReturnType<typeof setTimeout> | undefined;
+  let refusing = false;
   let closed = false;
+  const outageGate = options.outageGate ?? new Gate('kube-outage');
 
   const api: KubeApi = {
     url: '',
@@ -134,20 +141,21 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
   }
 
   function refuseConnectionsFor(ms: number): void {
-    if (closed || refuseTimer) return;
+    if (closed || refusing) return;
+    refusing = true;
     server.close();
     dropConnections();
-    refuseTimer = setTimeout(() => {
-      refuseTimer = undefined;
+    // The one wait of an outage: the kube-outage gate.
+    outageGate.after(ms, () => {
+      refusing = false;
       if (!closed) listen(port).catch(() => undefined);
-    }, ms);
+    }, `kube outage on port ${port}`);
   }
 
   async function close(): Promise<void> {
     closed = true;
-    if (refuseTimer) {
-      clearTimeout(refuseTimer);
-      refuseTimer = undefined;
+    if (refusing) {
+      refusing = false;
       return;
     }
     await new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../decide/json.js';
 import type { KubeObject } from '../decide/manifests.js';
+import { Gate } from './gates.js';
 
 /** One kind the emulator serves; the same table drives the store and API discovery. */
 export interface KubeResource {
@@ -75,11 +76,15 @@ export interface KubeWatchEvent {
 export interface KubeStoreOptions {
   rolloutDurationMs?: number;
   rolloutNeverFinishes?: boolean;
+  /** The rollout gate (see gates.ts): a due rollout step passes through it; held, it waits for the test. */
+  rolloutGate?: Gate;
 }
 
 interface PendingRollout {
   startedAt: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** True once its step waits in (or went through) the rollout gate. */
+  queued: boolean;
 }
 
 /** Watches may resume this many changes back; older resourceVersions get 410 Gone, as from a real server. */
@@ -107,8 +112,11 @@ export class KubeStore {
   private counter = 0;
   private durationMs: number;
   private neverFinishes: boolean;
+  /** See KubeStoreOptions.rolloutGate. */
+  readonly rolloutGate: Gate;
 
   constructor(options: KubeStoreOptions = {}) {
+    this.rolloutGate = options.rolloutGate ?? new Gate('rollout');
     this.durationMs = options.rolloutDurationMs ?? 200;
     this.neverFinishes = options.rolloutNeverFinishes ?? false;
     // A real cluster always has these; kubectl asks for the namespace after a NotFound.
@@ -293,7 +301,7 @@ export class KubeStore {
   private startRollout(key: string): void {
     const previous = this.rollouts.get(key);
     if (previous?.timer) clearTimeout(previous.timer);
-    this.rollouts.set(key, { startedAt: Date.now(), timer: undefined });
+    this.rollouts.set(key, { startedAt: Date.now(), timer: undefined, queued: false });
     this.recheckRollouts();
   }
 
@@ -302,10 +310,14 @@ export class KubeStore {
     for (const [key, rollout] of this.rollouts) {
       if (rollout.timer) clearTimeout(rollout.timer);
       rollout.timer = undefined;
-      if (this.neverFinishes) continue;
+      if (this.neverFinishes || rollout.queued) continue;
       const remaining = rollout.startedAt + this.durationMs - Date.now();
-      if (remaining <= 0) {
-        this.completeRollout(key);
+      if (remaining <= 0 || this.rolloutGate.held) {
+        // The one wait of a rollout step: the rollout gate (passes at once while open, waits while held).
+        rollout.queued = true;
+        this.rolloutGate.after(0, () => {
+          if (this.rollouts.get(key) === rollout) this.completeRollout(key);
+        }, `rollout ${key}`);
       } else {
         rollout.timer = setTimeout(() => this.recheckRollouts(), remaining);
         rollout.timer.unref?.();

@@ -108,7 +108,7 @@ export interface Scenario {
   configMapData?: Record<string, string | null>;
   /** Version catalogue; default: a realistic catalogue built from real version names. */
   catalogue?: ScenarioCatalogueEntry[];
-  /** Added: a built-in catalogue by name (`eks-1.28-launch`, the default, or `mid-2025`), when `catalogue` is absent. */
+  /** Added: a built-in catalogue by name (`eks-1.28-launch`, the default; `eks-2024-04`, `eks-2024-12`, `mid-2025`, `eks-2026-07`; fixtures/catalogues/), when `catalogue` is absent. */
   catalogueSnapshot?: string;
   nodes?: ScenarioNode[];
   eniConfigs?: ScenarioEniConfig[];

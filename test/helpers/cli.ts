@@ -108,3 +108,52 @@ export function onSandbox(
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
 }
+
+/** A CLI run in progress whose stderr a test can wait on (to act at a point the CLI announces). */
+export interface RunningCli {
+  /** Resolves once stderr so far matches `pattern`; rejects if the run ends first. */
+  stderrMatches(pattern: RegExp): Promise<void>;
+  /** Sends a signal to the CLI. */
+  kill(signal: NodeJS.Signals): void;
+  result: Promise<CliResult>;
+}
+
+/** Starts `vpccni …args` against an in-process sandbox without waiting for it. */
+export function spawnOnSandbox(
+  sb: SandboxEndpoints,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; timeoutMs?: number } = {},
+): RunningCli {
+  const child = execa('node', [BIN, ...sandboxFlags(sb), ...args], {
+    reject: false,
+    env: sandboxEnv(sb, options.env),
+    extendEnv: true,
+    cwd: ROOT,
+    timeout: options.timeoutMs ?? 90_000,
+    stdin: 'ignore',
+  });
+  let stderr = '';
+  const watchers = new Set<() => void>();
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += String(chunk);
+    for (const w of [...watchers]) w();
+  });
+  const result = child.then((r) => ({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) }));
+  return {
+    result,
+    kill: (signal) => child.kill(signal),
+    stderrMatches: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (!pattern.test(stderr)) return;
+          watchers.delete(check);
+          resolve();
+        };
+        watchers.add(check);
+        check();
+        void result.then((r) => {
+          if (watchers.delete(check)) reject(new Error(`vpccni ended (exit ${r.exitCode}) before stderr matched ${pattern}:\n${r.stderr}`));
+        });
+      }),
+  };
+}

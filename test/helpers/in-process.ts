@@ -1,62 +1,74 @@
 /**
- * Runs the real command code in this process against an in-process sandbox: the same gateways (real SDK
- * over loopback, kubectl) as the CLI, with a Ui that records what would be printed.
+ * Runs the CLI in the test's own process: `main(argv)` from src/cli.ts (commander, the runtime, the real AWS
+ * SDK over HTTP, kubectl spawned as always, the same render code), with stdout and stderr captured per run.
+ * What it saves is a Node start and the module imports per run; what it keeps is every code path after the
+ * launcher. Runs may overlap: each run's writes are routed to its own buffers by AsyncLocalStorage, and its
+ * exit code comes from main(), not process.exitCode.
+ *
+ * The process environment is the worker's, set once to an isolated one by `useInProcessCli()` (no AWS
+ * profile, no IMDS, no real kubeconfig, a private kubectl cache); runs that need another environment (GitHub
+ * Actions variables) spawn the real CLI instead (helpers/cli.ts).
  */
-import { createEksGateway } from '../../src/gateways/eks.js';
-import { createIamGateway } from '../../src/gateways/iam.js';
-import { createKubeGateway } from '../../src/gateways/kubectl.js';
-import { resolveKubeContext } from '../../src/gateways/kubeconfig.js';
-import type { Ui } from '../../src/render/ui.js';
-import type { Runtime } from '../../src/runtime.js';
-import type { RunningSandbox } from '../../src/sandbox/index.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { afterAll, beforeAll } from 'vitest';
+import { main } from '../../src/cli.js';
+import { isolatedEnv, type CliResult } from './cli.js';
 
-/** A Ui that keeps every line. */
-export interface RecordingUi extends Ui {
-  stdout: string[];
-  stderr: string[];
-  documents: unknown[];
+interface Capture {
+  stdout: string;
+  stderr: string;
 }
 
-export function recordingUi(format: 'text' | 'json' = 'text'): RecordingUi {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const documents: unknown[] = [];
-  return {
-    format,
-    color: false,
-    stdout,
-    stderr,
-    documents,
-    out: (text) => {
-      if (format === 'text') stdout.push(text);
-    },
-    json: (document) => documents.push(structuredClone(document)),
-    info: (text) => stderr.push(text),
-    warn: (text) => stderr.push(text),
-    debug: () => undefined,
-    step: (_title, task) => task(),
-    style: (_f, text) => text,
+const capture = new AsyncLocalStorage<Capture>();
+let installed = 0;
+let restore: (() => void) | undefined;
+
+function install(): void {
+  if (installed++ > 0) return;
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  const route = (stream: 'stdout' | 'stderr', original: typeof out) =>
+    ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const store = capture.getStore();
+      if (!store) return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+      store[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      const callback = rest.find((r): r is () => void => typeof r === 'function');
+      callback?.();
+      return true;
+    }) as typeof out;
+  process.stdout.write = route('stdout', out);
+  process.stderr.write = route('stderr', err);
+  const saved = { ...process.env };
+  for (const [key, value] of Object.entries(isolatedEnv())) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+  // The launcher's settings (bin/vpccni.js) that main() expects.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  restore = () => {
+    process.stdout.write = out;
+    process.stderr.write = err;
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
   };
 }
 
-/** A runtime on `sandbox` (closing it does not stop the sandbox). */
-export function runtimeFor(sandbox: RunningSandbox, ui: Ui = recordingUi()): Runtime {
-  const aws = {
-    region: sandbox.region,
-    eksEndpoint: sandbox.eksEndpoint,
-    iamEndpoint: sandbox.iamEndpoint,
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
-  };
-  return {
-    ui,
-    clusterName: sandbox.cluster,
-    region: sandbox.region,
-    aws,
-    sandbox,
-    kubeContext: resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
-    eks: createEksGateway(aws, sandbox.cluster),
-    iam: createIamGateway(aws),
-    kube: createKubeGateway({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
-    close: async () => undefined,
-  };
+function uninstall(): void {
+  if (--installed > 0) return;
+  restore?.();
+  restore = undefined;
+}
+
+/** Installs the in-process runner for the calling test file (before all its tests, removed after). */
+export function useInProcessCli(): void {
+  beforeAll(install);
+  afterAll(uninstall);
+}
+
+/** Runs `vpccni …args` in-process and returns what it printed and its exit code; never throws on a non-zero exit. */
+export async function vpccniInProcess(args: string[]): Promise<CliResult> {
+  if (installed === 0) throw new Error('Call useInProcessCli() in the test file first.');
+  const store: Capture = { stdout: '', stderr: '' };
+  const exitCode = await capture.run(store, () => main(['node', 'vpccni', ...args]));
+  return { exitCode, stdout: store.stdout, stderr: store.stderr };
 }

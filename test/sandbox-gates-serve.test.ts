@@ -1,0 +1,81 @@
+/**
+ * The gates from another process: `vpccni sandbox serve` (a child process, as a user runs it), driven over
+ * the control endpoint with fetch, while the AWS CLI and vpccni make the EKS calls. "In flight" is a state
+ * this test sets, then lifts.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vpccni } from './helpers/cli.js';
+import { serve, type Served } from './helpers/serve.js';
+
+let served: Served;
+beforeAll(async () => {
+  served = await serve('default');
+});
+afterAll(() => served?.stop());
+
+const home = mkdtempSync(join(tmpdir(), 'vpccni-gates-serve-'));
+
+function aws(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'aws',
+      ['eks', ...args, '--endpoint-url', served.info.eksEndpoint, '--output', 'json'],
+      {
+        env: {
+          PATH: process.env.PATH,
+          HOME: home,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_DEFAULT_REGION: served.info.region,
+          AWS_CONFIG_FILE: join(home, 'no-config'),
+          AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
+          AWS_MAX_ATTEMPTS: '1',
+          AWS_PAGER: '',
+        },
+      },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function gate(action: 'hold' | 'release' | 'step' | null, name = 'eks-change'): Promise<{ held: boolean; pending: string[]; passed: number }> {
+  const response = await fetch(`${served.info.eksEndpoint}/_sandbox/gates/${name}${action ? `/${action}` : ''}`, { method: action ? 'POST' : 'GET' });
+  expect(response.status).toBe(200);
+  return (await response.json()) as { held: boolean; pending: string[]; passed: number };
+}
+
+describe('gates over sandbox serve', () => {
+  it('keeps an update from the AWS CLI InProgress until released, and vpccni upgrade refuses to start over it', async () => {
+    expect(await gate('hold')).toMatchObject({ held: true, pending: [] });
+    const update = await aws(['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1']);
+    expect(update.code, update.stderr).toBe(0);
+    const id = (JSON.parse(update.stdout) as { update: { id: string } }).update.id;
+    expect((await gate(null)).pending).toEqual([`UpdateAddon ${id}`]);
+    const describeUpdate = async () =>
+      (JSON.parse((await aws(['describe-update', '--name', 'demo', '--addon-name', 'vpc-cni', '--update-id', id])).stdout) as { update: { status: string } }).update.status;
+    expect(await describeUpdate()).toBe('InProgress');
+
+    // vpccni refuses to start an upgrade over a change in flight, whatever the clock says.
+    const refused = await vpccni([...served.flags, 'upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', home], { env: served.env });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/is UPDATING; wait until it is ACTIVE/);
+
+    expect(await gate('release')).toMatchObject({ held: false, pending: [], passed: 1 });
+    expect(await describeUpdate()).toBe('Successful');
+    const status = await vpccni([...served.flags, 'status', '--output', 'json'], { env: served.env });
+    expect(JSON.parse(status.stdout)).toMatchObject({ addon: { version: 'v1.13.4-eksbuild.1', status: 'ACTIVE' } });
+  });
+
+  it('starts and lifts a Kubernetes API outage', async () => {
+    await gate('hold', 'kube-outage');
+    const start = await fetch(`${served.info.eksEndpoint}/_sandbox/gates/kube-outage/start`, { method: 'POST' });
+    expect((await start.json()) as { pending: string[] }).toMatchObject({ pending: [expect.stringMatching(/^kube outage/)] });
+    expect(await fetch(`${served.info.kubeEndpoint}/version`).then((r) => r.status, () => 'refused')).toBe('refused');
+    await gate('release', 'kube-outage');
+    await expect.poll(() => fetch(`${served.info.kubeEndpoint}/version`).then((r) => r.status, () => 0), { timeout: 10_000, interval: 20 }).toBe(200);
+  });
+});
