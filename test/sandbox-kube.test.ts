@@ -110,8 +110,9 @@ describe('KubeStore', () => {
     expect(desired()).toBe(5);
   });
 
-  it('rolls a changed DaemonSet out after rolloutDurationMs, and not while rolloutNeverFinishes', async () => {
-    const store = new KubeStore({ rolloutDurationMs: 50 });
+  it('rolls a changed DaemonSet out pod by pod through the rollout gate, and not while rolloutNeverFinishes', async () => {
+    const gate = new Gate('rollout', true);
+    const store = new KubeStore({ rolloutDurationMs: 50, rolloutGate: gate });
     seed(store);
     const get = (): KubeObject => store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject;
     expect(get().status).toMatchObject({ observedGeneration: 1, updatedNumberScheduled: 2, numberAvailable: 2 });
@@ -120,13 +121,15 @@ describe('KubeStore', () => {
 
     const changed = get();
     awsNode(changed).env = [...(awsNode(changed).env ?? []), { name: 'FOO', value: 'bar' }];
-    const started = Date.now();
     store.put(changed);
-    expect(get().status).toMatchObject({ observedGeneration: 1, updatedNumberScheduled: 0, desiredNumberScheduled: 2 });
+    // The controller observes the new generation at once; one pod (10% of 2, rounded up) goes down.
+    expect(get().status).toMatchObject({ observedGeneration: 2, updatedNumberScheduled: 0, desiredNumberScheduled: 2, numberAvailable: 1, numberUnavailable: 1 });
+    gate.step();
+    expect(get().status).toMatchObject({ updatedNumberScheduled: 1, numberAvailable: 1, numberUnavailable: 1 });
+    gate.release();
     await store.whenRolledOut('aws-node', 'kube-system');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     expect(get().status).toMatchObject({ observedGeneration: 2, updatedNumberScheduled: 2, numberReady: 2, numberAvailable: 2 });
-    expect(events).toEqual(['MODIFIED DaemonSet', 'MODIFIED DaemonSet']);
+    expect(events).toEqual(['MODIFIED DaemonSet', 'MODIFIED DaemonSet', 'MODIFIED DaemonSet']);
 
     store.rolloutNeverFinishes = true;
     const again = get();
@@ -134,12 +137,11 @@ describe('KubeStore', () => {
     store.put(again);
     let done = false;
     const waiting = store.whenRolledOut('aws-node', 'kube-system').then(() => (done = true));
-    // Overdue at once (duration 0), and still not rolled out: rolloutNeverFinishes holds it, not a timer.
-    store.rolloutDurationMs = 0;
-    await new Promise((resolve) => setImmediate(resolve));
+    // The first step comes due and stalls: rolloutNeverFinishes holds it, not a timer.
+    await gate.until((s) => s.passed >= 3);
     expect(done).toBe(false);
-    expect(get().status).toMatchObject({ observedGeneration: 2, updatedNumberScheduled: 0 });
-    store.rolloutNeverFinishes = false; // overdue: completes at once
+    expect(get().status).toMatchObject({ observedGeneration: 3, updatedNumberScheduled: 0 });
+    store.rolloutNeverFinishes = false; // the stalled step goes on
     await waiting;
     expect(get().status).toMatchObject({ observedGeneration: 3, updatedNumberScheduled: 2 });
     unsubscribe();

@@ -16,13 +16,16 @@ import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
 import { Gate } from './gates.js';
 import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
+import { strategicMerge } from './kube-api.js';
+import { ApplyConflictError, serverSideApply, setAt, valueAt } from './kube-ssa.js';
 
 export { podSpecOf, setEnv, desiredDaemonSet, type ConfigurationValues } from '../decide/addon-render.js';
 
 /** The part of the KubeStore the controller needs (kept structural so it can be tested alone). */
 export interface ObjectStore {
   get(apiVersion: string, kind: string, name: string, namespace?: string): KubeObject | undefined;
-  put(obj: KubeObject): KubeObject;
+  /** `manager: null` stores managedFields as given (a server-side apply's result). */
+  put(obj: KubeObject, options?: { manager?: string | null }): KubeObject;
   delete(apiVersion: string, kind: string, name: string, namespace?: string): boolean;
 }
 
@@ -220,6 +223,20 @@ export function conflictMessage(paths: string[]): string {
   return `Conflicts found when trying to apply. Will not continue due to resolve conflicts mode. Conflicts: ${paths
     .map((p) => `DaemonSet.apps aws-node - ${p}`)
     .join(' ')}`;
+}
+
+/** The field manager EKS applies add-ons with. */
+export const EKS_FIELD_MANAGER = 'eks';
+
+/** `DaemonSet.apps`, `ConfigMap`, `CustomResourceDefinition.apiextensions.k8s.io`: how EKS names a kind in a conflict. */
+function kindLabel(obj: KubeObject): string {
+  const slash = obj.apiVersion.indexOf('/');
+  return slash < 0 ? obj.kind : `${obj.kind}.${obj.apiVersion.slice(0, slash)}`;
+}
+
+/** EKS's ConfigurationConflict message for conflicts already named "<Kind> <name> - <path>". */
+export function eksConflictMessage(conflicts: string[]): string {
+  return `Conflicts found when trying to apply. Will not continue due to resolve conflicts mode. Conflicts: ${conflicts.join(' ')}`;
 }
 
 /** The add-on as DescribeAddon returns it (timestamps in epoch seconds, as on the wire). */
@@ -530,14 +547,12 @@ export class AddonController {
     base: KubeObject,
     mode: 'NONE' | 'OVERWRITE' | 'PRESERVE',
   ): void {
-    const live = this.store.get(...DS_KEY);
-    const { result, conflicts } = resolveConflicts(live, base, desired, mode);
+    void base; // conflicts come from field ownership (managedFields), no longer from what EKS last applied
+    const conflicts = this.applyAsEks([...this.addonObjects(version, addon.serviceAccountRoleArn), desired], mode);
     if (conflicts.length > 0) {
-      this.markFailed(addon, update, 'ConfigurationConflict', conflictMessage(conflicts));
+      this.markFailed(addon, update, 'ConfigurationConflict', eksConflictMessage(conflicts));
       return;
     }
-    this.applyObjects(version, addon.serviceAccountRoleArn);
-    this.store.put(result);
     this.lastApplied = desired;
     addon.addonVersion = version;
     addon.status = 'ACTIVE';
@@ -547,19 +562,46 @@ export class AddonController {
   }
 
   /** The add-on's other objects (CRDs, RBAC, ConfigMap, ServiceAccount with the IRSA annotation). */
-  private applyObjects(version: string, roleArn: string | undefined): void {
+  addonObjects(version: string, roleArn: string | undefined): KubeObject[] {
+    const out: KubeObject[] = [];
     for (const obj of loadUpstreamManifest(version)) {
       if (obj.kind === 'DaemonSet') continue;
-      if (obj.kind === 'ConfigMap' && this.store.get(obj.apiVersion, obj.kind, obj.metadata.name, obj.metadata.namespace)) {
-        continue; // keep its data: a ConfigMap the user changed is a conflict we do not model
-      }
       if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node') {
         const annotations = { ...((obj.metadata.annotations as Record<string, string> | undefined) ?? {}) };
         if (roleArn) annotations['eks.amazonaws.com/role-arn'] = roleArn;
         obj.metadata.annotations = annotations;
       }
-      this.store.put(obj);
+      out.push(obj);
     }
+    return out;
+  }
+
+  /**
+   * Server-side applies the objects as the field manager `eks`, as EKS does: fields other managers own and EKS
+   * would change are conflicts. NONE writes nothing and returns them ("DaemonSet.apps aws-node - .spec…");
+   * OVERWRITE forces (EKS takes the fields); PRESERVE applies the other managers' values for them.
+   */
+  applyAsEks(objects: KubeObject[], mode: 'NONE' | 'OVERWRITE' | 'PRESERVE'): string[] {
+    const conflicts: string[] = [];
+    const results: KubeObject[] = [];
+    for (const obj of objects) {
+      const live = this.store.get(obj.apiVersion, obj.kind, obj.metadata.name, obj.metadata.namespace);
+      try {
+        results.push(serverSideApply(live, obj, EKS_FIELD_MANAGER, mode === 'OVERWRITE', strategicMerge));
+      } catch (error) {
+        if (!(error instanceof ApplyConflictError)) throw error;
+        if (mode === 'NONE') {
+          conflicts.push(...error.conflicts.map((c) => `${kindLabel(obj)} ${obj.metadata.name} - ${c.path}`));
+          continue;
+        }
+        const applied = structuredClone(obj);
+        for (const c of error.conflicts) setAt(applied, c.elements, valueAt(live, c.elements));
+        results.push(serverSideApply(live, applied, EKS_FIELD_MANAGER, true, strategicMerge));
+      }
+    }
+    if (conflicts.length > 0) return conflicts;
+    for (const obj of results) this.store.put(obj, { manager: null });
+    return [];
   }
 
   /** Stops pending updates (they stay InProgress). */

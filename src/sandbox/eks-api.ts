@@ -112,6 +112,8 @@ export interface EksApiOptions {
   log: RequestLog;
   /** The Kubernetes emulator's URL, returned as the cluster endpoint. */
   kubeEndpoint: string;
+  /** The cluster CA of the Kubernetes emulator, base64 PEM, returned as certificateAuthority.data. */
+  certificateAuthorityData?: string;
   faults?: FaultInjector;
   /** The sandbox's gates, driven over `/_sandbox/gates` (not part of the EKS API; docs/sandbox-gates.md). */
   gates?: Gates;
@@ -245,9 +247,10 @@ export class EksApi {
   }
 
   private cluster(): unknown {
-    const { scenario, kubeEndpoint } = this.options;
+    const { scenario, kubeEndpoint, certificateAuthorityData } = this.options;
     const { cluster } = scenario;
     return {
+      ...(certificateAuthorityData ? { certificateAuthority: { data: certificateAuthorityData } } : {}),
       name: cluster.name,
       arn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
       createdAt: this.createdAt,

@@ -9,11 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
-import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
+import { AddonController, EKS_FIELD_MANAGER, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
+import { strategicMerge } from './kube-api.js';
+import { recordUpdate, serverSideApply } from './kube-ssa.js';
 import { FaultInjector, startEksApi } from './eks-api.js';
 import { Gates, type GateName } from './gates.js';
 import { startIamApi } from './iam-api.js';
 import { startKubeApi } from './kube-api.js';
+import { clusterTls, eksTokenProblem, mintStaticToken, SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from './kube-auth.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { KubeStore } from './kube-store.js';
 import { RequestLog } from './request-log.js';
@@ -32,8 +35,14 @@ export interface RunningSandbox {
   eksEndpoint: string;
   iamEndpoint: string;
   kubeEndpoint: string;
-  /** Path of the kubeconfig written for the Kubernetes emulator. */
+  /** Path of the kubeconfig written for the Kubernetes emulator: the cluster CA and a long-lived bearer token. */
   kubeconfig: string;
+  /** Path of the kubeconfig as `aws eks update-kubeconfig` writes it: the exec plugin `aws eks get-token`. */
+  kubeconfigExec: string;
+  /** The long-lived bearer token of `kubeconfig`. */
+  kubeToken: string;
+  /** The cluster CA, base64 PEM (DescribeCluster's certificateAuthority.data). */
+  caData: string;
   /** `arn:aws:eks:<region>:<account>:cluster/<name>`, the context name EKS's `update-kubeconfig` uses. */
   contextName: string;
   log: RequestLog;
@@ -131,16 +140,21 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
   for (const node of scenario.nodes) store.put(nodeObject(node, scenario.cluster.kubernetesVersion));
   const ds = scenario.daemonSet;
   if (ds) {
+    // A managed add-on's objects are what EKS server-side applied (field manager "eks"); a self-managed install
+    // is what `kubectl apply` created. Then the drift, as someone's kubectl edit.
+    const managed = controller.lastApplied !== null;
+    const creator = managed ? null : 'kubectl-client-side-apply';
     // Everything of the release manifest (CRDs incl. ENIConfig, RBAC, ServiceAccount, ConfigMap) but the DaemonSet.
-    for (const obj of loadUpstreamManifest(ds.manifest)) {
-      if (obj.kind === 'DaemonSet') continue;
+    const others = loadUpstreamManifest(ds.manifest).filter((obj) => obj.kind !== 'DaemonSet');
+    for (const obj of others) {
       if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node' && scenario.addon?.serviceAccountRoleArn) {
         obj.metadata.annotations = { 'eks.amazonaws.com/role-arn': scenario.addon.serviceAccountRoleArn };
       }
-      store.put(obj);
     }
-    // A managed add-on's DaemonSet is what EKS applied (its configuration values included); then the drift.
-    const daemonSet = controller.lastApplied ? structuredClone(controller.lastApplied) : loadUpstreamManifest(ds.manifest).find((o) => o.kind === 'DaemonSet');
+    if (managed) controller.applyAsEks(others, 'OVERWRITE');
+    else for (const obj of others) store.put(obj, { manager: creator });
+    const applied = managed ? serverSideApply(undefined, controller.lastApplied as KubeObject, EKS_FIELD_MANAGER, true, strategicMerge) : undefined;
+    const daemonSet = applied ? structuredClone(applied) : loadUpstreamManifest(ds.manifest).find((o) => o.kind === 'DaemonSet');
     if (!daemonSet) throw new Error(`The upstream manifest ${ds.manifest} has no aws-node DaemonSet.`);
     retagCniImages(daemonSet, ds.imageTag, ds.registry);
     const pod = podSpecOf(daemonSet);
@@ -151,14 +165,16 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
     }
     if (ds.affinity !== undefined) pod.affinity = structuredClone(ds.affinity);
     if (ds.custom) applyCustom(daemonSet, ds.custom);
-    store.put(daemonSet);
+    // The drift is created with the DaemonSet (no rollout at start), owned by kubectl-edit where it differs.
+    if (applied) recordUpdate(applied, daemonSet, 'kubectl-edit');
+    store.put(daemonSet, { manager: applied ? null : creator });
     if (ds.rollingOut) {
       // A second spec change starts a rollout that the store finishes after rolloutDurationMs.
       const again = structuredClone(store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject);
       const template = (again.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template;
       template.metadata ??= {};
       template.metadata.annotations = { ...template.metadata.annotations, 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() };
-      store.put(again);
+      store.put(again, { manager: 'kubectl-rollout' });
     }
   }
   if (ds && Object.keys(scenario.configMapData).length > 0) {
@@ -173,7 +189,7 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       if (value === null) delete data[key];
       else data[key] = value;
     }
-    store.put({ ...structuredClone(cm), data });
+    store.put({ ...structuredClone(cm), data }, { manager: 'kubectl-client-side-apply' });
   }
   for (const eni of scenario.eniConfigs) {
     store.put({
@@ -212,9 +228,14 @@ export async function startSandbox(
   const controller = new AddonController(scenario, store, { faults, gate: gates.eksChange });
   populateStore(store, scenario, controller);
 
+  const tls = clusterTls();
+  const kubeToken = mintStaticToken();
+  const caData = Buffer.from(tls.caPem).toString('base64');
   const kube = await startKubeApi(store, {
     kubernetesVersion: cluster.kubernetesVersion,
     log,
+    tls,
+    authenticate: (token) => token === kubeToken || eksTokenProblem(token, cluster.name) === null,
     outageGate: gates.kubeOutage,
     ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
   });
@@ -231,6 +252,7 @@ export async function startSandbox(
       controller,
       log,
       kubeEndpoint: kube.url,
+      certificateAuthorityData: caData,
       faults: new FaultInjector(faults, onMutatingCall),
       gates,
     });
@@ -240,7 +262,20 @@ export async function startSandbox(
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
     const kubeconfig = join(dir, 'kubeconfig');
     const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
-    writeKubeconfig(kubeconfig, { server: kube.url, contextName });
+    writeKubeconfig(kubeconfig, { server: kube.url, contextName, caData, user: { token: kubeToken } });
+    const kubeconfigExec = join(dir, 'kubeconfig-exec');
+    writeKubeconfig(kubeconfigExec, {
+      server: kube.url,
+      contextName,
+      caData,
+      user: {
+        exec: {
+          cluster: cluster.name,
+          region: cluster.region,
+          env: { AWS_ACCESS_KEY_ID: SANDBOX_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: SANDBOX_SECRET_ACCESS_KEY },
+        },
+      },
+    });
     return {
       scenario,
       cluster: cluster.name,
@@ -250,6 +285,9 @@ export async function startSandbox(
       iamEndpoint: iam.url,
       kubeEndpoint: kube.url,
       kubeconfig,
+      kubeconfigExec,
+      kubeToken,
+      caData,
       contextName,
       log,
       store,

@@ -3,12 +3,17 @@
  * (discovery both ways, OpenAPI v3 stubs, CRUD, patches, watches) for the real kubectl 1.27 to 1.32.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../decide/manifests.js';
 import type { RequestLog } from './request-log.js';
 import { Gate } from './gates.js';
 import { canonicalJson } from '../decide/json.js';
+import { ApplyConflictError, fieldSet, serverSideApply } from './kube-ssa.js';
+import { decodeProtobufObject } from './kube-protobuf.js';
+import { toTable, wantsTable } from './kube-tables.js';
+import { invalidWorkload, unknownFields } from './kube-validation.js';
 import {
   KUBE_RESOURCES,
   isRecord,
@@ -25,13 +30,19 @@ export interface KubeApiOptions {
   latencyMs?: number;
   /** 0 or absent: any free port. */
   port?: number;
+  /** Serve HTTPS with this certificate and key (PEM); absent: plain HTTP. */
+  tls?: { certPem: string; keyPem: string };
+  /** Accepts a bearer token; absent: no authentication. /version, /healthz, /livez and /readyz stay public, as on EKS. */
+  authenticate?: (token: string) => boolean;
+  /** The answer to SelfSubjectAccessReview (`kubectl auth can-i`); default: everything is allowed. */
+  authorize?: (attributes: Record<string, unknown>) => boolean;
   /** The kube-outage gate (see gates.ts): an outage ends when it passes; held, it lasts until released. */
   outageGate?: Gate;
 }
 
 /** A running emulated API server. */
 export interface KubeApi {
-  /** http://127.0.0.1:PORT */
+  /** http://127.0.0.1:PORT, or https:// with `tls` */
   url: string;
   close(): Promise<void>;
   /**
@@ -49,6 +60,8 @@ const AGGREGATED_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDi
 const AGGREGATED_V2BETA1 = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList';
 /** kubectl asks for the gnostic media type but rejects it as a Content-Type (the @ does not parse). */
 const OPENAPI_V2_PROTOBUF = 'application/octet-stream';
+/** What EKS lets anyone read (system:public-info-viewer). */
+const PUBLIC_PATHS = new Set(['/version', '/healthz', '/livez', '/readyz']);
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 /** Patch numbers of the EKS platform versions, so /version looks like a real EKS cluster's. */
@@ -109,12 +122,15 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     refuseConnectionsFor,
   };
 
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     void handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJson(res, 500, statusBody(500, 'InternalError', String(error)));
       else res.destroy();
     });
-  });
+  };
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, onRequest)
+    : createServer(onRequest);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -122,7 +138,7 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
 
   await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
-  api.url = `http://127.0.0.1:${port}`;
+  api.url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return api;
 
   function listen(onPort: number): Promise<void> {
@@ -167,14 +183,43 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const method = (req.method ?? 'GET').toUpperCase();
-    const body = await readBody(req);
+    const raw = await readBody(req);
+    let body = raw.toString('utf8');
     if (api.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, api.latencyMs));
     let operation = `${method} ${url.pathname}`;
     const mutating = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method);
     const record = (status: number): void =>
       options.log.record({ service: 'kube', method, path: url.pathname + url.search, operation, mutating, status });
     try {
+      if (options.authenticate && !PUBLIC_PATHS.has(url.pathname.replace(/\/+$/, ''))) {
+        const header = req.headers.authorization ?? '';
+        const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+        if (!token || !options.authenticate(token)) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
+      }
+      let contentType = req.headers['content-type'] ?? '';
+      if (mutating && contentType.startsWith('application/vnd.kubernetes.protobuf')) {
+        // kubectl 1.32+ sends its typed creates as protobuf: decode the kinds it sends that way, refuse the rest.
+        const decoded = decodeProtobufObject(raw);
+        if (decoded) {
+          body = JSON.stringify(decoded);
+          contentType = 'application/json';
+          req.headers['content-type'] = contentType;
+        }
+      }
+      if (mutating && contentType.startsWith('application/vnd.kubernetes.protobuf')) {
+        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/apply-patch+yaml, application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`);
+      }
+      if (method === 'POST' && url.pathname === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+        operation = 'POST selfsubjectaccessreviews';
+        const review = parseObject(body, contentType);
+        const attributes = isRecord(review.spec) ? ((review.spec.resourceAttributes ?? review.spec.nonResourceAttributes ?? {}) as Record<string, unknown>) : {};
+        const allowed = options.authorize ? options.authorize(attributes) : true;
+        record(201);
+        sendJson(res, 201, { ...review, metadata: { creationTimestamp: null }, status: { allowed, ...(allowed ? {} : { reason: 'denied by the sandbox scenario' }) } });
+        return;
+      }
       const route = parseResourcePath(url.pathname);
+      if (route && !store.served(route.resource)) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
       if (route) {
         operation = `${url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? 'WATCH' : method} ${
           route.resource.plural
@@ -187,7 +232,8 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
           return;
         }
         record(result.status);
-        sendJson(res, result.status, result.body);
+        const warnings = result.warnings?.map((w) => `299 - ${JSON.stringify(w)}`);
+        sendJson(res, result.status, result.body, 'application/json', warnings?.length ? { Warning: warnings } : {});
         return;
       }
       const answer = handleNonResource(url.pathname, method, req.headers.accept ?? '');
@@ -206,21 +252,22 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     const path = pathname.replace(/\/+$/, '') || '/';
     if (path === '/version') return { status: 200, body: versionInfo(options.kubernetesVersion) };
     if (path === '/healthz' || path === '/livez' || path === '/readyz') return { status: 200, body: 'ok' };
+    const served = KUBE_RESOURCES.filter((r) => store.served(r));
     if (path === '/api' || path === '/apis') {
       const aggregated = aggregatedType(accept);
-      if (aggregated) return { status: 200, body: aggregatedDiscovery(path === '/api', aggregated), contentType: aggregated };
-      return { status: 200, body: path === '/api' ? apiVersions(port) : apiGroupList() };
+      if (aggregated) return { status: 200, body: aggregatedDiscovery(path === '/api', aggregated, served), contentType: aggregated };
+      return { status: 200, body: path === '/api' ? apiVersions(port) : apiGroupList(served) };
     }
     const gv = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (gv) {
       const group = gv[1] ? '' : (gv[2] as string);
       const version = gv[1] ?? (gv[3] as string);
-      const resources = KUBE_RESOURCES.filter((r) => r.group === group && r.version === version);
+      const resources = served.filter((r) => r.group === group && r.version === version);
       if (resources.length > 0) return { status: 200, body: apiResourceList(group, version, resources) };
     }
     if (/^\/apis\/[^/]+$/.test(path)) {
       const group = path.slice('/apis/'.length);
-      const versions = groupVersions().find((g) => g.name === group);
+      const versions = groupVersions(served).find((g) => g.name === group);
       if (versions) return { status: 200, body: { kind: 'APIGroup', apiVersion: 'v1', ...versions } };
     }
     if (path === '/openapi/v2') {
@@ -244,13 +291,57 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     body: string,
     res: ServerResponse,
     nameKnown: (name: string) => void,
-  ): { status: number; body: unknown } | 'streaming' {
+  ): { status: number; body: unknown; warnings?: string[] } | 'streaming' {
     const { resource, namespace, name, subresource } = route;
     const apiVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
     const dryRun = url.searchParams.has('dryRun');
     if (subresource && subresource !== 'status') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     if (resource.namespaced && name && !namespace) throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     const current = (objName: string): KubeObject | undefined => store.get(apiVersion, resource.kind, objName, namespace);
+    const manager = url.searchParams.get('fieldManager') || userAgentManager(req.headers['user-agent']);
+    const warnings: string[] = [];
+    const accept = req.headers.accept ?? '';
+    const table = (objects: KubeObject[]): unknown => toTable(resource.kind, objects, String(store.resourceVersion), url.searchParams.get('includeObject'));
+    /** Unknown fields: 400 under fieldValidation=Strict, a Warning header under Warn (the default), nothing under Ignore. */
+    const checkFields = (obj: KubeObject): void => {
+      const validation = url.searchParams.get('fieldValidation') ?? 'Warn';
+      if (validation === 'Ignore') return;
+      const unknown = unknownFields(obj);
+      if (unknown.length === 0) return;
+      if (validation === 'Strict') {
+        const list = unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(', ');
+        throw new ApiError(400, 'BadRequest', `${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: strict decoding error: ${list}`);
+      }
+      for (const f of unknown) warnings.push(`unknown field ${JSON.stringify(f)}`);
+    };
+    const checkValid = (obj: KubeObject, before: KubeObject | undefined): void => {
+      const invalid = invalidWorkload(obj, before);
+      if (invalid.length === 0) return;
+      const text = invalid.length === 1 ? (invalid[0]?.message as string) : `[${invalid.map((i) => i.message).join(', ')}]`;
+      throw new ApiError(422, 'Invalid', `${qualifiedKind(resource)} ${JSON.stringify(obj.metadata.name)} is invalid: ${text}`, {
+        ...detailsOf(resource, obj.metadata.name),
+        kind: resource.kind,
+        causes: invalid.map((i) => ({ reason: i.message.includes('Required') ? 'FieldValueRequired' : 'FieldValueInvalid', message: i.message.slice(i.field.length + 2), field: i.field })),
+      });
+    };
+    const staleCheck = (wanted: unknown, existing: KubeObject): void => {
+      if (typeof wanted === 'string' && wanted !== '' && wanted !== existing.metadata.resourceVersion) {
+        throw new ApiError(
+          409,
+          'Conflict',
+          `Operation cannot be fulfilled on ${qualifiedPlural(resource)} "${existing.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+          detailsOf(resource, existing.metadata.name),
+        );
+      }
+    };
+    /** A client that sends managedFields (kubectl's client-side-apply migration) sets them as they are. */
+    const putAs = (obj: KubeObject, existing: KubeObject | undefined, subresourceName?: string): KubeObject => {
+      const sent = obj.metadata.managedFields;
+      const keep = Array.isArray(sent) && sent.length > 0 && canonicalJson(sent) !== canonicalJson(existing?.metadata.managedFields);
+      if (!keep && existing) obj.metadata.managedFields = existing.metadata.managedFields;
+      if (!keep && !existing) delete obj.metadata.managedFields;
+      return store.put(obj, { manager: keep ? null : manager, ...(subresourceName ? { subresource: subresourceName } : {}) });
+    };
 
     if (!name) {
       if (method === 'GET') {
@@ -261,7 +352,8 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
         }
         const items = store
           .list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined)
-          .filter(selectorFilter(url));
+          .filter(selectorFilter(url, resource));
+        if (wantsTable(accept)) return { status: 200, body: table(items) };
         return {
           status: 200,
           body: { kind: `${resource.kind}List`, apiVersion, metadata: { resourceVersion: String(store.resourceVersion) }, items },
@@ -274,10 +366,12 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
         }
         checkIdentity(obj, resource, apiVersion, namespace, undefined);
         nameKnown(obj.metadata.name);
+        checkFields(obj);
+        checkValid(obj, undefined);
         if (current(obj.metadata.name)) {
           throw new ApiError(409, 'AlreadyExists', `${qualifiedPlural(resource)} "${obj.metadata.name}" already exists`, detailsOf(resource, obj.metadata.name));
         }
-        return { status: 201, body: dryRun ? obj : store.put(stripServerFields(obj)) };
+        return { status: 201, body: dryRun ? obj : putAs(stripServerFields(obj), undefined), warnings };
       }
       throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     }
@@ -286,33 +380,65 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     switch (method) {
       case 'GET':
         if (!existing) throw notFound(resource, name);
-        return { status: 200, body: existing };
+        return { status: 200, body: wantsTable(accept) ? table([existing]) : existing };
       case 'PUT': {
         if (!existing) throw notFound(resource, name);
         const obj = parseObject(body, req.headers['content-type']);
         checkIdentity(obj, resource, apiVersion, namespace, name);
-        const wanted = obj.metadata.resourceVersion;
-        if (wanted && wanted !== existing.metadata.resourceVersion) {
-          throw new ApiError(
-            409,
-            'Conflict',
-            `Operation cannot be fulfilled on ${qualifiedPlural(resource)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-            detailsOf(resource, name),
-          );
-        }
+        staleCheck(obj.metadata.resourceVersion, existing);
+        checkFields(obj);
         // The status subresource changes status only; the main resource never changes status.
         const next = subresource === 'status' ? { ...existing, status: obj.status } : { ...obj, status: existing.status };
-        return { status: 200, body: dryRun ? next : store.put(next) };
+        checkValid(next, existing);
+        return { status: 200, body: dryRun ? next : putAs(next, existing, subresource), warnings };
       }
       case 'PATCH': {
         const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
         if (!existing && type !== 'application/apply-patch+yaml') throw notFound(resource, name);
-        const patched = applyPatch(type, existing, body, resource, apiVersion, namespace, name);
+        if (type === 'application/apply-patch+yaml') {
+          const applied = appliedConfiguration(body, resource, apiVersion, namespace, name);
+          staleCheck(applied.metadata.resourceVersion, existing ?? applied);
+          checkFields(applied);
+          const fieldManager = url.searchParams.get('fieldManager');
+          if (!fieldManager) throw new ApiError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+          let merged: KubeObject;
+          const force = url.searchParams.get('force') === 'true';
+          try {
+            try {
+              merged = serverSideApply(existing, applied, fieldManager, force, strategicMerge);
+            } catch (error) {
+              // kubectl's first server-side apply after client-side ones may take the fields of its last-applied annotation.
+              if (!(error instanceof ApplyConflictError) || fieldManager !== 'kubectl') throw error;
+              const allowed = lastAppliedFields(existing);
+              if (!error.conflicts.every((c) => allowed.has(JSON.stringify(c.elements)))) throw error;
+              merged = serverSideApply(existing, applied, fieldManager, true, strategicMerge);
+            }
+          } catch (error) {
+            if (!(error instanceof ApplyConflictError)) throw error;
+            throw new ApiError(409, 'Conflict', error.message, {
+              causes: error.conflicts.map((c) => ({
+                reason: 'FieldManagerConflict',
+                message: `conflict with ${c.operation === 'Update' ? `"${c.manager}" using ${c.apiVersion}` : `"${c.manager}"`}`,
+                field: c.path,
+              })),
+            });
+          }
+          if (existing) merged.status = existing.status;
+          checkIdentity(merged, resource, apiVersion, namespace, name);
+          checkValid(merged, existing);
+          if (existing && canonicalJson(merged) === canonicalJson(existing)) return { status: 200, body: existing, warnings };
+          const saved = dryRun ? merged : store.put(stripServerFields(merged, existing, true), { manager: null });
+          return { status: existing ? 200 : 201, body: saved, warnings };
+        }
+        const patched = applyPatch(type, existing, body, resource, apiVersion);
         if (subresource !== 'status' && existing) patched.status = existing.status;
         checkIdentity(patched, resource, apiVersion, namespace, name);
-        if (existing && canonicalJson(patched) === canonicalJson(existing)) return { status: 200, body: existing };
-        const saved = dryRun ? patched : store.put(stripServerFields(patched, existing));
-        return { status: existing ? 200 : 201, body: saved };
+        if (existing) staleCheck(patched.metadata.resourceVersion, existing);
+        checkFields(patched);
+        checkValid(patched, existing);
+        if (existing && canonicalJson(patched) === canonicalJson(existing)) return { status: 200, body: existing, warnings };
+        const saved = dryRun ? patched : putAs(stripServerFields(patched, existing, true), existing, subresource);
+        return { status: existing ? 200 : 201, body: saved, warnings };
       }
       case 'DELETE':
         if (!existing) throw notFound(resource, name);
@@ -325,7 +451,7 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
 
   function startWatch(route: ResourceRoute, url: URL, res: ServerResponse): void {
     const { resource, namespace } = route;
-    const matches = selectorFilter(url);
+    const matches = selectorFilter(url, resource);
     const wanted = (event: KubeWatchEvent): boolean =>
       event.resource === resource &&
       (!resource.namespaced || !namespace || event.object.metadata.namespace === namespace) &&
@@ -366,9 +492,10 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+function sendJson(res: ServerResponse, status: number, body: unknown, contentType = 'application/json', extra: Record<string, string | string[]> = {}): void {
   const text = Buffer.isBuffer(body) ? body : typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, {
+    ...extra,
     'Content-Type': typeof body === 'string' ? 'text/plain' : contentType,
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-cache, private',
@@ -376,11 +503,11 @@ function sendJson(res: ServerResponse, status: number, body: unknown, contentTyp
   res.end(text);
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -448,21 +575,76 @@ function checkIdentity(obj: KubeObject, res: KubeResource, apiVersion: string, n
 }
 
 /** Drops what clients may not set, keeping what the store must carry over from the existing object. */
-function stripServerFields(obj: KubeObject, existing?: KubeObject): KubeObject {
+function stripServerFields(obj: KubeObject, existing?: KubeObject, keepManagedFields = false): KubeObject {
   const copy = structuredClone(obj);
   delete copy.metadata.resourceVersion;
-  delete copy.metadata.managedFields;
+  if (!keepManagedFields) delete copy.metadata.managedFields;
   if (!existing) delete copy.metadata.uid;
   return copy;
+}
+
+/** The fields of kubectl's last-applied-configuration annotation, which kubectl's server-side apply may take over. */
+function lastAppliedFields(obj: KubeObject | undefined): Set<string> {
+  const annotations = obj && isRecord(obj.metadata.annotations) ? obj.metadata.annotations : {};
+  const text = annotations['kubectl.kubernetes.io/last-applied-configuration'];
+  if (typeof text !== 'string') return new Set();
+  try {
+    return fieldSet(JSON.parse(text));
+  } catch {
+    return new Set();
+  }
+}
+
+function qualifiedKind(res: KubeResource): string {
+  return res.group ? `${res.kind}.${res.group}` : res.kind;
+}
+
+/** The manager of an update without fieldManager: the User-Agent's program name, as the API server derives it. */
+function userAgentManager(userAgent: string | undefined): string {
+  const first = (userAgent ?? 'unknown').split('/')[0]?.trim() ?? 'unknown';
+  return first.slice(0, 128) || 'unknown';
+}
+
+/** The body of an apply patch, as an object named as the URL names it. */
+function appliedConfiguration(body: string, res: KubeResource, apiVersion: string, namespace: string | undefined, name: string): KubeObject {
+  let patch: unknown;
+  try {
+    patch = parseYaml(body);
+  } catch (error) {
+    throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
+  }
+  if (!isRecord(patch)) throw new ApiError(400, 'BadRequest', 'the applied configuration must be an object');
+  const metadata: Json = { ...(isRecord(patch.metadata) ? patch.metadata : {}), name };
+  if (res.namespaced) metadata.namespace = namespace;
+  return { ...patch, apiVersion: typeof patch.apiVersion === 'string' ? patch.apiVersion : apiVersion, kind: typeof patch.kind === 'string' ? patch.kind : res.kind, metadata } as KubeObject;
 }
 
 // ---- selectors ----
 
 type Predicate = (obj: KubeObject) => boolean;
 
-function selectorFilter(url: URL): Predicate {
-  const labels = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
-  const fields = parseFieldSelector(url.searchParams.get('fieldSelector') ?? '');
+/** The fields each kind can be selected by, beyond metadata.name and metadata.namespace (the real server's field label conversions). */
+const FIELD_LABELS: Record<string, string[]> = {
+  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
+  Node: ['spec.unschedulable'],
+  Secret: ['type'],
+  Namespace: ['status.phase'],
+};
+
+function selectorFilter(url: URL, res?: KubeResource): Predicate {
+  const labelSelector = url.searchParams.get('labelSelector') ?? '';
+  const fieldSelector = url.searchParams.get('fieldSelector') ?? '';
+  const labels = parseLabelSelector(labelSelector);
+  const fields = parseFieldSelector(fieldSelector);
+  if (res) {
+    const allowed = new Set(['metadata.name', 'metadata.namespace', ...(FIELD_LABELS[res.kind] ?? [])]);
+    for (const term of splitTerms(fieldSelector)) {
+      const field = /^([^!=]+)/.exec(term)?.[1]?.trim() ?? term;
+      if (!allowed.has(field)) {
+        throw new ApiError(400, 'BadRequest', `field label not supported: ${field}`);
+      }
+    }
+  }
   return (obj) => labels(obj) && fields(obj);
 }
 
@@ -535,12 +717,10 @@ function applyPatch(
   body: string,
   res: KubeResource,
   apiVersion: string,
-  namespace: string | undefined,
-  name: string,
 ): KubeObject {
   let patch: unknown;
   try {
-    patch = type === 'application/apply-patch+yaml' ? parseYaml(body) : JSON.parse(body);
+    patch = JSON.parse(body);
   } catch (error) {
     throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
   }
@@ -560,15 +740,6 @@ function applyPatch(
       }
       result = strategicMerge(structuredClone(base), patch);
       break;
-    case 'application/apply-patch+yaml': {
-      // Naive server-side apply: merge the applied configuration into the live object, lists by merge key.
-      if (!isRecord(patch)) throw new ApiError(400, 'BadRequest', 'the applied configuration must be an object');
-      const metadata: Json = { ...(isRecord(patch.metadata) ? patch.metadata : {}), name };
-      if (res.namespaced) metadata.namespace = namespace;
-      const applied: Json = { ...patch, metadata };
-      result = existing ? strategicMerge(structuredClone(base), applied) : applied;
-      break;
-    }
     default:
       throw new ApiError(
         415,
@@ -796,17 +967,17 @@ function apiVersions(port: number): Json {
   };
 }
 
-function groupVersions(): Array<{ name: string; versions: Json[]; preferredVersion: Json }> {
+function groupVersions(resources: readonly KubeResource[]): Array<{ name: string; versions: Json[]; preferredVersion: Json }> {
   const groups = new Map<string, Set<string>>();
-  for (const r of KUBE_RESOURCES) if (r.group) groups.set(r.group, (groups.get(r.group) ?? new Set()).add(r.version));
+  for (const r of resources) if (r.group) groups.set(r.group, (groups.get(r.group) ?? new Set()).add(r.version));
   return [...groups].map(([name, versions]) => {
     const list = [...versions].map((version) => ({ groupVersion: `${name}/${version}`, version }));
     return { name, versions: list, preferredVersion: list[0] as Json };
   });
 }
 
-function apiGroupList(): Json {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupVersions() };
+function apiGroupList(resources: readonly KubeResource[]): Json {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupVersions(resources) };
 }
 
 function apiResourceList(group: string, version: string, resources: KubeResource[]): Json {
@@ -831,21 +1002,21 @@ function apiResourceList(group: string, version: string, resources: KubeResource
   };
 }
 
-function aggregatedDiscovery(core: boolean, contentType: string): Json {
+function aggregatedDiscovery(core: boolean, contentType: string, resources: readonly KubeResource[]): Json {
   const apiVersion = contentType === AGGREGATED_V2BETA1 ? 'apidiscovery.k8s.io/v2beta1' : 'apidiscovery.k8s.io/v2';
-  const groups = core ? [''] : [...new Set(KUBE_RESOURCES.filter((r) => r.group).map((r) => r.group))];
+  const groups = core ? [''] : [...new Set(resources.filter((r) => r.group).map((r) => r.group))];
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion,
     metadata: {},
     items: groups.map((group) => {
-      const versions = [...new Set(KUBE_RESOURCES.filter((r) => r.group === group).map((r) => r.version))];
+      const versions = [...new Set(resources.filter((r) => r.group === group).map((r) => r.version))];
       return {
         metadata: { name: group },
         versions: versions.map((version) => ({
           version,
           freshness: 'Current',
-          resources: KUBE_RESOURCES.filter((r) => r.group === group && r.version === version).map((r) => ({
+          resources: resources.filter((r) => r.group === group && r.version === version).map((r) => ({
             resource: r.plural,
             responseKind: { group, version, kind: r.kind },
             scope: r.namespaced ? 'Namespaced' : 'Cluster',

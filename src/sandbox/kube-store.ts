@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../decide/json.js';
 import type { KubeObject } from '../decide/manifests.js';
 import { Gate } from './gates.js';
+import { recordUpdate } from './kube-ssa.js';
 
 /** One kind the emulator serves; the same table drives the store and API discovery. */
 export interface KubeResource {
@@ -63,6 +64,12 @@ export function findResourceByKind(apiVersion: string, kind: string): KubeResour
   return KUBE_RESOURCES.find((r) => r.group === group && r.kind === kind);
 }
 
+/** Who writes: `manager` records an Update in managedFields (default "kubectl-edit"); null keeps managedFields as given. */
+export interface PutOptions {
+  manager?: string | null;
+  subresource?: string;
+}
+
 /** A change to one object, as a watch streams it. */
 export interface KubeWatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -74,18 +81,39 @@ export interface KubeWatchEvent {
 
 /** How the store's rollout controller behaves; both settable later on the store itself. */
 export interface KubeStoreOptions {
+  /** How long a whole rollout takes at most: each pod step waits rolloutDurationMs / desired pods. */
   rolloutDurationMs?: number;
   rolloutNeverFinishes?: boolean;
-  /** The rollout gate (see gates.ts): a due rollout step passes through it; held, it waits for the test. */
+  /** The rollout gate (see gates.ts): every pod step of a rollout passes through it; held, it waits for the test. */
   rolloutGate?: Gate;
 }
 
+/** A DaemonSet rollout in flight, as the DaemonSet controller runs it: old pods replaced maxUnavailable at a time. */
 interface PendingRollout {
-  startedAt: number;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  /** True once its step waits in (or went through) the rollout gate. */
-  queued: boolean;
+  /** The template generation being rolled out; a newer one restarts the count. */
+  templateGeneration: number;
+  /** Pods running the new template and available. */
+  updated: number;
+  /** Old pods taken down whose replacements are not available yet. */
+  inFlight: number;
+  /** A step was scheduled and has not run yet. */
+  scheduled: boolean;
+  /** A step came due while rolloutNeverFinishes was on. */
+  stalled: boolean;
 }
+
+/** `maxUnavailable` (an int or a percentage, rounded up as the DaemonSet controller does) over `desired` pods; at least 1. */
+export function maxUnavailableOf(ds: KubeObject, desired: number): number {
+  const raw = path(ds, ['spec', 'updateStrategy', 'rollingUpdate', 'maxUnavailable']);
+  let value = 1;
+  if (typeof raw === 'number') value = raw;
+  else if (typeof raw === 'string' && /^\d+%$/.test(raw)) value = Math.ceil((Number(raw.slice(0, -1)) * desired) / 100);
+  else if (typeof raw === 'string' && /^\d+$/.test(raw)) value = Number(raw);
+  return Math.max(1, value);
+}
+
+/** The annotation the apps/v1 DaemonSet carries for its template generation. */
+export const TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
 
 /** Watches may resume this many changes back; older resourceVersions get 410 Gone, as from a real server. */
 const EVENT_HISTORY = 10_000;
@@ -109,40 +137,46 @@ export class KubeStore {
   private readonly listeners = new Set<(event: KubeWatchEvent) => void>();
   private readonly rollouts = new Map<string, PendingRollout>();
   private readonly rolloutWaiters = new Set<() => void>();
+  private readonly removedCrds = new Set<string>();
   private counter = 0;
   private durationMs: number;
   private neverFinishes: boolean;
-  /** See KubeStoreOptions.rolloutGate. */
+  /** See KubeStoreOptions.rolloutGate: one passage is one pod of a rollout. */
   readonly rolloutGate: Gate;
 
   constructor(options: KubeStoreOptions = {}) {
-    this.rolloutGate = options.rolloutGate ?? new Gate('rollout');
     this.durationMs = options.rolloutDurationMs ?? 200;
     this.neverFinishes = options.rolloutNeverFinishes ?? false;
+    this.rolloutGate = options.rolloutGate ?? new Gate('rollout');
     // A real cluster always has these; kubectl asks for the namespace after a NotFound.
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
       this.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name }, spec: { finalizers: ['kubernetes'] } });
     }
   }
 
-  /** How long a DaemonSet rollout takes; a change reschedules the rollouts in flight. */
+  /** How long a whole DaemonSet rollout takes (each pod step waits its share); applies to later steps. */
   get rolloutDurationMs(): number {
     return this.durationMs;
   }
 
   set rolloutDurationMs(ms: number) {
     this.durationMs = ms;
-    this.recheckRollouts();
   }
 
-  /** While true no rollout completes; switching it off completes the overdue ones. */
+  /** While true no rollout step completes; switching it off lets the stalled steps go on. */
   get rolloutNeverFinishes(): boolean {
     return this.neverFinishes;
   }
 
   set rolloutNeverFinishes(value: boolean) {
     this.neverFinishes = value;
-    this.recheckRollouts();
+    if (value) return;
+    for (const [key, rollout] of this.rollouts) {
+      if (rollout.stalled) {
+        rollout.stalled = false;
+        this.stepRollout(key, rollout);
+      }
+    }
   }
 
   /** The latest resourceVersion handed out, as lists report it. */
@@ -176,15 +210,17 @@ export class KubeStore {
    * Creates or replaces a whole object. Keeps uid and creationTimestamp, bumps the resourceVersion, bumps
    * metadata.generation when spec changed; DaemonSet and Deployment status belong to the controller.
    */
-  put(input: KubeObject): KubeObject {
+  put(input: KubeObject, options: PutOptions = {}): KubeObject {
     const res = this.resourceFor(input.apiVersion, input.kind);
     const obj = structuredClone(input);
+    if (!this.served(res)) throw new Error(`The CustomResourceDefinition ${res.plural}.${res.group} was deleted; no ${res.kind} can be stored.`);
     obj.apiVersion = res.group ? `${res.group}/${res.version}` : res.version;
     if (res.namespaced) obj.metadata.namespace = obj.metadata.namespace || 'default';
     else delete obj.metadata.namespace;
     if (!obj.metadata.name) throw new Error(`A ${res.kind} needs metadata.name.`);
     const key = this.key(res, obj.metadata.name, obj.metadata.namespace);
     const existing = this.objects.get(key);
+    if (options.manager !== null) recordUpdate(existing, obj, options.manager ?? 'kubectl-edit', options.subresource);
     const specChanged = !existing || canonicalJson(existing.spec) !== canonicalJson(obj.spec);
     const meta = obj.metadata;
     meta.uid = existing?.metadata.uid ?? (typeof meta.uid === 'string' && meta.uid ? meta.uid : randomUUID());
@@ -195,15 +231,29 @@ export class KubeStore {
 
     let rolloutStarts = false;
     if (res.kind === 'DaemonSet') {
+      // The template generation moves only when the pod template changes; only that rolls pods.
+      const oldTemplateGeneration = existing ? templateGenerationOf(existing) : 0;
+      const templateChanged = !existing || canonicalJson(path(existing, ['spec', 'template'])) !== canonicalJson(path(obj, ['spec', 'template']));
+      const templateGeneration = existing ? oldTemplateGeneration + (templateChanged ? 1 : 0) : 1;
+      meta.annotations = { ...(isRecord(meta.annotations) ? meta.annotations : {}), [TEMPLATE_GENERATION]: String(templateGeneration) };
       if (!existing) {
         // A seeded or newly created DaemonSet starts healthy: scenarios that want a stuck rollout change it later.
-        obj.status = this.daemonSetStatus(obj, meta.generation as number, true);
-      } else if (specChanged) {
-        obj.status = this.daemonSetStatus(obj, this.observedGeneration(existing), false);
-        rolloutStarts = true;
+        obj.status = this.daemonSetStatus(obj, undefined);
       } else {
-        const rolling = this.rollouts.has(key);
-        obj.status = this.daemonSetStatus(obj, this.observedGeneration(existing), !rolling);
+        if (templateChanged) {
+          const desired = this.desiredPods(obj);
+          const previous = this.rollouts.get(key);
+          // Pods already down stay down; pods of an interrupted rollout are old again.
+          this.rollouts.set(key, {
+            templateGeneration,
+            updated: 0,
+            inFlight: Math.min(Math.max(previous?.inFlight ?? 0, maxUnavailableOf(obj, desired)), desired),
+            scheduled: previous?.scheduled ?? false,
+            stalled: previous?.stalled ?? false,
+          });
+          rolloutStarts = true;
+        }
+        obj.status = this.daemonSetStatus(obj, this.rollouts.get(key));
       }
     } else if (res.kind === 'Deployment') {
       obj.status = deploymentStatus(obj);
@@ -212,11 +262,16 @@ export class KubeStore {
     this.objects.set(key, obj);
     this.emit(existing ? 'MODIFIED' : 'ADDED', res, obj);
     const result = structuredClone(obj);
-    // After the store holds the new spec, since a zero-length rollout completes at once.
-    if (rolloutStarts) this.startRollout(key);
+    if (rolloutStarts) this.beginBatch(key);
     if (res.kind === 'Node') this.recountDaemonSets();
+    if (res.kind === 'CustomResourceDefinition') this.removedCrds.delete(obj.metadata.name);
     this.notifyRolloutWaiters();
     return result;
+  }
+
+  /** False for a custom resource whose CustomResourceDefinition was deleted: neither served nor stored. */
+  served(res: KubeResource): boolean {
+    return !this.removedCrds.has(`${res.plural}.${res.group}`);
   }
 
   /** Removes an object; false when there was none. */
@@ -226,23 +281,27 @@ export class KubeStore {
     const existing = this.objects.get(key);
     if (!existing) return false;
     this.objects.delete(key);
-    const rollout = this.rollouts.get(key);
-    if (rollout?.timer) clearTimeout(rollout.timer);
     this.rollouts.delete(key);
     existing.metadata.resourceVersion = String(++this.counter);
     this.emit('DELETED', res, existing);
     if (res.kind === 'Node') this.recountDaemonSets();
+    if (res.kind === 'CustomResourceDefinition') this.removeCustomResources(name);
     return true;
   }
 
   /** Resolves once the DaemonSet exists and its latest spec has rolled out to every node it admits. */
   whenRolledOut(name: string, namespace: string): Promise<void> {
+    return this.whenDaemonSet(name, namespace, (ds) => isDaemonSetRolledOut(ds)).then(() => undefined);
+  }
+
+  /** Resolves once the DaemonSet exists and `predicate` holds for it (checked now and after every change). */
+  whenDaemonSet(name: string, namespace: string, predicate: (ds: KubeObject) => boolean): Promise<KubeObject> {
     return new Promise((resolve) => {
       const check = (): void => {
         const ds = this.objects.get(this.key(this.resourceFor('apps/v1', 'DaemonSet'), name, namespace));
-        if (ds && isDaemonSetRolledOut(ds)) {
+        if (ds && predicate(ds)) {
           this.rolloutWaiters.delete(check);
-          resolve();
+          resolve(structuredClone(ds));
         }
       };
       this.rolloutWaiters.add(check);
@@ -263,6 +322,15 @@ export class KubeStore {
     return this.history.filter((e) => e.resourceVersion > resourceVersion).map((e) => ({ ...e, object: structuredClone(e.object) }));
   }
 
+  /** Deleting a CRD deletes its objects and stops serving its kind, as the real API server does. */
+  private removeCustomResources(crdName: string): void {
+    const res = KUBE_RESOURCES.find((r) => `${r.plural}.${r.group}` === crdName);
+    if (!res) return;
+    const apiVersion = `${res.group}/${res.version}`;
+    for (const obj of this.list(apiVersion, res.kind)) this.delete(apiVersion, res.kind, obj.metadata.name, obj.metadata.namespace);
+    this.removedCrds.add(crdName);
+  }
+
   private resourceFor(apiVersion: string, kind: string): KubeResource {
     const res = findResourceByKind(apiVersion, kind);
     if (!res) throw new Error(`The Kubernetes emulator does not know ${kind} in ${apiVersion}.`);
@@ -280,57 +348,86 @@ export class KubeStore {
     for (const listener of [...this.listeners]) listener({ ...event, object: structuredClone(event.object) });
   }
 
-  private observedGeneration(ds: KubeObject): number {
-    const status = isRecord(ds.status) ? ds.status : {};
-    return typeof status.observedGeneration === 'number' ? status.observedGeneration : 0;
+  private desiredPods(ds: KubeObject): number {
+    return this.list('v1', 'Node').filter((node) => daemonSetAdmitsNode(ds, node)).length;
   }
 
-  private daemonSetStatus(ds: KubeObject, observedGeneration: number, complete: boolean): Json {
-    const desired = this.list('v1', 'Node').filter((node) => daemonSetAdmitsNode(ds, node)).length;
+  /** The status the DaemonSet controller reports: it observes the newest generation at once; pods move one by one. */
+  private daemonSetStatus(ds: KubeObject, rollout: PendingRollout | undefined): Json {
+    const desired = this.desiredPods(ds);
+    const updated = rollout ? Math.min(rollout.updated, desired) : desired;
+    const unavailable = rollout ? Math.min(rollout.inFlight, desired - updated) : 0;
     return {
       currentNumberScheduled: desired,
       desiredNumberScheduled: desired,
       numberMisscheduled: 0,
-      numberReady: desired,
-      numberAvailable: desired,
-      updatedNumberScheduled: complete ? desired : 0,
-      observedGeneration,
+      numberReady: desired - unavailable,
+      numberAvailable: desired - unavailable,
+      ...(unavailable > 0 ? { numberUnavailable: unavailable } : {}),
+      updatedNumberScheduled: updated,
+      observedGeneration: ds.metadata.generation,
     };
   }
 
-  private startRollout(key: string): void {
-    const previous = this.rollouts.get(key);
-    if (previous?.timer) clearTimeout(previous.timer);
-    this.rollouts.set(key, { startedAt: Date.now(), timer: undefined, queued: false });
-    this.recheckRollouts();
-  }
-
-  /** Completes the due rollouts and (re)arms a timer for the others, after any change of the settings. */
-  private recheckRollouts(): void {
-    for (const [key, rollout] of this.rollouts) {
-      if (rollout.timer) clearTimeout(rollout.timer);
-      rollout.timer = undefined;
-      if (this.neverFinishes || rollout.queued) continue;
-      const remaining = rollout.startedAt + this.durationMs - Date.now();
-      if (remaining <= 0 || this.rolloutGate.held) {
-        // The one wait of a rollout step: the rollout gate (passes at once while open, waits while held).
-        rollout.queued = true;
-        this.rolloutGate.after(0, () => {
-          if (this.rollouts.get(key) === rollout) this.completeRollout(key);
-        }, `rollout ${key}`);
-      } else {
-        rollout.timer = setTimeout(() => this.recheckRollouts(), remaining);
-        rollout.timer.unref?.();
-      }
+  /** Takes old pods down until maxUnavailable are unavailable, and schedules the next pod step. */
+  private beginBatch(key: string): void {
+    const rollout = this.rollouts.get(key);
+    const ds = this.objects.get(key);
+    if (!rollout || !ds) return;
+    const desired = this.desiredPods(ds);
+    const room = Math.min(maxUnavailableOf(ds, desired), desired - rollout.updated);
+    if (rollout.inFlight < room) {
+      rollout.inFlight = room;
+      this.writeStatus(key, ds, rollout);
     }
+    if (rollout.updated >= desired) {
+      this.finishRollout(key);
+      return;
+    }
+    if (rollout.scheduled) return;
+    rollout.scheduled = true;
+    const stepMs = Math.max(1, Math.floor(this.durationMs / Math.max(1, desired)));
+    const name = ds.metadata.name;
+    this.rolloutGate.after(stepMs, () => {
+      const current = this.rollouts.get(key);
+      if (!current) return;
+      current.scheduled = false;
+      if (this.neverFinishes) {
+        current.stalled = true;
+        return;
+      }
+      this.stepRollout(key, current);
+    }, `rollout ${name}`);
   }
 
-  private completeRollout(key: string): void {
-    this.rollouts.delete(key);
+  /** One pod step: one replaced pod becomes available with the new template, then the next old pod goes down. */
+  private stepRollout(key: string, rollout: PendingRollout): void {
     const ds = this.objects.get(key);
     if (!ds) return;
+    const desired = this.desiredPods(ds);
+    if (rollout.inFlight > 0) {
+      rollout.inFlight--;
+      rollout.updated++;
+    }
+    if (rollout.updated >= desired) {
+      this.finishRollout(key);
+      return;
+    }
+    this.writeStatus(key, ds, rollout);
+    this.beginBatch(key);
+  }
+
+  private finishRollout(key: string): void {
+    this.rollouts.delete(key);
+    const ds = this.objects.get(key);
+    if (ds) this.writeStatus(key, ds, undefined);
+  }
+
+  private writeStatus(key: string, ds: KubeObject, rollout: PendingRollout | undefined): void {
+    const status = this.daemonSetStatus(ds, rollout);
+    if (canonicalJson(status) === canonicalJson(ds.status)) return;
     const updated = structuredClone(ds);
-    updated.status = this.daemonSetStatus(updated, updated.metadata.generation as number, true);
+    updated.status = status;
     updated.metadata.resourceVersion = String(++this.counter);
     this.objects.set(key, updated);
     this.emit('MODIFIED', this.resourceFor('apps/v1', 'DaemonSet'), updated);
@@ -339,16 +436,9 @@ export class KubeStore {
 
   /** Node changes move every DaemonSet's desired count, as the real DaemonSet controller does. */
   private recountDaemonSets(): void {
-    const res = this.resourceFor('apps/v1', 'DaemonSet');
     for (const [key, ds] of this.objects) {
       if (!key.startsWith('apps/DaemonSet/')) continue;
-      const status = this.daemonSetStatus(ds, this.observedGeneration(ds), !this.rollouts.has(key));
-      if (canonicalJson(status) === canonicalJson(ds.status)) continue;
-      const updated = structuredClone(ds);
-      updated.status = status;
-      updated.metadata.resourceVersion = String(++this.counter);
-      this.objects.set(key, updated);
-      this.emit('MODIFIED', res, updated);
+      this.writeStatus(key, ds, this.rollouts.get(key));
     }
     this.notifyRolloutWaiters();
   }
@@ -356,6 +446,12 @@ export class KubeStore {
   private notifyRolloutWaiters(): void {
     for (const waiter of [...this.rolloutWaiters]) waiter();
   }
+}
+
+function templateGenerationOf(ds: KubeObject): number {
+  const annotations = isRecord(ds.metadata.annotations) ? ds.metadata.annotations : {};
+  const value = Number(annotations[TEMPLATE_GENERATION]);
+  return Number.isFinite(value) && value > 0 ? value : 1;
 }
 
 /** The condition `kubectl rollout status` waits for. */

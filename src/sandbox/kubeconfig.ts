@@ -3,16 +3,46 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
 
-/** Writes a kubeconfig with one cluster, context and user for a plain-http server (kubectl then sends no credentials). */
-export function writeKubeconfig(path: string, options: { server: string; contextName: string }): void {
+/** How kubectl authenticates: a bearer token, an `aws eks get-token` exec plugin, or nothing (plain HTTP tests). */
+export type KubeconfigUser =
+  | { token: string }
+  | { exec: { cluster: string; region: string; env: Record<string, string> } }
+  | Record<string, never>;
+
+/**
+ * Writes a kubeconfig with one cluster, context and user named `contextName`; with `caData` (base64 PEM) the
+ * cluster carries `certificate-authority-data` as `aws eks update-kubeconfig` writes it.
+ */
+export function writeKubeconfig(path: string, options: { server: string; contextName: string; caData?: string; user?: KubeconfigUser }): void {
   const name = options.contextName;
+  const user = options.user ?? {};
   const config = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: options.server } }],
+    clusters: [{ name, cluster: { server: options.server, ...(options.caData ? { 'certificate-authority-data': options.caData } : {}) } }],
     contexts: [{ name, context: { cluster: name, user: name } }],
     'current-context': name,
-    users: [{ name, user: {} }],
+    users: [
+      {
+        name,
+        user:
+          'token' in user
+            ? { token: user.token }
+            : 'exec' in user
+              ? {
+                  exec: {
+                    apiVersion: 'client.authentication.k8s.io/v1beta1',
+                    // What `aws eks update-kubeconfig` writes; get-token presigns locally, with no network call.
+                    command: 'aws',
+                    args: ['--region', user.exec.region, 'eks', 'get-token', '--cluster-name', user.exec.cluster, '--output', 'json'],
+                    env: Object.entries(user.exec.env).map(([envName, value]) => ({ name: envName, value })),
+                    interactiveMode: 'IfAvailable',
+                    provideClusterInfo: false,
+                  },
+                }
+              : {},
+      },
+    ],
     preferences: {},
   };
   mkdirSync(dirname(path), { recursive: true });
