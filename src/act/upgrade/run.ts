@@ -3,7 +3,7 @@
  * preflight (schemas, values, role), confirm the risks, then, for a real run, back up, write the journal
  * and walk. Nothing changes on the cluster before the backup, and the backup comes after every check.
  */
-import { gatherFacts } from '../../gather/facts.js';
+import { gatherFacts, type GatheredFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
@@ -138,7 +138,16 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     return 0;
   }
 
-  // From here on the cluster changes: backup first.
+  // From here on the cluster changes: backup first, from a fresh read taken after the questions; if the
+  // cluster moved while we asked (another run, a hand edit), stop rather than act on what we planned.
+  const fresh = await ui.step(`Reading ${runtime.clusterName} again before the first change`, () =>
+    gatherFacts(runtime, roleArn ? { roleArn } : {}),
+  );
+  const moved = factsMoved(facts, fresh);
+  if (moved) {
+    throw new UpgradeStoppedError(`The cluster changed while the upgrade was being confirmed (${moved}); nothing was changed. Run vpccni upgrade again to plan from the cluster as it is now.`);
+  }
+  facts = fresh;
   report.backup = await ui.step('Backing up the aws-node DaemonSet', () => writeBackup(o.backupDir, backupDocumentOf(facts)));
   ui.info(`Backup: ${report.backup}`);
   const journal: Journal = {
@@ -185,4 +194,21 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     ui.out(`Backup: ${report.backup}`);
   }
   return 0;
+}
+
+/** What differs between two reads that a plan depends on (the add-on record, aws-node's spec), or null. */
+export function factsMoved(before: GatheredFacts, after: GatheredFacts): string | null {
+  const a = before.addon;
+  const b = after.addon;
+  if (a.managed !== b.managed) return b.managed ? `the EKS add-on now exists at ${b.version ?? '?'}` : 'the EKS add-on is gone';
+  if (a.version !== b.version) return `the add-on moved from ${a.version ?? '?'} to ${b.version ?? '?'}`;
+  if (a.status !== b.status) return `the add-on went from ${a.status ?? '?'} to ${b.status ?? '?'}`;
+  if (a.configurationValues !== b.configurationValues) return "the add-on's configuration values changed";
+  const da = before.daemonSet;
+  const db = after.daemonSet;
+  if (!da !== !db) return db ? 'aws-node appeared' : 'aws-node is gone';
+  if (da && db && (da.version !== db.version || da.generation !== db.generation)) {
+    return `aws-node changed (${da.version ?? '?'} generation ${da.generation} → ${db.version ?? '?'} generation ${db.generation})`;
+  }
+  return null;
 }

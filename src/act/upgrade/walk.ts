@@ -11,12 +11,13 @@ import { AwsCallError } from '../../gateways/aws-errors.js';
 import type { KubeGateway } from '../../gateways/kubectl.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
+import { sameRelease, tryParseAddonVersion, type AddonVersion } from '../../upgrade-planner/version.js';
 
 /** Why a step stopped, in words for the user. */
 export class StepFailure extends Error {
   constructor(
     message: string,
-    readonly kind: 'failed' | 'timeout' | 'interrupted',
+    readonly kind: 'failed' | 'timeout' | 'interrupted' | 'stale',
   ) {
     super(message);
   }
@@ -57,6 +58,9 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
   };
   const n = `Step ${index + 1}/${ctx.journal.steps.length}`;
 
+  // Fresh facts before every mutating call: the add-on and aws-node must be where the plan left them.
+  const stale = await staleness(ctx, step);
+  if (stale) throw new StepFailure(`the cluster changed since the plan was made (${stale}); nothing was sent for this step`, 'stale');
   step.result = 'started';
   await saveJournal(ctx.journalFile, ctx.journal);
   if (step.action === 'create') {
@@ -79,6 +83,28 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
   step.result = 'succeeded';
   await saveJournal(ctx.journalFile, ctx.journal);
   ctx.progress(`${n}: done, aws-node runs ${step.to}`);
+}
+
+/**
+ * Why the cluster is not where `step` starts, or null: for a create, no add-on and aws-node at `from`'s
+ * release; for an update, the add-on ACTIVE at `from` and aws-node at `from`'s release.
+ */
+export async function staleness(ctx: Pick<WalkContext, 'eks' | 'kube'>, step: JournalStep): Promise<string | null> {
+  const [addon, ds] = await Promise.all([ctx.eks.describeAddon(), ctx.kube.getDaemonSet()]);
+  const running = ds ? daemonSetInfo(ds).version : null;
+  const from = tryParseAddonVersion(step.from);
+  const runningParsed = running ? tryParseAddonVersion(running) : null;
+  const runs = (v: AddonVersion | null) => Boolean(v && runningParsed && sameRelease(v, runningParsed));
+  if (step.action === 'create') {
+    if (addon.managed) return `the EKS add-on now exists at ${addon.version ?? '?'} (${addon.status ?? '?'})`;
+    if (!runs(from)) return `aws-node now runs ${running ?? 'nothing readable'}, not ${step.from}`;
+    return null;
+  }
+  if (!addon.managed) return 'the EKS add-on no longer exists';
+  if (addon.version !== step.from) return `the add-on is now at ${addon.version ?? '?'}, not ${step.from}`;
+  if (addon.status !== 'ACTIVE') return `the add-on is ${addon.status ?? 'in no known state'}, not ACTIVE`;
+  if (!runs(from)) return `aws-node runs ${running ?? 'nothing readable'}, not ${step.from}`;
+  return null;
 }
 
 /**
@@ -219,7 +245,8 @@ export async function walkPlan(w: PlanWalk): Promise<void> {
     const interrupted = error instanceof InterruptedError || abort.signal.aborted;
     if (!(error instanceof StepFailure) && !interrupted && !(error instanceof UnreachableError)) throw error;
     if (current) {
-      current.result = 'failed';
+      // A step stopped for stale facts sent nothing: it stays planned.
+      current.result = error instanceof StepFailure && error.kind === 'stale' ? 'planned' : 'failed';
       current.error = error instanceof Error ? error.message : String(error);
     }
     await saveJournal(w.journalFile, w.journal);
