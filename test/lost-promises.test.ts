@@ -109,6 +109,7 @@ describe('input that slipped through or hung: refused with exit 2', () => {
     const sandbox = await sandboxOf('default');
     const result = await onSandbox(sandbox, ['plan', '--to', 'v1.99\x1b]0;pwned\x07\x1b[2J']);
     expect(result.exitCode).toBe(2);
+    // eslint-disable-next-line no-control-regex -- asserting that no control character is left
     expect(result.stderr).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(result.stderr).toContain('\\x1b]0;pwned\\x07');
   });
