@@ -181,8 +181,50 @@ describe('stale facts', () => {
     const sandbox = await sandboxOf('default');
     const runtime = runtimeFor(sandbox);
     const step = { from: 'v1.13.4-eksbuild.1', to: 'v1.14.0-eksbuild.3', action: 'update' as const, resolveConflicts: 'PRESERVE' as const, result: 'planned' as const };
-    expect(await staleness(runtime, step)).toMatch(/now at v1\.12\.6-eksbuild\.2, not v1\.13\.4-eksbuild\.1/);
+    expect(await staleness(runtime, step)).toMatch(/now at v1\.12\.6-eksbuild\.2 and aws-node runs v1\.12\.6-eksbuild\.2, not v1\.13\.4-eksbuild\.1/);
     expect(await staleness(runtime, { ...step, from: 'v1.12.6-eksbuild.2', to: 'v1.13.4-eksbuild.1' })).toBeNull();
+  });
+});
+
+describe('a step is done only when it is done', () => {
+  it('a resumed adoption whose CreateAddon ended CREATE_FAILED is not "nothing to do": it stops and keeps the journal open', async () => {
+    const sandbox = await sandboxOf('custom-settings-network-policy');
+    const backupDir = tmp();
+    const first = await runUpgrade(runtimeFor(sandbox), { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'NONE', values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(UpgradeStoppedError);
+    expect(sandbox.addon()).toMatchObject({ status: 'CREATE_FAILED' });
+    const resumed = await runUpgrade(runtimeFor(sandbox), { resume: true, values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
+    expect(resumed).toBeInstanceOf(UpgradeStoppedError);
+    expect((resumed as Error).message).toMatch(/CREATE_FAILED.*not done/);
+    const journal = JSON.parse(readFileSync(join(backupDir, `upgrade-journal-${sandbox.cluster}-${sandbox.region}.json`), 'utf8')) as { finished: boolean };
+    expect(journal.finished).toBe(false);
+  });
+
+  it('plans from the running aws-node when the record says otherwise: never more than one minor per step', async () => {
+    const sandbox = await sandboxOf('default', (s) => {
+      s.addon = { ...(s.addon as NonNullable<Scenario['addon']>), version: 'v1.14.0-eksbuild.3' };
+      s.daemonSet = { manifest: 'v1.12.6', imageTag: 'v1.12.6-eksbuild.2' };
+    });
+    const ui = recordingUi('json');
+    const error = await runUpgrade(runtimeFor(sandbox, ui), { to: 'v1.14.0-eksbuild.3', values: null, timeoutMs: 60_000, backupDir: tmp(), yes: true, acceptSettingLoss: true, dryRun: true }).then(() => null, (e: unknown) => e);
+    expect(error, ui.stderr.join('\n')).toBeNull();
+    const report = ui.documents.at(-1) as { steps: Array<{ from: string; to: string }> };
+    expect(report.steps.map((s) => `${s.from} → ${s.to}`)).toEqual(['v1.12.6-eksbuild.2 → v1.13.4-eksbuild.1', 'v1.13.4-eksbuild.1 → v1.14.0-eksbuild.3']);
+  });
+});
+
+describe('downgrades are confirmed like OVERWRITE', () => {
+  it('names network policy as what goes away below v1.14 and refuses without --yes', async () => {
+    const sandbox = await sandboxOf('default', (s) => {
+      s.addon = { ...(s.addon as NonNullable<Scenario['addon']>), version: 'v1.14.0-eksbuild.3' };
+      s.daemonSet = { manifest: 'v1.14.0', imageTag: 'v1.14.0-eksbuild.3' };
+    });
+    const ui = recordingUi();
+    const error = await runUpgrade(runtimeFor(sandbox, ui), { to: 'v1.13.4-eksbuild.1', values: null, timeoutMs: 30_000, backupDir: tmp() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(/down from v1\.14\.0-eksbuild\.3 to v1\.13\.4-eksbuild\.1/);
+    expect(ui.stderr.join('\n')).toMatch(/network policy enforcement/);
+    expect(sandbox.log.mutating()).toEqual([]);
   });
 });
 

@@ -7,6 +7,8 @@ import { gatherFacts, type GatheredFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
+import { isDowngrade } from '../../upgrade-planner/plan.js';
+import { sameRelease, tryParseAddonVersion, versionMatches } from '../../upgrade-planner/version.js';
 import { asReset, assertRoleFitsCluster, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
@@ -60,7 +62,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     throw new GateFailedError(`The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status}; wait until it is ACTIVE (vpccni status) and try again.`);
   }
 
-  const installed = installedVersion(facts);
+  const installed = runningVersionToPlanFrom(facts) ?? installedVersion(facts);
   if (!installed) {
     throw new UnreachableError(`Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to upgrade.`);
   }
@@ -92,7 +94,14 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   };
 
   if (steps.length === 0) {
-    if (settled) await confirmRolledOut(runtime, plan.to, o.timeoutMs);
+    // Done only when done: EKS reports the add-on ACTIVE at that version (CREATE_FAILED, UPDATE_FAILED and
+    // DEGRADED are not), and aws-node has rolled out with images of that version.
+    if (facts.addon.managed && facts.addon.status !== 'ACTIVE') {
+      throw new UpgradeStoppedError(
+        `The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status ?? 'in no known state'} at ${facts.addon.version ?? '?'} (aws-node runs ${facts.daemonSet?.version ?? 'nothing readable'}); the upgrade is not done. Fix the cause (vpccni status names EKS's health issues) and run \`vpccni upgrade --resume\` again.`,
+      );
+    }
+    if (settled || (resumed && !o.dryRun)) await confirmRolledOut(runtime, plan.to, o.timeoutMs);
     if (resumed && !o.dryRun) await saveJournal(journalFile, { ...resumed, steps: done, finished: true });
     if (ui.format === 'json') ui.json(report);
     else if (resumed && done.length > 0) {
@@ -121,6 +130,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     ui,
     report,
     {
+      downgrade: isDowngrade(plan) ? downgradeLosses(facts, plan.from, plan.to) : undefined,
       dropped: storedValuesDropped(facts, userValues),
       adoption: values.adoption ?? undefined,
       resets: steps.some((s) => s.resolveConflicts === 'OVERWRITE')
@@ -211,4 +221,34 @@ export function factsMoved(before: GatheredFacts, after: GatheredFacts): string 
     return `aws-node changed (${da.version ?? '?'} generation ${da.generation} → ${db.version ?? '?'} generation ${db.generation})`;
   }
   return null;
+}
+
+/**
+ * The running aws-node version when it disagrees with the add-on record (a restore, a failed create, a hand
+ * edit): plans start from what runs, so that a step never moves aws-node more than one minor. Null when they
+ * agree or either is unreadable. The catalogue's build of that release is used when there is one.
+ */
+export function runningVersionToPlanFrom(facts: GatheredFacts): string | null {
+  const running = facts.daemonSet?.version;
+  const record = facts.addon.managed ? facts.addon.version : null;
+  const r = running ? tryParseAddonVersion(running) : null;
+  const a = record ? tryParseAddonVersion(record) : null;
+  if (!r || !a || sameRelease(r, a)) return null;
+  const build = facts.catalogue.map((e) => e.version).find((v) => {
+    const parsed = tryParseAddonVersion(v);
+    return parsed !== null && versionMatches(r, parsed);
+  });
+  return build ?? running ?? null;
+}
+
+/** What a downgrade from `from` to `to` takes away, in words (network policy below v1.14, …). */
+export function downgradeLosses(facts: GatheredFacts, from: string, to: string): { from: string; to: string; lost: string[] } {
+  const lost: string[] = [];
+  const target = tryParseAddonVersion(to);
+  const agent = facts.daemonSet?.containers.some((c) => c.name === 'aws-eks-nodeagent');
+  if (target && target.major === 1 && target.minor < 14 && agent) {
+    lost.push('network policy enforcement: the aws-eks-nodeagent container (and every NetworkPolicy it enforces) does not exist below v1.14');
+  }
+  lost.push(`every fix and setting added after ${to}; settings the ${to} schema lacks are refused or dropped`);
+  return { from, to, lost };
 }

@@ -101,9 +101,13 @@ export async function staleness(ctx: Pick<WalkContext, 'eks' | 'kube'>, step: Jo
     return null;
   }
   if (!addon.managed) return 'the EKS add-on no longer exists';
-  if (addon.version !== step.from) return `the add-on is now at ${addon.version ?? '?'}, not ${step.from}`;
-  if (addon.status !== 'ACTIVE') return `the add-on is ${addon.status ?? 'in no known state'}, not ACTIVE`;
-  if (!runs(from)) return `aws-node runs ${running ?? 'nothing readable'}, not ${step.from}`;
+  if (addon.status && ['CREATING', 'UPDATING', 'DELETING'].includes(addon.status)) return `the add-on is ${addon.status}: another change is in flight`;
+  // The plan starts from what aws-node runs; the record may disagree (a restore, a failed create), never both.
+  if (!runs(from)) {
+    return addon.version !== step.from
+      ? `the add-on is now at ${addon.version ?? '?'} and aws-node runs ${running ?? 'nothing readable'}, not ${step.from}`
+      : `aws-node runs ${running ?? 'nothing readable'}, not ${step.from}`;
+  }
   return null;
 }
 
