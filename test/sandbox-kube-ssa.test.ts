@@ -106,7 +106,7 @@ describe('EKS applies the add-on with server-side apply as field manager "eks"',
     const result = await update(sb, 'OVERWRITE');
     expect(result.status).toBe('Successful');
     const ds = daemonSet(sb);
-    expect(podSpecOf(ds).nodeSelector).toEqual({ pool: 'cni' });
+    expect((podSpecOf(ds) as { nodeSelector?: unknown }).nodeSelector).toEqual({ pool: 'cni' });
     expect(podSpecOf(ds).containers.map((c) => c.name)).toContain('log-shipper');
     expect(awsNode(ds)?.image).toMatch(/amazon-k8s-cni:v1\.13\.4-eksbuild\.1$/);
     expect(awsNode(ds)?.env?.find((e) => e.name === 'WARM_ENI_TARGET')?.value).toBe('1');

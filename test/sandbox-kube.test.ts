@@ -129,7 +129,8 @@ describe('KubeStore', () => {
     gate.release();
     await store.whenRolledOut('aws-node', 'kube-system');
     expect(get().status).toMatchObject({ observedGeneration: 2, updatedNumberScheduled: 2, numberReady: 2, numberAvailable: 2 });
-    expect(events).toEqual(['MODIFIED DaemonSet', 'MODIFIED DaemonSet', 'MODIFIED DaemonSet']);
+    // The change; pod 1 ready, pod 2 down (two controller writes); pod 2 ready.
+    expect(events).toEqual(['MODIFIED DaemonSet', 'MODIFIED DaemonSet', 'MODIFIED DaemonSet', 'MODIFIED DaemonSet']);
 
     store.rolloutNeverFinishes = true;
     const again = get();
