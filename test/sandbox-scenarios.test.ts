@@ -379,7 +379,7 @@ describe('scenario input errors', () => {
 
 describe('idempotency', () => {
   it('answers a repeated UpdateAddon with the same clientRequestToken with the same update, as EKS does', async () => {
-    const sb = await start('default');
+    const sb = await start('default', undefined, ['eks-change']); // the first update stays in flight until released
     const body = { addonVersion: 'v1.13.4-eksbuild.1', resolveConflicts: 'PRESERVE', clientRequestToken: 'retry-1' };
     const first = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
     const again = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', body);
@@ -388,6 +388,7 @@ describe('idempotency', () => {
     expect(again.json.update.id).toBe(first.json.update.id);
     const other = await call(sb, 'POST', '/clusters/demo/addons/vpc-cni/update', { ...body, clientRequestToken: 'retry-2' });
     expect(other.type).toBe('ResourceInUseException');
+    sb.gates.eksChange.release();
     expect((await settle(sb, first.json.update.id)).status).toBe('Successful');
   });
 });
