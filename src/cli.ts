@@ -5,6 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { VpccniError } from './errors.js';
 import { annotationLines } from './render/github.js';
+import { escapeControl } from './render/ui.js';
 import type { GlobalOptions } from './runtime.js';
 
 /** Runs vpccni with `argv` (process.argv shape) and returns the exit code. */
@@ -36,15 +37,15 @@ export function reportError(error: unknown, verbose: boolean): number {
     return 2;
   }
   if (error instanceof VpccniError) {
-    process.stderr.write(`vpccni: ${error.message}\n`);
+    process.stderr.write(`vpccni: ${escapeControl(error.message, { keepNewlines: false })}\n`);
     // Under GitHub Actions a run that stops before its verdict still shows why, as an annotation.
-    if (process.env.GITHUB_ACTIONS) process.stderr.write(`${annotationLines([{ id: 'error', severity: 'error', message: error.message }])[0]}\n`);
-    if (verbose && error.cause) process.stderr.write(`${describeCause(error.cause)}\n`);
+    if (process.env.GITHUB_ACTIONS) process.stderr.write(`${escapeControl(annotationLines([{ id: 'error', severity: 'error', message: error.message }])[0] ?? '')}\n`);
+    if (verbose && error.cause) process.stderr.write(`${escapeControl(describeCause(error.cause))}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`vpccni: unexpected error: ${message.split('\n')[0]} (run with --verbose for details).\n`);
-  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  process.stderr.write(`vpccni: unexpected error: ${escapeControl(message.split('\n')[0] ?? '')} (run with --verbose for details).\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${escapeControl(error.stack)}\n`);
   return 1;
 }
 

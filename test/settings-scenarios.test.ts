@@ -61,10 +61,10 @@ const envOf = (c: Container | undefined): Record<string, string | undefined> =>
 const mutating = (sandbox: RunningSandbox): string[] => sandbox.log.mutating().map((e) => `${e.service} ${e.operation}`);
 const report = (ui: RecordingUi) => ui.documents.at(-1) as Record<string, unknown> & { droppedSettings?: Array<{ path: string }> };
 
-describe('adopting an install with network policy and Windows IPAM on (NONE, one step)', () => {
-  it('carries enforcement into enableNetworkPolicy and Windows IPAM into enableWindowsIpam, and the cluster keeps them', async () => {
+describe('adopting an install with network policy and Windows IPAM on (one step)', () => {
+  it('OVERWRITE: carries enforcement into enableNetworkPolicy and Windows IPAM into enableWindowsIpam, and the cluster keeps them', async () => {
     const sandbox = await sandboxOf('custom-settings-network-policy');
-    const { error, ui } = await upgrade(sandbox, { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'NONE' });
+    const { error, ui } = await upgrade(sandbox, { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'OVERWRITE', yes: true });
     expect(error, ui.stderr.join('\n')).toBeNull();
     expect(mutating(sandbox)).toEqual(['eks CreateAddon']);
     const values = JSON.parse(sandbox.addon()?.configurationValues ?? '{}') as Record<string, unknown>;
@@ -127,6 +127,13 @@ describe('adopting an install customised every way (OVERWRITE, one step)', () =>
     expect(envOf(container(ds, 'aws-vpc-cni-init')).DISABLE_TCP_EARLY_DEMUX).toBe('true');
     expect(container(ds, 'aws-node')?.image).toMatch(/amazon-k8s-cni:v1\.14\.0-eksbuild\.3$/);
     expect((ds.spec as { updateStrategy: unknown }).updateStrategy).toMatchObject({ rollingUpdate: { maxUnavailable: '10%' } });
+    // EKS does not own these (server-side apply as field manager eks): they stay.
+    expect(podOf(ds).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect((ds.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '61678',
+    });
+    expect(container(ds, 'cni-log-shipper')?.image).toMatch(/aws-for-fluent-bit:2\.31\.12$/);
     expect(sandbox.store.list('crd.k8s.amazonaws.com/v1alpha1', 'ENIConfig').map((e) => e.metadata.name).sort()).toEqual([
       'us-west-2a',
       'us-west-2b',
@@ -152,5 +159,8 @@ describe('upgrading a managed add-on with kubectl drift (two steps)', () => {
     const ds = daemonSet(sandbox);
     expect(envOf(container(ds, 'aws-node'))).toMatchObject({ WARM_ENI_TARGET: '3', AWS_VPC_K8S_CNI_EXTERNALSNAT: 'true', AWS_VPC_K8S_CNI_LOGLEVEL: 'DEBUG' });
     expect(container(ds, 'aws-node')?.image).toMatch(/:v1\.14\.0-eksbuild\.3$/);
+    expect(podOf(ds).nodeSelector).toEqual({ 'kubernetes.io/os': 'linux' });
+    expect((ds.spec as { updateStrategy: unknown }).updateStrategy).toMatchObject({ rollingUpdate: { maxUnavailable: '25%' } });
+    expect(container(ds, 'cni-log-shipper')).toBeTruthy();
   });
 });

@@ -3,13 +3,18 @@
  * and never over an existing file, and read back for `restore`.
  */
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { constants, readFileSync, realpathSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { Document, parseDocument } from 'yaml';
 import { UnreachableError, UsageError } from '../errors.js';
 import type { GatheredFacts } from '../gather/facts.js';
 import type { KubeObject } from '../decide/manifests.js';
+import { isPseudoFilesystemPath, readRegularFile } from '../gather/input-file.js';
+import { forbiddenKey, MAX_YAML_ALIASES } from '../decide/config/values.js';
+import { daemonSetProblems } from '../decide/backup-checks.js';
 
 /** What one backup file holds. */
 export interface BackupDocument {
@@ -84,24 +89,51 @@ export async function writeBackup(dir: string, doc: BackupDocument, now: Date = 
 
 /** Reads a backup file; a UsageError when it is missing, unreadable, not YAML, or not a vpccni backup. */
 export async function readBackup(path: string): Promise<BackupDocument> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (error as Error).message})`;
-    throw new UsageError(`The backup file ${path} ${why}; pass the path that vpccni backup printed.`, { cause: error });
-  }
-  const parsed = parseDocument(text, { prettyErrors: false });
+  const text = readRegularFile(path, {
+    maxBytes: MAX_BACKUP_BYTES,
+    what: `The backup file ${path}`,
+    hint: 'pass the path that vpccni backup printed',
+  });
+  const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (parsed.errors.length > 0) {
     throw new UsageError(
-      `The backup file ${path} is not valid YAML (${parsed.errors[0]?.message.replace(/\s+/g, ' ')}); it may be truncated or edited, so use another backup.`,
+      `The backup file ${path} is not valid YAML (${parsed.errors[0]?.message.replace(/\s+/g, ' ').slice(0, 200)}); it may be truncated or edited, so use another backup.`,
     );
   }
-  const doc = parsed.toJS() as unknown;
+  const forbidden = forbiddenKey(parsed);
+  if (forbidden) throw new UsageError(`The backup file ${path} holds the key "${forbidden.key}", which vpccni never writes; it was edited, so use another backup.`);
+  let doc: unknown;
+  try {
+    doc = parsed.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+  } catch (error) {
+    throw new UsageError(`The backup file ${path} uses more YAML aliases than vpccni ever writes (${(error as Error).message}); use another backup.`, { cause: error });
+  }
   const problem = backupProblem(doc);
   if (problem) throw new UsageError(`The file ${path} is not a vpccni backup: ${problem}.`);
+  const schemaProblems = backupSchemaProblems(doc);
+  if (schemaProblems.length > 0) {
+    throw new UsageError(`The backup file ${path} does not match the backup format (${schemaProblems.slice(0, 3).join('; ')}); it is damaged or edited, so use another backup.`);
+  }
+  const broken = daemonSetProblems((doc as BackupDocument).daemonSet);
+  if (broken.length > 0) {
+    throw new UsageError(`The backup file ${path} does not hold a working aws-node DaemonSet: ${broken.join('; ')}; it is cut short or edited, so restoring it would break the CNI. Use another backup. Nothing was changed.`);
+  }
   return doc as BackupDocument;
+}
+
+/** The largest backup file restore reads (a real one is a few tens of KiB). */
+export const MAX_BACKUP_BYTES = 16 * 1024 * 1024;
+
+let backupValidator: ValidateFunction | undefined;
+
+/** Problems of `doc` against schemas/backup-file.schema.json (empty when it matches). */
+export function backupSchemaProblems(doc: unknown): string[] {
+  if (!backupValidator) {
+    const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../../schemas/backup-file.schema.json', import.meta.url)), 'utf8')) as object;
+    backupValidator = new Ajv({ allErrors: true, strict: false }).compile(schema);
+  }
+  if (backupValidator(doc)) return [];
+  return (backupValidator.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? 'is not valid'}`);
 }
 
 /** A copy of `obj` without the fields the API server owns (uid, resourceVersion, status, managedFields, …). */
@@ -230,4 +262,29 @@ export function backupDocumentOf(facts: GatheredFacts, now: Date = new Date()): 
 /** In-process sandbox runs keep their backups apart from real ones, unless a directory was named. */
 export function sandboxBackupDir(runtime: { sandbox: unknown }, dir: string): string {
   return runtime.sandbox && dir === '.vpccni/backups' ? '.vpccni/sandbox/backups' : dir;
+}
+
+/**
+ * Throws a UsageError unless `dir` can hold backups: not on a kernel pseudo-filesystem (/proc, /sys, /dev),
+ * and a directory if it exists. Checked before anything is read or called.
+ */
+export function assertBackupDir(dir: string, flag = '--backup-dir'): void {
+  const absolute = resolve(dir);
+  let existing = absolute;
+  for (;;) {
+    try {
+      const real = realpathSync(existing);
+      if (isPseudoFilesystemPath(real)) throw new UsageError(`${flag} ${dir} is on a kernel pseudo-filesystem (${real}); pass a directory on a real disk.`);
+      if (existing === absolute && !statSync(real).isDirectory()) throw new UsageError(`${flag} ${dir} is a file, not a directory; pass a directory for the backups.`);
+      if (existing !== absolute && !statSync(real).isDirectory()) throw new UsageError(`${flag} ${dir} lies under ${existing}, which is a file; pass a directory for the backups.`);
+      return;
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new UsageError(`${flag} ${dir} cannot be used (${code ?? (error as Error).message}); pass another directory.`, { cause: error });
+      const parent = dirname(existing);
+      if (parent === existing) return;
+      existing = parent;
+    }
+  }
 }

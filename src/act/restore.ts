@@ -10,6 +10,7 @@ import { daemonSetInfo } from '../gather/facts.js';
 import { assertContextMatches, firstLine, isConnectionError } from '../gateways/kubectl.js';
 import { sameApiServer } from '../gateways/kubeconfig.js';
 import type { KubeObject } from '../decide/manifests.js';
+import { foreignImages, imageRegistries } from '../decide/backup-checks.js';
 import {
   CONFIGMAP_OBJECT,
   eniConfigObject,
@@ -72,6 +73,14 @@ export async function runRestore(
       ]),
   );
 
+  // The backup's images must come from an EKS registry or from a registry aws-node pulls from now.
+  const allowed = new Set(live ? imageRegistries(live).map((i) => i.registry) : []);
+  const foreign = foreignImages(doc.daemonSet, allowed);
+  if (foreign.length > 0) {
+    throw new UsageError(
+      `The backup pulls ${foreign.map((f) => `${f.container} from ${f.image}`).join(', ')}, which is neither an EKS registry nor one aws-node uses now; it was edited, so it is refused. Nothing was changed.`,
+    );
+  }
   const changes: RestoreChange[] = live
     ? planRestore(live, doc.daemonSet)
     : [{ path: DAEMONSET_OBJECT, live: null, backup: `(the whole DaemonSet, ${backupVersion(doc) ?? 'unknown version'})` }];

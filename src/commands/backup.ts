@@ -1,5 +1,5 @@
 /** `vpccni backup [--out DIR]`: writes the aws-node DaemonSet and the objects around it to one new file. */
-import { backupDocumentOf, sandboxBackupDir, writeBackup } from '../act/backup.js';
+import { assertBackupDir, backupDocumentOf, sandboxBackupDir, writeBackup } from '../act/backup.js';
 import { gatherFacts } from '../gather/facts.js';
 import type { GlobalOptions } from '../runtime.js';
 import { withRuntime } from './shared.js';
@@ -15,6 +15,7 @@ export interface BackupReport {
 /** Gathers (the kube context must match the cluster), writes the backup, prints its path; exit 0. */
 export async function backupCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const dir = typeof options.out === 'string' && options.out !== '' ? options.out : '.vpccni/backups';
+  assertBackupDir(dir, '--out');
   return withRuntime(globals, async (runtime) => {
     const { ui } = runtime;
     const facts = await ui.step(`Reading the aws-node DaemonSet of ${runtime.clusterName}`, () => gatherFacts(runtime));

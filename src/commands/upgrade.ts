@@ -2,6 +2,7 @@
  * `vpccni upgrade --to V`: parses the flags, then hands the run to the upgrade state machine
  * (src/act/upgrade/run.ts). Bad input is refused here, before anything is called.
  */
+import { assertBackupDir } from '../act/backup.js';
 import { parseDuration } from '../act/upgrade/wait.js';
 import { runUpgrade } from '../act/upgrade/run.js';
 import { parseConfigurationValues } from '../decide/config/values.js';
@@ -44,6 +45,7 @@ export async function upgradeCommand(options: Record<string, unknown>, globals: 
     throw new UsageError('--resume continues the way the upgrade started (its journal says whether it stays self-managed); do not pass --self-managed or --jump with it.');
   }
   const timeoutMs = parseDuration(o.timeout);
+  assertBackupDir(o.backupDir);
   const values = o.configurationValues !== undefined ? parseConfigurationValues(o.configurationValues) : null;
   if (o.serviceAccountRoleArn) roleNameFromArn(o.serviceAccountRoleArn);
   if (o.podIdentityRoleArn) roleNameFromArn(o.podIdentityRoleArn);

@@ -175,6 +175,23 @@ export function overwriteResets(facts: ClusterFacts, firstVersion: string, effec
   return settingsResetByOverwrite(facts.daemonSet.raw as unknown as KubeObject, desired);
 }
 
+/**
+ * Throws a UsageError when the role ARN is of another partition (`arn:aws-cn:` on an `aws` cluster) or
+ * another account than the cluster's: IRSA can only assume a role of the cluster's partition, and a role of
+ * another account is almost always a typo (checked only when the cluster's ARN is known).
+ */
+export function assertRoleFitsCluster(roleArn: string, clusterArn: string | null): void {
+  const role = /^arn:([a-z-]+):iam::(\d{12}):role\//.exec(roleArn);
+  const cluster = clusterArn ? /^arn:([a-z-]+):eks:[a-z0-9-]+:(\d{12}):cluster\//.exec(clusterArn) : null;
+  if (!role || !cluster) return;
+  if (role[1] !== cluster[1]) {
+    throw new UsageError(`The role ${roleArn} is in partition ${role[1]}, but the cluster ${clusterArn} is in ${cluster[1]}; use a role ARN that starts with arn:${cluster[1]}:iam::.`);
+  }
+  if (role[2] !== cluster[2]) {
+    throw new UsageError(`The role ${roleArn} is in account ${role[2]}, but the cluster ${clusterArn} is in account ${cluster[2]}; use a role of the cluster's account.`);
+  }
+}
+
 /** Throws a UsageError unless the role exists and trusts this cluster's OIDC provider for aws-node. */
 export function assertRoleUsable(role: RoleInfo, issuer: string | null, providerArns: string[]): void {
   if (!role.exists) {

@@ -37,6 +37,23 @@ export interface UiOptions {
   verbose: boolean;
 }
 
+/**
+ * `text` with every control character (C0 but newline, DEL, C1) shown as `\xNN`, so that nothing a user,
+ * a file or an API returned can move the cursor, retitle the terminal or hide text. `keepColour` lets the
+ * SGR colour sequences our own styling makes through (and nothing else that starts with ESC).
+ */
+export function escapeControl(text: string, options: { keepColour?: boolean; keepNewlines?: boolean } = {}): string {
+  const keepNewlines = options.keepNewlines ?? true;
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const pattern = options.keepColour ? /\x1b\[[0-9;]*m|[\x00-\x1f\x7f-\x9f]/g : /[\x00-\x1f\x7f-\x9f]/g;
+  return text.replace(pattern, (ch) => {
+    if (ch.length > 1) return ch;
+    if (ch === '\n' && keepNewlines) return ch;
+    if (ch === '\t') return ch;
+    return `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+}
+
 /** A Ui on the process's stdout and stderr. */
 export function createUi(options: UiOptions): Ui {
   // A terminal of width 0 (a pty nobody sized, e.g. under `script` in CI) sends ora into an endless redraw.
@@ -48,15 +65,15 @@ export function createUi(options: UiOptions): Ui {
     format: options.format,
     color,
     out: (text) => {
-      if (options.format === 'text') process.stdout.write(`${text}\n`);
+      if (options.format === 'text') process.stdout.write(`${escapeControl(text, { keepColour: true })}\n`);
     },
     json: (document) => process.stdout.write(`${JSON.stringify(document, null, 2)}\n`),
     info: (text) => {
-      if (!options.quiet) process.stderr.write(`${text}\n`);
+      if (!options.quiet) process.stderr.write(`${escapeControl(text, { keepColour: true })}\n`);
     },
-    warn: (text) => process.stderr.write(`${errColor ? styleText('yellow', text) : text}\n`),
+    warn: (text) => process.stderr.write(`${errColor ? styleText('yellow', escapeControl(text)) : escapeControl(text)}\n`),
     debug: (text) => {
-      if (options.verbose) process.stderr.write(`${text}\n`);
+      if (options.verbose) process.stderr.write(`${escapeControl(text, { keepColour: true })}\n`);
     },
     async step(title, task) {
       if (!interactive) {

@@ -18,6 +18,8 @@ export interface UpgradeRisks {
   resets: ResetSetting[] | undefined;
   /** The fate of every custom setting on the first step (the settings model); lost ones need a yes. */
   settings?: SettingsComparison | null;
+  /** Set when the plan goes to an older version: what goes away. Needs a yes, like OVERWRITE. */
+  downgrade?: { from: string; to: string; lost: string[] } | undefined;
 }
 
 /** Prints each risk, records it in the report, and asks for (or checks) the yes it needs. */
@@ -27,7 +29,14 @@ export async function confirmRisks(
   risks: UpgradeRisks,
   o: { dryRun?: boolean; yes?: boolean; acceptSettingLoss?: boolean },
 ): Promise<void> {
-  const { dropped, adoption, resets } = risks;
+  const { dropped, adoption, resets, downgrade } = risks;
+  if (downgrade) {
+    ui.warn(`This is a downgrade (${downgrade.from} → ${downgrade.to}); it takes away:`);
+    for (const line of downgrade.lost) ui.warn(`  ${line}`);
+    if (!o.dryRun && !o.yes && !(await confirm('Downgrade?'))) {
+      throw new UsageError(`Moving vpc-cni down from ${downgrade.from} to ${downgrade.to} takes away what is listed above and needs confirmation; pass --yes to accept.`);
+    }
+  }
   if (dropped.length > 0) {
     report.droppedSettings = dropped.map((path) => ({ path, value: null, reason: 'stored now, absent from --configuration-values (EKS replaces the values, it does not merge them)' }));
     ui.warn('EKS replaces the stored configuration values with the ones given; these stored settings would be removed:');

@@ -18,7 +18,7 @@ import type { ScenarioFaults } from './scenario-types.js';
 import { partitionOf } from '../decide/registries.js';
 import type { PodIdentityStore } from './pod-identity.js';
 import { Gate } from './gates.js';
-import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
+import { desiredConfigMapData, desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
 import { strategicMerge } from './kube-api.js';
 import { ApplyConflictError, serverSideApply, setAt, valueAt } from './kube-ssa.js';
 
@@ -651,7 +651,8 @@ export class AddonController {
     number?: number,
   ): void {
     void base; // conflicts come from field ownership (managedFields), no longer from what EKS last applied
-    const conflicts = this.applyAsEks([...this.addonObjects(version, addon.serviceAccountRoleArn), desired], mode);
+    const config = validateConfigurationValues(version, addon.configurationValues);
+    const conflicts = this.applyAsEks([...this.addonObjects(version, addon.serviceAccountRoleArn, config), desired], mode);
     if (conflicts.length > 0) {
       this.markFailed(addon, update, 'ConfigurationConflict', eksConflictMessage(conflicts));
       return;
@@ -676,10 +677,12 @@ export class AddonController {
   }
 
   /** The add-on's other objects (CRDs, RBAC, ConfigMap, ServiceAccount with the IRSA annotation). */
-  addonObjects(version: string, roleArn: string | undefined): KubeObject[] {
+  addonObjects(version: string, roleArn: string | undefined, config: ConfigurationValues = {}): KubeObject[] {
     const out: KubeObject[] = [];
     for (const obj of loadUpstreamManifest(version)) {
       if (obj.kind === 'DaemonSet') continue;
+      // The chart's ConfigMap follows enableNetworkPolicy and enableWindowsIpam.
+      if (obj.kind === 'ConfigMap' && obj.metadata.name === 'amazon-vpc-cni') obj.data = desiredConfigMapData(version, config) ?? obj.data;
       if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node') {
         const annotations = { ...((obj.metadata.annotations as Record<string, string> | undefined) ?? {}) };
         if (roleArn) annotations['eks.amazonaws.com/role-arn'] = roleArn;

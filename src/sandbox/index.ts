@@ -254,7 +254,7 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       if (value === null) delete data[key];
       else data[key] = value;
     }
-    store.put({ ...structuredClone(cm), data });
+    store.put({ ...structuredClone(cm), data }, { manager: 'kubectl-client-side-apply' });
   }
   for (const eni of scenario.eniConfigs) {
     store.put({

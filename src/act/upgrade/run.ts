@@ -8,7 +8,9 @@ import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
 import { assertPodIdentityUsable } from '../../decide/pod-identity-preflight.js';
-import { asReset, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
+import { isDowngrade } from '../../upgrade-planner/plan.js';
+import { sameRelease, tryParseAddonVersion, versionMatches } from '../../upgrade-planner/version.js';
+import { asReset, assertRoleFitsCluster, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
@@ -16,7 +18,8 @@ import { describeState, printDryRun, type UpgradeReport } from '../../render/upg
 import { sandboxBackupDir } from '../backup.js';
 import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
-import { saveJournal, type Journal, type JournalStep } from './journal.js';
+import { journalPath, saveJournal, type Journal, type JournalStep } from './journal.js';
+import { acquireJournalLock } from './lock.js';
 import { BUSY, confirmRolledOut, openJournal, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
@@ -52,8 +55,19 @@ function factsBeforeEks(facts: GatheredFacts, steps: JournalStep[], run: SelfMan
 
 /** Runs the upgrade; returns 0 when done, throws the typed error of any stop. */
 export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Promise<number> {
-  const { ui } = runtime;
   const o = { ...request, backupDir: sandboxBackupDir(runtime, request.backupDir) };
+  // One run per cluster and backup directory at a time: the journal is taken exclusively before it is read.
+  const lockDir = runtime.sandbox ? runtime.sandbox.dir : o.backupDir;
+  const lock = o.dryRun ? null : await acquireJournalLock(journalPath(lockDir, runtime.clusterName, runtime.region));
+  try {
+    return await lockedRun(runtime, o);
+  } finally {
+    await lock?.release();
+  }
+}
+
+async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
+  const { ui } = runtime;
   const { journalFile, resumed } = await openJournal(runtime, o);
   const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
   const podIdentityRoleArn = resumed?.podIdentityRoleArn ?? o.podIdentityRoleArn;
@@ -69,7 +83,7 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
     throw new GateFailedError(`The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status}; wait until it is ACTIVE (vpccni status) and try again.`);
   }
 
-  const installed = installedVersion(facts);
+  const installed = runningVersionToPlanFrom(facts) ?? installedVersion(facts);
   if (!installed) {
     throw new UnreachableError(`Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to upgrade.`);
   }
@@ -106,7 +120,14 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
   };
 
   if (steps.length === 0) {
-    if (settled) await confirmRolledOut(runtime, plan.to, o.timeoutMs);
+    // Done only when done: EKS reports the add-on ACTIVE at that version (CREATE_FAILED, UPDATE_FAILED and
+    // DEGRADED are not), and aws-node has rolled out with images of that version.
+    if (facts.addon.managed && facts.addon.status !== 'ACTIVE') {
+      throw new UpgradeStoppedError(
+        `The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status ?? 'in no known state'} at ${facts.addon.version ?? '?'} (aws-node runs ${facts.daemonSet?.version ?? 'nothing readable'}); the upgrade is not done. Fix the cause (vpccni status names EKS's health issues) and run \`vpccni upgrade --resume\` again.`,
+      );
+    }
+    if (settled || (resumed && !o.dryRun)) await confirmRolledOut(runtime, plan.to, o.timeoutMs);
     if (resumed && !o.dryRun) await saveJournal(journalFile, { ...resumed, steps: done, finished: true });
     if (ui.format === 'json') ui.json(report);
     else if (resumed && done.length > 0) {
@@ -131,7 +152,9 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
     const list = [...byMessage].map(([message, versions]) => `${message} (${versions.join(', ')})`).join('; ');
     throw new UsageError(`The configuration values do not fit the schema of every step: ${list}; fix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
   }
+  if (roleArn) assertRoleFitsCluster(roleArn, facts.cluster.arn);
   if (podIdentityRoleArn) {
+    assertRoleFitsCluster(podIdentityRoleArn, facts.cluster.arn);
     const role = await runtime.iam.getRole(podIdentityRoleArn);
     assertPodIdentityUsable(role, podIdentityRoleArn, facts);
   }
@@ -140,6 +163,7 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
     ui,
     report,
     {
+      downgrade: isDowngrade(plan) ? downgradeLosses(facts, plan.from, plan.to) : undefined,
       dropped: storedValuesDropped(facts, userValues),
       adoption: values.adoption ?? undefined,
       resets: eksSteps.some((s) => s.resolveConflicts === 'OVERWRITE')
@@ -159,7 +183,16 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
     return 0;
   }
 
-  // From here on the cluster changes: backup first.
+  // From here on the cluster changes: backup first, from a fresh read taken after the questions; if the
+  // cluster moved while we asked (another run, a hand edit), stop rather than act on what we planned.
+  const fresh = await ui.step(`Reading ${runtime.clusterName} again before the first change`, () =>
+    gatherFacts(runtime, roleArn ? { roleArn } : {}),
+  );
+  const moved = factsMoved(facts, fresh);
+  if (moved) {
+    throw new UpgradeStoppedError(`The cluster changed while the upgrade was being confirmed (${moved}); nothing was changed. Run vpccni upgrade again to plan from the cluster as it is now.`);
+  }
+  facts = fresh;
   report.backup = await ui.step('Backing up the aws-node DaemonSet', () => writeBackup(o.backupDir, backupDocumentOf(facts)));
   ui.info(`Backup: ${report.backup}`);
   const journal: Journal = {
@@ -213,4 +246,51 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
     ui.out(`Backup: ${report.backup}`);
   }
   return 0;
+}
+
+/** What differs between two reads that a plan depends on (the add-on record, aws-node's spec), or null. */
+export function factsMoved(before: GatheredFacts, after: GatheredFacts): string | null {
+  const a = before.addon;
+  const b = after.addon;
+  if (a.managed !== b.managed) return b.managed ? `the EKS add-on now exists at ${b.version ?? '?'}` : 'the EKS add-on is gone';
+  if (a.version !== b.version) return `the add-on moved from ${a.version ?? '?'} to ${b.version ?? '?'}`;
+  if (a.status !== b.status) return `the add-on went from ${a.status ?? '?'} to ${b.status ?? '?'}`;
+  if (a.configurationValues !== b.configurationValues) return "the add-on's configuration values changed";
+  const da = before.daemonSet;
+  const db = after.daemonSet;
+  if (!da !== !db) return db ? 'aws-node appeared' : 'aws-node is gone';
+  if (da && db && (da.version !== db.version || da.generation !== db.generation)) {
+    return `aws-node changed (${da.version ?? '?'} generation ${da.generation} → ${db.version ?? '?'} generation ${db.generation})`;
+  }
+  return null;
+}
+
+/**
+ * The running aws-node version when it disagrees with the add-on record (a restore, a failed create, a hand
+ * edit): plans start from what runs, so that a step never moves aws-node more than one minor. Null when they
+ * agree or either is unreadable. The catalogue's build of that release is used when there is one.
+ */
+export function runningVersionToPlanFrom(facts: GatheredFacts): string | null {
+  const running = facts.daemonSet?.version;
+  const record = facts.addon.managed ? facts.addon.version : null;
+  const r = running ? tryParseAddonVersion(running) : null;
+  const a = record ? tryParseAddonVersion(record) : null;
+  if (!r || !a || sameRelease(r, a)) return null;
+  const build = facts.catalogue.map((e) => e.version).find((v) => {
+    const parsed = tryParseAddonVersion(v);
+    return parsed !== null && versionMatches(r, parsed);
+  });
+  return build ?? running ?? null;
+}
+
+/** What a downgrade from `from` to `to` takes away, in words (network policy below v1.14, …). */
+export function downgradeLosses(facts: GatheredFacts, from: string, to: string): { from: string; to: string; lost: string[] } {
+  const lost: string[] = [];
+  const target = tryParseAddonVersion(to);
+  const agent = facts.daemonSet?.containers.some((c) => c.name === 'aws-eks-nodeagent');
+  if (target && target.major === 1 && target.minor < 14 && agent) {
+    lost.push('network policy enforcement: the aws-eks-nodeagent container (and every NetworkPolicy it enforces) does not exist below v1.14');
+  }
+  lost.push(`every fix and setting added after ${to}; settings the ${to} schema lacks are refused or dropped`);
+  return { from, to, lost };
 }

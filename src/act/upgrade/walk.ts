@@ -14,12 +14,13 @@ import { FIELD_MANAGER } from '../../decide/self-managed.js';
 import type { ProgressLine } from '../../render/progress.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
+import { sameRelease, tryParseAddonVersion, type AddonVersion } from '../../upgrade-planner/version.js';
 
 /** Why a step stopped, in words for the user. */
 export class StepFailure extends Error {
   constructor(
     message: string,
-    readonly kind: 'failed' | 'timeout' | 'interrupted',
+    readonly kind: 'failed' | 'timeout' | 'interrupted' | 'stale',
   ) {
     super(message);
   }
@@ -66,6 +67,9 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
   };
   const n = `Step ${index + 1}/${ctx.journal.steps.length}`;
 
+  // Fresh facts before every mutating call: the add-on and aws-node must be where the plan left them.
+  const stale = await staleness(ctx, step);
+  if (stale) throw new StepFailure(`the cluster changed since the plan was made (${stale}); nothing was sent for this step`, 'stale');
   step.result = 'started';
   await saveJournal(ctx.journalFile, ctx.journal);
   if (step.action === 'apply') {
@@ -98,6 +102,32 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
   step.result = 'succeeded';
   await saveJournal(ctx.journalFile, ctx.journal);
   ctx.progress(`${n}: done, aws-node runs ${step.to}`);
+}
+
+/**
+ * Why the cluster is not where `step` starts, or null: for a create, no add-on and aws-node at `from`'s
+ * release; for an update, the add-on ACTIVE at `from` and aws-node at `from`'s release.
+ */
+export async function staleness(ctx: Pick<WalkContext, 'eks' | 'kube'>, step: JournalStep): Promise<string | null> {
+  const [addon, ds] = await Promise.all([ctx.eks.describeAddon(), ctx.kube.getDaemonSet()]);
+  const running = ds ? daemonSetInfo(ds).version : null;
+  const from = tryParseAddonVersion(step.from);
+  const runningParsed = running ? tryParseAddonVersion(running) : null;
+  const runs = (v: AddonVersion | null) => Boolean(v && runningParsed && sameRelease(v, runningParsed));
+  if (step.action === 'create') {
+    if (addon.managed) return `the EKS add-on now exists at ${addon.version ?? '?'} (${addon.status ?? '?'})`;
+    if (!runs(from)) return `aws-node now runs ${running ?? 'nothing readable'}, not ${step.from}`;
+    return null;
+  }
+  if (!addon.managed) return 'the EKS add-on no longer exists';
+  if (addon.status && ['CREATING', 'UPDATING', 'DELETING'].includes(addon.status)) return `the add-on is ${addon.status}: another change is in flight`;
+  // The plan starts from what aws-node runs; the record may disagree (a restore, a failed create), never both.
+  if (!runs(from)) {
+    return addon.version !== step.from
+      ? `the add-on is now at ${addon.version ?? '?'} and aws-node runs ${running ?? 'nothing readable'}, not ${step.from}`
+      : `aws-node runs ${running ?? 'nothing readable'}, not ${step.from}`;
+  }
+  return null;
 }
 
 /**
@@ -267,7 +297,8 @@ export async function walkPlan(w: PlanWalk): Promise<void> {
     const interrupted = error instanceof InterruptedError || abort.signal.aborted;
     if (!(error instanceof StepFailure) && !interrupted && !(error instanceof UnreachableError)) throw error;
     if (current) {
-      current.result = 'failed';
+      // A step stopped for stale facts sent nothing: it stays planned.
+      current.result = error instanceof StepFailure && error.kind === 'stale' ? 'planned' : 'failed';
       current.error = error instanceof Error ? error.message : String(error);
     }
     await saveJournal(w.journalFile, w.journal);

@@ -4,7 +4,7 @@ import { UsageError } from '../../errors.js';
 import { advisoriesFor, isExcluded } from '../../upgrade-planner/advisories.js';
 import { isOffered, versionsFor } from '../../upgrade-planner/catalogue.js';
 import { planUpgrade, shippedContext } from '../../upgrade-planner/plan.js';
-import { formatKubernetesVersion } from '../../upgrade-planner/version.js';
+import { formatKubernetesVersion, sameRelease, tryParseAddonVersion } from '../../upgrade-planner/version.js';
 import { healthFindings, hybridFindings, isHealthy, isRolledOut, metricsHelperFindings, networkPolicyFindings, versionFindings } from './cluster.js';
 import { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
 import { customNetworkingFindings } from './custom-networking.js';
@@ -126,6 +126,29 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
       });
     }
   }
+  const running = facts.daemonSet?.version ?? null;
+  const record = facts.addon.managed ? facts.addon.version : null;
+  const runningParsed = running ? tryParseAddonVersion(running) : null;
+  const recordParsed = record ? tryParseAddonVersion(record) : null;
+  let agree = true;
+  if (runningParsed && recordParsed && !sameRelease(runningParsed, recordParsed)) {
+    agree = false;
+    findings.push({
+      id: 'running-version-mismatch',
+      severity: 'error',
+      message: `aws-node runs ${running}, but the EKS add-on record says ${record}; the cluster does not run what EKS believes (a restore or a hand edit since the last add-on change).`,
+      remediation: `Bring them together before a cluster upgrade: \`vpccni upgrade --to ${record} --resolve-conflicts OVERWRITE\` re-applies the add-on's version, or restore a backup of ${record}.`,
+    });
+  }
+  const runningOffered = !running || running === version || isOffered(facts.catalogue, running, target);
+  if (!runningOffered) {
+    findings.push({
+      id: 'running-version-not-offered',
+      severity: 'error',
+      message: `aws-node runs ${running}, which is not offered for Kubernetes ${target} (whatever the add-on record says).`,
+      remediation: `Move aws-node to a version offered for Kubernetes ${target} with \`vpccni upgrade\` before upgrading the cluster.`,
+    });
+  }
   if (!isHealthy(facts)) {
     findings.push({
       id: 'addon-not-ready',
@@ -136,6 +159,6 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
     // The rollout can be incomplete without anything else being an error; keep the gate explicit.
   }
   const sorted = sortFindings(findings);
-  const pass = offered && isHealthy(facts) && !sorted.some((f) => f.severity === 'error');
+  const pass = offered && agree && runningOffered && isHealthy(facts) && !sorted.some((f) => f.severity === 'error');
   return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade, ...(insights !== null ? { insights } : {}) };
 }

@@ -2,9 +2,15 @@
  * Reading configuration values as users give them (`--configuration-values <json|yaml|@file>`) and as EKS
  * stores them (DescribeAddon's `configurationValues`, the text exactly as it was sent, JSON or YAML).
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { UsageError } from '../../errors.js';
+import { readRegularFile } from '../../gather/input-file.js';
+
+/** Keys that would reach an object's prototype if any code merged the values naively: always refused. */
+export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** How many aliases a YAML text may use (a "billion laughs" text uses millions). */
+export const MAX_YAML_ALIASES = 100;
 
 /** The largest configuration values text we accept (256 KiB). */
 export const MAX_CONFIGURATION_VALUES_BYTES = 256 * 1024;
@@ -85,8 +91,15 @@ export function parseStoredConfigurationValues(text: string | null | undefined):
 }
 
 function readValuesFile(path: string, flag: string, readFile?: (path: string) => string): string {
+  if (!readFile) {
+    return readRegularFile(path, {
+      maxBytes: MAX_CONFIGURATION_VALUES_BYTES,
+      what: `${flag} names the file ${path}, which`,
+      hint: 'check the path after the @',
+    });
+  }
   try {
-    return (readFile ?? ((p: string) => readFileSync(p, 'utf8')))(path);
+    return readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
@@ -102,20 +115,78 @@ function readValuesFile(path: string, flag: string, readFile?: (path: string) =>
 function parseObjectText(text: string, toError: (failure: ParseFailure) => Error): unknown {
   const looksLikeJson = text.startsWith('{') || text.startsWith('[');
   let jsonFailure: ParseFailure | null = null;
+  let jsonValue: unknown;
   if (looksLikeJson) {
     try {
-      return JSON.parse(text) as unknown;
+      jsonValue = JSON.parse(text) as unknown;
     } catch (error) {
       jsonFailure = describeJsonError(text, (error as Error).message);
     }
   }
+  // The YAML parse also checks JSON text: duplicate keys (which JSON.parse lets the last win) and keys
+  // that would reach a prototype are refused in both.
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlError = doc.errors[0];
-  if (!yamlError) return doc.toJS({ maxAliasCount: 100 }) as unknown;
-  if (jsonFailure) throw toError(jsonFailure);
-  const pos = lineCounter.linePos(yamlError.pos[0]);
-  throw toError({ message: yamlError.message.replace(/\s+/g, ' ').replace(/[.;:]$/, ''), line: pos.line, column: pos.col });
+  if (yamlError && jsonFailure) throw toError(jsonFailure);
+  if (yamlError && jsonValue === undefined) {
+    const pos = lineCounter.linePos(yamlError.pos[0]);
+    throw toError({ message: yamlError.message.replace(/\s+/g, ' ').replace(/[.;:]$/, ''), line: pos.line, column: pos.col });
+  }
+  if (yamlError) {
+    // Valid JSON that YAML refuses: only a duplicate key matters here.
+    if (yamlError.code === 'DUPLICATE_KEY') {
+      const pos = lineCounter.linePos(yamlError.pos[0]);
+      throw toError({ message: 'a key appears twice in the same object (EKS would refuse it)', line: pos.line, column: pos.col });
+    }
+    const key = forbiddenJsonKey(jsonValue);
+    if (key) throw toError({ message: `the key "${key}" is not allowed`, line: 1, column: 1 });
+  } else {
+    const forbidden = forbiddenKey(doc);
+    if (forbidden) {
+      const pos = lineCounter.linePos(forbidden.offset);
+      throw toError({ message: `the key "${forbidden.key}" is not allowed`, line: pos.line, column: pos.col });
+    }
+  }
+  if (jsonValue !== undefined) return jsonValue;
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown;
+  } catch (error) {
+    const pos = lineCounter.linePos(0);
+    throw toError({ message: `it uses more than ${MAX_YAML_ALIASES} YAML aliases (${(error as Error).message.replace(/[.;:]$/, '')})`, line: pos.line, column: pos.col });
+  }
+}
+
+function forbiddenJsonKey(value: unknown): string | null {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const key = forbiddenJsonKey(item);
+      if (key) return key;
+    }
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, inner] of Object.entries(value)) {
+      if (FORBIDDEN_KEYS.has(key)) return key;
+      const found = forbiddenJsonKey(inner);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+/** The first mapping key of `doc` that is in FORBIDDEN_KEYS, with its offset. */
+export function forbiddenKey(doc: import('yaml').Document): { key: string; offset: number } | null {
+  let found: { key: string; offset: number } | null = null;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : null;
+      if (key !== null && FORBIDDEN_KEYS.has(key)) {
+        found = { key, offset: isScalar(pair.key) ? (pair.key.range?.[0] ?? 0) : 0 };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** Finds where JSON.parse failed (Node 20 does not always say) and rewrites its message without position. */
