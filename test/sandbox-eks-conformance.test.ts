@@ -46,7 +46,7 @@ describe('drifts from EKS, fixed (AWS CLI)', () => {
     const all = await eksCli(sb, ['describe-addon-versions', '--page-size', '1']);
     expect(all.exitCode, all.stderr).toBe(0);
     expect((all.json.addons as Json[]).filter((a) => a.addonName === 'vpc-cni')).toHaveLength(1);
-  }, 60_000);
+  }, 240_000);
 
   it('DescribeUpdate without addonName is 404 "No update found for ID", as EKS answers', async () => {
     const sb = await start('default');
@@ -60,7 +60,7 @@ describe('drifts from EKS, fixed (AWS CLI)', () => {
     const found = await eksCli(sb, ['describe-update', '--name', 'demo', '--update-id', id, '--addon-name', 'vpc-cni']);
     expect(found.exitCode, found.stderr).toBe(0);
     expect(found.json.update.id).toBe(id);
-  }, 60_000);
+  }, 240_000);
 
   it("UpdateAddon lists only the parameters sent, and refuses a second one while UPDATING with EKS's words", async () => {
     const sb = await start('default', ['eks-change']);
@@ -83,7 +83,7 @@ describe('drifts from EKS, fixed (AWS CLI)', () => {
       { type: 'ResolveConflicts', value: 'OVERWRITE' },
       { type: 'ConfigurationValues', value: '{"env":{"WARM_IP_TARGET":"2"}}' },
     ]);
-  }, 60_000);
+  }, 240_000);
 
   it('DeleteAddon goes through DELETING before the add-on is gone', async () => {
     const sb = await start('default', ['eks-change']);
@@ -96,7 +96,7 @@ describe('drifts from EKS, fixed (AWS CLI)', () => {
     const after = await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni']);
     expect(after.stderr).toMatch(/\(ResourceNotFoundException\) when calling the DescribeAddon operation( \(reached max retries: \d+\))?: No addon: vpc-cni found in cluster: demo/);
     expect(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')).toBeUndefined();
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('faults of a 2025-2026 cluster, through the eks-change gate', () => {
@@ -124,7 +124,7 @@ describe('faults of a 2025-2026 cluster, through the eks-change gate', () => {
     const recovered = (await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni'])).json.addon;
     expect(recovered.status).toBe('ACTIVE');
     expect(recovered.health.issues).toEqual([]);
-  }, 60_000);
+  }, 240_000);
 
   it('failedButApplied with addonStatus ACTIVE: Failed update, ACTIVE add-on at the new version', async () => {
     const sb = await start({ name: 'failed-active', sandbox: { faults: { failedButApplied: { changeNumber: 1, addonStatus: 'ACTIVE' } } } }, ['eks-change']);
@@ -133,7 +133,7 @@ describe('faults of a 2025-2026 cluster, through the eks-change gate', () => {
     sb.gates.eksChange.step();
     expect(sb.controller.updates.get(update.json.update.id as string)?.status).toBe('Failed');
     expect(sb.addon()).toMatchObject({ addonVersion: 'v1.13.4-eksbuild.1', status: 'ACTIVE' });
-  }, 60_000);
+  }, 240_000);
 
   it('degradedRecovers: a DEGRADED add-on turns ACTIVE on its own when the gate lets it', async () => {
     const sb = await start({ name: 'recovers', ...{ addon: { version: 'v1.12.6-eksbuild.2', status: 'DEGRADED' } }, sandbox: { faults: { degradedRecovers: true } } }, ['eks-change']);
@@ -141,7 +141,7 @@ describe('faults of a 2025-2026 cluster, through the eks-change gate', () => {
     expect((await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni'])).json.addon.status).toBe('DEGRADED');
     sb.gates.eksChange.release();
     expect((await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni'])).json.addon.status).toBe('ACTIVE');
-  }, 60_000);
+  }, 240_000);
 });
 
 describe('EKS Pod Identity (scenario pod-identity)', () => {
@@ -174,7 +174,7 @@ describe('EKS Pod Identity (scenario pod-identity)', () => {
     expect(ds.status.numberReady).toBe(ds.status.desiredNumberScheduled);
     const sa = JSON.parse((await kubectl(sb, ['get', 'serviceaccount', 'aws-node', '-n', 'kube-system', '-o', 'json'])).stdout) as Json;
     expect(sa.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
-  }, 90_000);
+  }, 240_000);
 
   it('creates, lists, describes and deletes associations; UpdateAddon podIdentityAssociations replaces the owned one', async () => {
     const sb = await start('pod-identity', ['eks-change']);
@@ -212,7 +212,7 @@ describe('EKS Pod Identity (scenario pod-identity)', () => {
     expect(config.json.podIdentityConfiguration).toEqual([
       { serviceAccount: 'aws-node', recommendedManagedPolicies: ['arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy'] },
     ]);
-  }, 90_000);
+  }, 240_000);
 });
 
 describe("IAM: reading a role's permissions", () => {
@@ -243,7 +243,7 @@ describe("IAM: reading a role's permissions", () => {
     expect(inline.json.PolicyDocument.Statement[0].Action).toBe('ec2:DescribeSubnets');
     const none = await iamCli(sb, ['get-policy', '--policy-arn', 'arn:aws:iam::aws:policy/NoSuchPolicy']);
     expect(none.stderr).toContain('(NoSuchEntity)');
-  }, 90_000);
+  }, 240_000);
 });
 
 describe('upgrade insights (scenario upgrade-insight-error)', () => {
@@ -272,7 +272,7 @@ describe('upgrade insights (scenario upgrade-insight-error)', () => {
     expect(after.json.insights[0].insightStatus.status).toBe('PASSING');
     const missing = await eksCli(sb, ['describe-insight', '--cluster-name', 'demo', '--id', 'no-such-insight']);
     expect(missing.stderr).toContain('(ResourceNotFoundException)');
-  }, 90_000);
+  }, 240_000);
 });
 
 describe('EKS Auto Mode (scenario auto-mode)', () => {
@@ -288,5 +288,5 @@ describe('EKS Auto Mode (scenario auto-mode)', () => {
     expect(ds.stderr).toContain('NotFound');
     const plain = (await eksCli(await start('default'), ['describe-cluster', '--name', 'demo'])).json.cluster;
     expect(plain.computeConfig).toBeUndefined();
-  }, 60_000);
+  }, 240_000);
 });

@@ -58,7 +58,7 @@ describe('vpccni sandbox serve fleet', () => {
     // A cluster of another region is not found from this one.
     const elsewhere = await eks('111122223333', 'us-west-2', ['describe-cluster', '--name', 'prod-euw1-a']);
     expect(elsewhere.stderr).toContain('(ResourceNotFoundException)');
-  }, 90_000);
+  }, 240_000);
 
   it('each cluster has its own state: version, add-on, DEGRADED, Auto Mode', async () => {
     const degraded = await eks('111122223333', 'eu-west-1', ['describe-addon', '--cluster-name', 'prod-euw1-a', '--addon-name', 'vpc-cni']);
@@ -72,7 +72,7 @@ describe('vpccni sandbox serve fleet', () => {
     expect(insight.json.insights[0].insightStatus.status).toBe('ERROR');
     const ready = await eks('111122223333', 'us-west-2', ['list-insights', '--cluster-name', 'prod-usw2-a']);
     expect(ready.json.insights[0].insightStatus.status).toBe('PASSING');
-  }, 90_000);
+  }, 240_000);
 
   it('the account that denies access answers AccessDeniedException to every call', async () => {
     const list = await eks('777788889999', 'us-west-2', ['list-clusters']);
@@ -83,7 +83,7 @@ describe('vpccni sandbox serve fleet', () => {
     expect(iam.stderr).toContain('(AccessDenied)');
     const unknown = await aws(line.eksEndpoint, ['eks', 'list-clusters'], { region: 'us-west-2', accessKeyId: 'AKIANOBODYKNOWS00000', secretAccessKey: 'x' });
     expect(unknown.stderr).toContain('(UnrecognizedClientException)');
-  }, 90_000);
+  }, 240_000);
 
   it('the cluster that times out never answers (the client gives up), its neighbours do', async () => {
     const started = Date.now();
@@ -96,7 +96,7 @@ describe('vpccni sandbox serve fleet', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
     const fine = await eks('111122223333', 'eu-west-1', ['describe-cluster', '--name', 'prod-euw1-a']);
     expect(fine.exitCode, fine.stderr).toBe(0);
-  }, 90_000);
+  }, 240_000);
 
   it('STS: GetCallerIdentity per key, AssumeRole into the other account, whose clusters those credentials see', async () => {
     const sts = (args: string[], creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
@@ -123,7 +123,7 @@ describe('vpccni sandbox serve fleet', () => {
       keys('111122223333'),
     );
     expect(refused.stderr).toContain('(AccessDenied)');
-  }, 90_000);
+  }, 240_000);
 
   it('kubectl reaches each cluster through its own context and API', async () => {
     const kubectl = (context: string) =>
@@ -138,11 +138,11 @@ describe('vpccni sandbox serve fleet', () => {
     expect(b.spec.template.spec.containers[0]?.image).toMatch(/:v1\.16\.4$/);
     const auto = await kubectl(ctx('auto-euw1'));
     expect(String(auto.stderr)).toContain('NotFound');
-  }, 90_000);
+  }, 240_000);
 
   it('vpccni --scenario fleet works in-process on the first cluster, with its account\'s credentials', async () => {
     const result = await vpccni(['status', '--scenario', 'fleet', '--output', 'json']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).cluster).toMatchObject({ name: 'prod-usw2-a', region: 'us-west-2', kubernetesVersion: '1.31' });
-  }, 90_000);
+  }, 240_000);
 });
