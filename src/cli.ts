@@ -92,6 +92,7 @@ export function buildProgram(): Command {
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .option('--verbose', 'more detail, and stack traces on errors')
     .option('--quiet', 'only results and warnings')
+    .option('--advisories <file>', 'a newer advisories file (default: VPCCNI_ADVISORIES, else the list shipped with vpccni)')
     .exitOverride()
     .showHelpAfterError('(run vpccni --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`vpccni: ${text.replace(/^error: /, '')}`) });
@@ -105,6 +106,8 @@ export function buildProgram(): Command {
     .command('plan')
     .description('show the upgrade (or downgrade) path, one minor version per step')
     .requiredOption('--to <version|latest|default>', 'target version')
+    .option('--self-managed', 'stay self-managed: plan upstream manifest steps only')
+    .option('--jump', 'adopt a self-managed install with one CreateAddon at the target, skipping minors')
     .action(run(async () => (await import('./commands/plan.js')).planCommand));
 
   program
@@ -136,12 +139,15 @@ export function buildProgram(): Command {
     .addOption(resolveConflictsOption())
     .option('--configuration-values <json|yaml|@file>', 'configuration values for every step')
     .option('--service-account-role-arn <arn>', 'IAM role for the aws-node service account (IRSA)')
+    .option('--pod-identity-role-arn <arn>', 'set the EKS Pod Identity association of kube-system/aws-node to this role (podIdentityAssociations)')
     .option('--dry-run', 'print the calls it would make, change nothing')
     .option('--yes', 'answer yes to confirmations (needed for OVERWRITE without a terminal)')
     .option('--accept-setting-loss', 'go on although some custom settings cannot be carried over')
     .option('--timeout <duration>', 'how long to wait for each step (e.g. 20m, 90s)', '20m')
     .option('--backup-dir <dir>', 'where the backup goes', '.vpccni/backups')
     .option('--resume', 'continue an interrupted upgrade from its journal')
+    .option('--self-managed', 'stay self-managed: server-side apply the upstream manifest of each step, custom settings carried over')
+    .option('--jump', 'adopt a self-managed install with one CreateAddon at the target, skipping minors')
     .action(run(async () => (await import('./commands/upgrade.js')).upgradeCommand));
 
   program
@@ -149,6 +155,26 @@ export function buildProgram(): Command {
     .description('CI gate: exit 0 only if the add-on is ready for a Kubernetes version')
     .option('--kubernetes-version <x.y>', 'the Kubernetes version to check for (default: the next minor)')
     .action(run(async () => (await import('./commands/check.js')).checkCommand));
+
+  const metricsHelper = program.command('metrics-helper').description('the cni-metrics-helper, at the CNI\'s version');
+  metricsHelper
+    .command('status')
+    .description("the helper's version against the CNI's, and its IAM role")
+    .action(run(async () => (await import('./commands/metrics-helper.js')).metricsHelperStatusCommand));
+  metricsHelper
+    .command('upgrade')
+    .description("install or update the helper to the CNI's version: manifest for the region, role, restart, check")
+    .option('--dry-run', 'print what it would do, change nothing')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--create-role', 'create the IAM policy and role (IRSA) when the helper has none')
+    .option('--timeout <duration>', 'how long to wait for the rollout (e.g. 5m, 90s)', '5m')
+    .option('--backup-dir <dir>', 'where the backup of what it replaces goes', '.vpccni/backups')
+    .action(run(async () => (await import('./commands/metrics-helper.js')).metricsHelperUpgradeCommand));
+
+  program
+    .command('advisories')
+    .description('list the known-bad vpc-cni versions in force, with their conditions and sources')
+    .action(run(async () => (await import('./commands/advisories.js')).advisoriesCommand));
 
   const sandbox = program.command('sandbox').description('the local sandbox of EKS, IAM and Kubernetes emulators');
   sandbox

@@ -21,11 +21,14 @@ export interface Finding {
   remediation?: string;
 }
 
-/** One step of an upgrade plan. */
+/**
+ * One step of an upgrade plan: `create` (CreateAddon, adopting the self-managed install), `update`
+ * (UpdateAddon), or `apply` (server-side apply of the upstream manifest of `to`, the install stays self-managed).
+ */
 export interface PlanStep {
   from: string;
   to: string;
-  action: 'create' | 'update';
+  action: 'create' | 'update' | 'apply';
 }
 
 export type ResolveConflicts = 'PRESERVE' | 'OVERWRITE' | 'NONE';
@@ -41,6 +44,8 @@ export interface ClusterInfo {
   ipFamily: 'ipv4' | 'ipv6';
   /** `identity.oidc.issuer`, e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE */
   oidcIssuer: string | null;
+  /** EKS Auto Mode (`computeConfig.enabled`): EKS runs the networking itself, no aws-node is needed. */
+  autoMode?: boolean;
 }
 
 export interface HealthIssue {
@@ -129,4 +134,83 @@ export interface ClusterFacts {
   role: RoleInfo | null;
   /** ARNs of the account's IAM OIDC providers. */
   oidcProviderArns: string[];
+  /** Pod Identity, insights, other CNIs, the role's permissions (absent in facts built by hand: treated as unknown). */
+  modern?: ModernFacts;
+  /** The advisories in force (the shipped file, or `--advisories`); the shipped ones when absent. */
+  advisories?: readonly import('./upgrade-planner/advisories.js').Advisory[];
+}
+
+/** One EKS Pod Identity association (DescribePodIdentityAssociation). */
+export interface PodIdentityAssociationInfo {
+  associationId: string;
+  associationArn: string | null;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  /** Set when an add-on owns the association (created through CreateAddon/UpdateAddon). */
+  ownerArn: string | null;
+}
+
+/** One UPGRADE_READINESS insight (ListInsights, with DescribeInsight's details for those about add-ons). */
+export interface UpgradeInsightInfo {
+  id: string;
+  name: string;
+  category: string;
+  /** The Kubernetes version the insight checks readiness for. */
+  kubernetesVersion: string | null;
+  /** PASSING, WARNING, ERROR or UNKNOWN. */
+  status: string;
+  reason: string | null;
+  description: string | null;
+  /** ISO time of the insight's last refresh (EKS refreshes them about daily). */
+  lastRefreshTime: string | null;
+  lastTransitionTime: string | null;
+  recommendation: string | null;
+  /** addonCompatibilityDetails: the add-ons it names and the versions compatible with its Kubernetes version. */
+  addons: Array<{ name: string; compatibleVersions: string[] }>;
+}
+
+/** What the role aws-node uses is allowed, read from its attached and inline policies. */
+export interface RolePermissions {
+  roleArn: string;
+  /** Where aws-node gets the role from. */
+  via: 'irsa' | 'pod-identity' | 'node';
+  /** Required action → allowed; null when a policy could not be read (so the answer is not known). */
+  allows: Record<string, boolean | null>;
+  /** The policies read (ARNs of attached ones, `inline:<name>` for inline ones). */
+  policies: string[];
+  /** Policies that could not be read (their documents unknown). */
+  unreadable: string[];
+}
+
+/** The DaemonSet of another component, as far as the checks need it. */
+export interface DaemonSetSummary {
+  name: string;
+  desired: number;
+  ready: number;
+}
+
+/**
+ * The EKS of 2025–2026, gathered next to the classic facts (each null when it could not be read): Pod Identity,
+ * upgrade insights, other CNIs, the role's permissions, and the cluster objects some advisories decide on.
+ */
+export interface ModernFacts {
+  podIdentityAssociations: PodIdentityAssociationInfo[] | null;
+  /** The eks-pod-identity-agent DaemonSet in kube-system, null when absent. */
+  podIdentityAgent: DaemonSetSummary | null;
+  /** The Pod Identity association's role, read from IAM (null without an association). */
+  podIdentityRole: RoleInfo | null;
+  /** DaemonSets of other CNIs in kube-system (cilium, calico-node, …). */
+  otherCnis: string[];
+  /** The UPGRADE_READINESS insights and when they were read; null when they could not be read. */
+  insights: { readAt: string; items: UpgradeInsightInfo[] } | null;
+  rolePermissions: RolePermissions | null;
+  /** A prometheus-adapter Deployment in any namespace; null when not read. */
+  prometheusAdapterPresent: boolean | null;
+  /** CRD name → present. */
+  crds: Record<string, boolean>;
+  /** The amazon-vpc-cni ConfigMap's data. */
+  configMapData: Record<string, string>;
+  /** What could not be read, one sentence each (shown as info findings). */
+  unread: string[];
 }

@@ -10,6 +10,7 @@ import { createKubeGateway } from './gateways/kubectl.js';
 import { resolveKubeContext, type KubeContext } from './gateways/kubeconfig.js';
 import { sdkRegion, type AwsSettings } from './gateways/aws-config.js';
 import { UsageError } from './errors.js';
+import { loadAdvisories } from './gather/advisories.js';
 import type { RunningSandbox } from './sandbox/index.js';
 import { createUi, type OutputFormat, type Ui } from './render/ui.js';
 
@@ -26,6 +27,8 @@ export interface GlobalOptions {
   color?: boolean;
   verbose?: boolean;
   quiet?: boolean;
+  /** A newer advisories file (also VPCCNI_ADVISORIES). */
+  advisories?: string;
 }
 
 /** One run: where we print, which cluster, and the gateways to it. */
@@ -61,7 +64,9 @@ export function uiFor(options: GlobalOptions): Ui {
 /** Builds the gateways for a run (starting the sandbox when asked). */
 export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
   const ui = uiFor(options);
-  if (options.sandbox || options.scenario) return sandboxRuntime(options, ui);
+  // A bad advisories file is bad input: refused before any call.
+  const { advisories } = loadAdvisories(options.advisories);
+  if (options.sandbox || options.scenario) return { ...(await sandboxRuntime(options, ui)), advisories };
 
   const kubeContext: KubeContext | null = resolveKubeContext({
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
@@ -97,6 +102,7 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
       onRetry: (message) => ui.debug(message),
     }),
     close: async () => undefined,
+    advisories,
   };
 }
 
@@ -108,7 +114,10 @@ async function sandboxRuntime(options: GlobalOptions, ui: Ui): Promise<Runtime> 
     region: sandbox.region,
     eksEndpoint: sandbox.eksEndpoint,
     iamEndpoint: sandbox.iamEndpoint,
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    // The first cluster's account (a multi-cluster sandbox chooses the account by access key).
+    credentials: (({ accessKeyId, secretAccessKey }) => ({ accessKeyId, secretAccessKey }))(
+      sandbox.accounts.find((a) => a.id === sandbox.accountId) ?? { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    ),
   };
   const kubeContext = resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName });
   return {

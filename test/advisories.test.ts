@@ -33,9 +33,9 @@ describe('advisoriesFor', () => {
     ['v1.23.0-eksbuild.1', { nodeAgentImageTag: null }, []],
     ['v1.22.4-eksbuild.1', { nodeAgentImageTag: 'v1.3.5' }, []],
     ['v1.22.1-eksbuild.1', {}, ['v1.22.1-security-group-discovery:warning']],
-    ['v1.22.1-eksbuild.1', { roleAllowsDescribeSubnetsAndSecurityGroups: null }, ['v1.22.1-security-group-discovery:warning']],
-    ['v1.22.1-eksbuild.1', { roleAllowsDescribeSubnetsAndSecurityGroups: false }, ['v1.22.1-security-group-discovery:error']],
-    ['v1.22.2-eksbuild.1', { roleAllowsDescribeSubnetsAndSecurityGroups: false }, []],
+    ['v1.22.1-eksbuild.1', { roleAllows: { 'ec2:DescribeSecurityGroups': null } }, ['v1.22.1-security-group-discovery:warning']],
+    ['v1.22.1-eksbuild.1', { roleAllows: { 'ec2:DescribeSecurityGroups': false } }, ['v1.22.1-security-group-discovery:error']],
+    ['v1.22.2-eksbuild.1', { roleAllows: { 'ec2:DescribeSecurityGroups': false } }, []],
     ['v1.14.0-eksbuild.3', {}, ['v1.14.0-node-agent-port-8080:warning']],
     ['v1.14.1-eksbuild.1', {}, []],
     ['v1.12.6-eksbuild.2', { kubernetesVersion: '1.27', prometheusAdapterPresent: true }, ['v1.12-prometheus-adapter-kubernetes-1.27:error']],
@@ -66,14 +66,14 @@ describe('isExcluded', () => {
     ['v1.19.4-eksbuild.1', { customNetworking: true }, true],
     ['v1.16.3-eksbuild.2', {}, false],
     ['v1.22.1-eksbuild.1', {}, false],
-    ['v1.22.1-eksbuild.1', { roleAllowsDescribeSubnetsAndSecurityGroups: false }, true],
+    ['v1.22.1-eksbuild.1', { roleAllows: { 'ec2:DescribeSecurityGroups': false } }, true],
   ])('%s in %j: %s', (version, context, expected) => {
     expect(isExcluded(version, { ...BASE, ...context })).toBe(expected);
   });
 
-  it('on the real 1.26 list with custom networking and SGP on Kubernetes 1.23, only v1.16.0 is excluded', () => {
+  it('on the real 1.26 list with custom networking and SGP on Kubernetes 1.23, v1.16.0 and v1.15.0 (CNINode, #2584) are excluded', () => {
     const context = { ...BASE, kubernetesVersion: '1.23', customNetworking: true, podEni: true };
-    expect((realNames as string[]).filter((v) => isExcluded(v, context))).toEqual(['v1.16.0-eksbuild.1']);
+    expect((realNames as string[]).filter((v) => isExcluded(v, context))).toEqual(['v1.16.0-eksbuild.1', 'v1.15.0-eksbuild.2']);
   });
 });
 

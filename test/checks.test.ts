@@ -284,15 +284,17 @@ describe('each finding fires on its facts', () => {
 
 describe('advisoryContextFrom', () => {
   it('reads the aws-node env and the node agent container', () => {
-    expect(advisoryContextFrom(facts())).toEqual({
+    expect(advisoryContextFrom(facts())).toMatchObject({
       kubernetesVersion: '1.28',
       customNetworking: false,
       podEni: false,
       nodeAgentImageTag: 'v1.2.1-eksbuild.1',
       nodeAgentPresent: true,
       networkPolicyEnforcingModeSet: true,
-      prometheusAdapterPresent: false,
-      roleAllowsDescribeSubnetsAndSecurityGroups: null,
+      // Unknown without the gathered modern facts (it was a hard-coded false, so its advisory could never fire).
+      prometheusAdapterPresent: null,
+      managed: true,
+      roleAllows: {},
     });
     const custom = advisoryContextFrom(facts((f) => { customNetworking(f); setEnv(f, 'ENABLE_POD_ENI', 'TRUE'); dropNodeAgent(f); setEnv(f, 'NETWORK_POLICY_ENFORCING_MODE', ''); }));
     expect(custom).toMatchObject({ customNetworking: true, podEni: true, nodeAgentPresent: false, nodeAgentImageTag: null, networkPolicyEnforcingModeSet: false });

@@ -3,6 +3,7 @@
  * of a self-managed install, fault injection, and scenario-file errors.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { partitionOf } from '../src/decide/registries.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,9 +107,10 @@ describe('built-in scenarios', () => {
       expect(addon.type).toBe('ResourceNotFoundException');
       expect(addon.json.message).toBe('No addon: vpc-cni found in cluster: demo');
     }
-    expect(cniTag(daemonSet(sb))).toBe(resolved.daemonSet?.imageTag);
+    if (resolved.daemonSet) expect(cniTag(daemonSet(sb))).toBe(resolved.daemonSet.imageTag);
+    else expect(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')).toBeUndefined();
     expect(sb.store.list('v1', 'Node')).toHaveLength(resolved.nodes.length);
-    expect(sb.contextName).toBe(`arn:aws:eks:${resolved.cluster.region}:${resolved.cluster.accountId}:cluster/${resolved.cluster.name}`);
+    expect(sb.contextName).toBe(`arn:${partitionOf(resolved.cluster.region)}:eks:${resolved.cluster.region}:${resolved.cluster.accountId}:cluster/${resolved.cluster.name}`);
   });
 
   it('builds what each scenario promises', async () => {
@@ -157,9 +159,10 @@ describe('the default catalogue', () => {
     const v128 = (await page('1.28')).map((v) => v.addonVersion);
     expect(v128).not.toContain('v1.12.6-eksbuild.2');
     expect(v128).toEqual(expect.arrayContaining(['v1.13.4-eksbuild.1', 'v1.14.0-eksbuild.3', 'v1.14.1-eksbuild.1']));
-    // Default page size is small enough that a plain call pages.
-    const first = await call(sb, 'GET', '/addons/supported-versions?addonName=vpc-cni');
-    expect(first.json.nextToken).toEqual(expect.any(String));
+    // EKS pages by add-on: one vpc-cni entry with all its versions, no token (issue 9).
+    const first = await call(sb, 'GET', '/addons/supported-versions?addonName=vpc-cni&maxResults=1');
+    expect(first.json.addons).toHaveLength(1);
+    expect(first.json.nextToken).toBeUndefined();
   });
 
   it('serves the v1.12.0 schema for v1.12.x (no WARM_IP_TARGET) and the v1.15.1 one for later', async () => {
@@ -314,7 +317,7 @@ describe('faults', () => {
     const update = await call(stuck, 'POST', '/clusters/demo/addons/vpc-cni/update', { addonVersion: 'v1.13.4-eksbuild.1' });
     // Nothing was even scheduled to finish it: no passage waits (or times) in the eks-change gate.
     expect(stuck.gates.eksChange.state()).toMatchObject({ pending: [], passed: 0 });
-    expect((await call(stuck, 'GET', `/clusters/demo/updates/${update.json.update.id}`)).json.update.status).toBe('InProgress');
+    expect((await call(stuck, 'GET', `/clusters/demo/updates/${update.json.update.id}?addonName=vpc-cni`)).json.update.status).toBe('InProgress');
     expect(stuck.addon()?.status).toBe('UPDATING');
   });
 

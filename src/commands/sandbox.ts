@@ -58,7 +58,7 @@ export async function sandboxServeCommand(
   const updateDurationMs = millis(options.updateDuration, '--update-duration');
   const rolloutDurationMs = millis(options.rolloutDuration, '--rollout-duration');
   const ui = uiFor(globals);
-  const { startSandbox, loadScenario } = await import('../sandbox/index.js');
+  const { startSandbox, loadScenario, serveLine, serveHint } = await import('../sandbox/index.js');
   const scenario = loadScenario(args[0] ?? globals.scenario ?? 'default');
   if (updateDurationMs !== undefined || rolloutDurationMs !== undefined) {
     scenario.sandbox = {
@@ -71,28 +71,8 @@ export async function sandboxServeCommand(
     faults,
     ...(typeof options.dir === 'string' ? { dir: options.dir } : {}),
   });
-  process.stdout.write(
-    `${JSON.stringify({
-      eksEndpoint: sandbox.eksEndpoint,
-      iamEndpoint: sandbox.iamEndpoint,
-      kubeEndpoint: sandbox.kubeEndpoint,
-      kubeconfig: sandbox.kubeconfig,
-      context: sandbox.contextName,
-      cluster: sandbox.cluster,
-      region: sandbox.region,
-      scenario: sandbox.scenario.name,
-    })}\n`,
-  );
-  ui.info(
-    [
-      `Sandbox "${sandbox.scenario.name}" is serving cluster ${sandbox.cluster} (${sandbox.region}). Try:`,
-      `  export AWS_ENDPOINT_URL_EKS=${sandbox.eksEndpoint} AWS_ENDPOINT_URL_IAM=${sandbox.iamEndpoint}`,
-      `  export AWS_ACCESS_KEY_ID=sandbox AWS_SECRET_ACCESS_KEY=sandbox AWS_REGION=${sandbox.region}`,
-      `  export KUBECONFIG=${sandbox.kubeconfig}`,
-      `  vpccni status`,
-      'Press Ctrl-C to stop.',
-    ].join('\n'),
-  );
+  process.stdout.write(`${JSON.stringify(serveLine(sandbox))}\n`);
+  ui.info(serveHint(sandbox));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -27,7 +27,19 @@ export function renderStatus(ui: Ui, r: StatusReport): void {
   ui.out(`${label('Cluster')}${r.cluster.name} (${r.cluster.region}), Kubernetes ${r.cluster.kubernetesVersion}`);
   ui.out(`${label('Add-on')}${addon}`);
   for (const issue of r.addon.health) ui.out(`${' '.repeat(12)}${issue.code}: ${issue.message}`);
-  ui.out(`${label('IRSA role')}${r.addon.serviceAccountRoleArn ?? 'none (the node role is used)'}`);
+  if (r.cluster.networking === 'auto-mode') ui.out(`${label('Networking')}EKS Auto Mode (no aws-node needed)`);
+  else if (r.cluster.networking === 'other-cni') ui.out(`${label('Networking')}another CNI: ${(r.cluster.otherCnis ?? []).join(', ')}`);
+  const associations = r.addon.podIdentityAssociations ?? [];
+  const byNode = associations.length === 0 && !r.addon.serviceAccountRoleArn;
+  ui.out(`${label('IRSA role')}${r.addon.serviceAccountRoleArn ?? (byNode ? 'none (the node role is used)' : 'none')}`);
+  for (const a of associations) {
+    const agent = r.addon.podIdentityAgent;
+    ui.out(`${label('PodIdentity')}${a.roleArn} (association ${a.associationId}${a.ownerArn ? ', owned by the add-on' : ''}); agent ${agent ? `${agent.ready}/${agent.desired} ready` : 'not installed'}`);
+  }
+  if (r.upgradeInsights) {
+    const shown = r.upgradeInsights.items.map((i) => `${i.name}${i.kubernetesVersion ? ` (${i.kubernetesVersion})` : ''}: ${i.status}`);
+    ui.out(`${label('Insights')}${shown.length ? shown.join('; ') : 'none'}`);
+  }
   if (r.addon.configurationValues) {
     ui.out(`${label('Config')}${JSON.stringify(r.addon.configurationValues)}`);
   }

@@ -16,24 +16,37 @@ interface UpgradeOptions {
   resolveConflicts?: ResolveConflicts;
   configurationValues?: string;
   serviceAccountRoleArn?: string;
+  podIdentityRoleArn?: string;
   dryRun?: boolean;
   yes?: boolean;
   acceptSettingLoss?: boolean;
   timeout: string;
   backupDir: string;
   resume?: boolean;
+  selfManaged?: boolean;
+  jump?: boolean;
 }
 
 /** Runs the upgrade; exit 0 done, 2 refused input, 4 stopped part-way, 130 interrupted. */
 export async function upgradeCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const o = options as unknown as UpgradeOptions;
   if (!o.to && !o.resume) throw new UsageError('Say where to go with --to <version|latest|default>, or continue a stopped upgrade with --resume.');
-  if (o.resume && (o.configurationValues || o.serviceAccountRoleArn || o.resolveConflicts)) {
-    throw new UsageError('--resume continues with the settings the upgrade started with; do not pass --configuration-values, --service-account-role-arn or --resolve-conflicts with it.');
+  if (o.resume && (o.configurationValues || o.serviceAccountRoleArn || o.podIdentityRoleArn || o.resolveConflicts)) {
+    throw new UsageError('--resume continues with the settings the upgrade started with; do not pass --configuration-values, --service-account-role-arn, --pod-identity-role-arn or --resolve-conflicts with it.');
+  }
+  if (o.serviceAccountRoleArn && o.podIdentityRoleArn) {
+    throw new UsageError('Pass either --service-account-role-arn (IRSA) or --pod-identity-role-arn (EKS Pod Identity), not both: aws-node would use the IRSA role and ignore the association.');
+  }
+  if (o.selfManaged && (o.configurationValues || o.serviceAccountRoleArn || o.resolveConflicts || o.jump)) {
+    throw new UsageError('--self-managed applies the upstream manifests with the running custom settings; --configuration-values, --service-account-role-arn, --resolve-conflicts and --jump are for the EKS add-on, so leave them out.');
+  }
+  if (o.resume && (o.selfManaged || o.jump)) {
+    throw new UsageError('--resume continues the way the upgrade started (its journal says whether it stays self-managed); do not pass --self-managed or --jump with it.');
   }
   const timeoutMs = parseDuration(o.timeout);
   const values = o.configurationValues !== undefined ? parseConfigurationValues(o.configurationValues) : null;
   if (o.serviceAccountRoleArn) roleNameFromArn(o.serviceAccountRoleArn);
+  if (o.podIdentityRoleArn) roleNameFromArn(o.podIdentityRoleArn);
   const { configurationValues: _text, timeout: _timeout, ...rest } = o;
   return withRuntime(globals, (runtime) => runUpgrade(runtime, { ...rest, values, timeoutMs }));
 }

@@ -3,7 +3,7 @@
  * version with the values applied. The sandbox applies it; `upgrade` uses it to show what OVERWRITE would
  * reset. https://docs.aws.amazon.com/eks/latest/userguide/vpc-add-on-update.html
  */
-import { upstreamDaemonSet, type KubeObject } from './manifests.js';
+import { loadUpstreamManifest, upstreamDaemonSet, type KubeObject } from './manifests.js';
 
 /** The configuration values an add-on can carry (the parts the sandbox applies). */
 export interface ConfigurationValues {
@@ -115,4 +115,18 @@ export function desiredDaemonSet(
     node.readinessProbe.timeoutSeconds = config.readinessProbeTimeoutSeconds;
   }
   return ds;
+}
+
+/**
+ * The `data` of the `amazon-vpc-cni` ConfigMap EKS applies for `version` with `config` (null when the
+ * version's manifest has none, i.e. before v1.14): `enableNetworkPolicy` sets
+ * `enable-network-policy-controller`, `enableWindowsIpam` sets `enable-windows-ipam`.
+ */
+export function desiredConfigMapData(version: string, config: ConfigurationValues): Record<string, string> | null {
+  const configMap = loadUpstreamManifest(version).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'amazon-vpc-cni');
+  if (!configMap) return null;
+  const data = { ...((configMap.data as Record<string, string> | undefined) ?? {}) };
+  if (typeof config.enableNetworkPolicy === 'string') data['enable-network-policy-controller'] = config.enableNetworkPolicy.toLowerCase();
+  if (typeof config.enableWindowsIpam === 'string') data['enable-windows-ipam'] = config.enableWindowsIpam.toLowerCase();
+  return data;
 }

@@ -41,6 +41,13 @@ export function manifestReleases(): Array<{ version: AddonVersion; file: string 
   return releases;
 }
 
+/** The releases (`v1.13.4`) whose tagged upstream manifest is shipped (master snapshots left out), oldest first. */
+export function shippedReleases(): string[] {
+  return manifestReleases()
+    .filter((r) => /^aws-k8s-cni-v\d+\.\d+\.\d+\.yaml$/.test(r.file))
+    .map((r) => `v${r.version.major}.${r.version.minor}.${r.version.patch}`);
+}
+
 /**
  * The manifest that stands for `version`: the same release when we have it, else the newest of the same
  * minor, else the newest older one (else the oldest we have). The builds of one release share a manifest.

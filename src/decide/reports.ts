@@ -3,16 +3,35 @@
  * result object that both the text and the JSON output are rendered from.
  */
 import { checkReadiness, evaluateFindings, installedVersion, advisoryContextFrom, sortFindings, isRolledOut } from './checks/index.js';
-import type { ClusterFacts, Finding, PlanStep } from '../domain.js';
+import type { ClusterFacts, DaemonSetSummary, Finding, PlanStep, PodIdentityAssociationInfo, RolePermissions, UpgradeInsightInfo } from '../domain.js';
+import { podIdentityMoveSteps, vpcCniNotUsed } from './checks/index.js';
 import { UsageError, VpccniError } from '../errors.js';
 import { parseStoredConfigurationValues } from './config/values.js';
 import { defaultFor, latestFor } from '../upgrade-planner/catalogue.js';
-import { planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
+import { planSelfManaged, planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
+import { shippedReleases } from './manifests.js';
+
+/** How the user wants a self-managed install moved: stay self-managed, or adopt it in one jump. */
+export interface PlanMode {
+  selfManaged?: boolean;
+  jump?: boolean;
+}
 
 /** The `status --output json` document (schemas/status.schema.json). */
 export interface StatusReport {
   schemaVersion: 1;
-  cluster: { name: string; region: string; kubernetesVersion: string; arn: string | null; ipFamily: 'ipv4' | 'ipv6' };
+  cluster: {
+    name: string;
+    region: string;
+    kubernetesVersion: string;
+    arn: string | null;
+    ipFamily: 'ipv4' | 'ipv6';
+    /** EKS Auto Mode (computeConfig.enabled). */
+    autoMode?: boolean;
+    /** Who runs pod networking: the VPC CNI (aws-node), EKS Auto Mode, or another CNI. */
+    networking?: 'vpc-cni' | 'auto-mode' | 'other-cni';
+    otherCnis?: string[];
+  };
   addon: {
     managed: boolean;
     version: string | null;
@@ -20,7 +39,15 @@ export interface StatusReport {
     health: Array<{ code: string; message: string; resourceIds: string[] }>;
     serviceAccountRoleArn: string | null;
     configurationValues: Record<string, unknown> | null;
+    /** The Pod Identity associations of kube-system/aws-node; null when they could not be read. */
+    podIdentityAssociations?: PodIdentityAssociationInfo[] | null;
+    /** The eks-pod-identity-agent DaemonSet, null when absent. */
+    podIdentityAgent?: DaemonSetSummary | null;
+    /** What the role aws-node uses allows of the CNI's actions; null when not read. */
+    rolePermissions?: RolePermissions | null;
   };
+  /** The UPGRADE_READINESS insights (about add-ons, with details); null when they could not be read. */
+  upgradeInsights?: { readAt: string; items: UpgradeInsightInfo[] } | null;
   daemonSet: {
     version: string | null;
     images: Record<string, string>;
@@ -51,15 +78,18 @@ export function mergeFindings(...lists: Finding[][]): Finding[] {
 }
 
 /** Plans from the running version `installed` to `target` over the facts' catalogue and advisories. */
-export function planFromFacts(facts: ClusterFacts, installed: string, target: string): UpgradePlan {
-  return planUpgrade({
+export function planFromFacts(facts: ClusterFacts, installed: string, target: string, mode: PlanMode = {}): UpgradePlan {
+  const input = {
     installed,
     managed: facts.addon.managed,
     target,
     catalogue: facts.catalogue,
     kubernetesVersion: facts.cluster.kubernetesVersion,
     context: advisoryContextFrom(facts),
-  });
+    manifests: shippedReleases(),
+    jump: mode.jump,
+  };
+  return mode.selfManaged ? planSelfManaged(input) : planUpgrade(input);
 }
 
 /** Plans from the running version, or null with a finding saying why there is no path. */
@@ -91,6 +121,9 @@ export function buildStatusReport(facts: ClusterFacts): StatusReport {
       kubernetesVersion: k8s,
       arn: facts.cluster.arn,
       ipFamily: facts.cluster.ipFamily,
+      autoMode: facts.cluster.autoMode === true,
+      networking: vpcCniNotUsed(facts) ?? 'vpc-cni',
+      otherCnis: facts.modern?.otherCnis ?? [],
     },
     addon: {
       managed: facts.addon.managed,
@@ -99,7 +132,11 @@ export function buildStatusReport(facts: ClusterFacts): StatusReport {
       health: facts.addon.health,
       serviceAccountRoleArn: facts.addon.serviceAccountRoleArn,
       configurationValues: storedConfigurationValues(facts.addon.configurationValues),
+      podIdentityAssociations: facts.modern ? facts.modern.podIdentityAssociations : null,
+      podIdentityAgent: facts.modern?.podIdentityAgent ?? null,
+      rolePermissions: facts.modern?.rolePermissions ?? null,
     },
+    upgradeInsights: facts.modern?.insights ?? null,
     daemonSet: ds
       ? {
           version: ds.version,
@@ -132,8 +169,23 @@ export function buildPlanReport(facts: ClusterFacts, plan: UpgradePlan): PlanRep
     from: plan.from,
     to: plan.to,
     steps: plan.steps,
-    findings: mergeFindings(plan.findings, evaluateFindings(facts)),
+    findings: mergeFindings(plan.findings, evaluateFindings(facts), podIdentityMove(facts, plan.to)),
   };
+}
+
+/** The guided move from IRSA to EKS Pod Identity, as an info finding, when aws-node uses IRSA and no association. */
+export function podIdentityMove(facts: ClusterFacts, to: string): Finding[] {
+  if (!facts.addon.managed || !facts.addon.serviceAccountRoleArn || !facts.modern?.podIdentityAssociations) return [];
+  if (facts.modern.podIdentityAssociations.length > 0) return [];
+  const steps = podIdentityMoveSteps(facts, null).map((s, i) => `${i + 1}. ${s.replace('<version>', to)}`);
+  return [
+    {
+      id: 'irsa-to-pod-identity',
+      severity: 'info',
+      message: `aws-node uses IRSA (${facts.addon.serviceAccountRoleArn}); EKS Pod Identity needs no OIDC provider and can be set with the add-on update.`,
+      remediation: steps.join(' '),
+    },
+  ];
 }
 
 /** The `check --output json` document (schemas/check.schema.json). */
@@ -145,6 +197,10 @@ export interface CheckReport {
   installedVersion: string | null;
   suggestedUpgrade: { to: string; command: string; steps: PlanStep[] } | null;
   findings: Finding[];
+  /** When EKS last refreshed its upgrade insights (they gate the upgrade too), as a sentence; null when not read. */
+  upgradeInsights?: string | null;
+  /** Who runs pod networking; without aws-node by design (Auto Mode, another CNI) the gate does not need it. */
+  networking?: 'vpc-cni' | 'auto-mode' | 'other-cni';
 }
 
 /** `check`'s verdict over the facts for a target Kubernetes version. */
@@ -160,14 +216,22 @@ export function buildCheckReport(facts: ClusterFacts, target: string): CheckRepo
       ? { ...readiness.suggestedUpgrade, command: `vpccni upgrade --to ${readiness.suggestedUpgrade.to}` }
       : null,
     findings: readiness.findings,
+    upgradeInsights: readiness.insights ?? null,
+    networking: vpcCniNotUsed(facts) ?? 'vpc-cni',
   };
 }
 
 /** The one-line verdict of a check report and the upgrade that fixes it (with its path), for people. */
 export function checkVerdict(report: CheckReport, clusterName: string): { verdict: string; fix: { command: string; path: string } | null } {
+  const what =
+    report.networking === 'auto-mode'
+      ? 'EKS Auto Mode (no vpc-cni add-on needed)'
+      : report.networking === 'other-cni'
+        ? 'another CNI (no vpc-cni add-on)'
+        : `vpc-cni ${report.installedVersion ?? '(unknown version)'}`;
   const verdict = report.pass
-    ? `PASS: vpc-cni ${report.installedVersion} on ${clusterName} is ready for Kubernetes ${report.kubernetesVersion}.`
-    : `FAIL: vpc-cni ${report.installedVersion ?? '(unknown version)'} on ${clusterName} is not ready for Kubernetes ${report.kubernetesVersion}.`;
+    ? `PASS: ${what} on ${clusterName} is ready for Kubernetes ${report.kubernetesVersion}.`
+    : `FAIL: ${what} on ${clusterName} is not ready for Kubernetes ${report.kubernetesVersion}.`;
   const fix = report.suggestedUpgrade
     ? {
         command: report.suggestedUpgrade.command,

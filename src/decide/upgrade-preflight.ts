@@ -3,15 +3,18 @@
  * (adopting a self-managed install's custom settings), their validation against every step's schema, the
  * IAM role, and what OVERWRITE would reset. Pure over gathered facts and fetched schemas.
  */
+import { eksImageRegistry, isEksRegistryHost } from './registries.js';
 import { oidcProviderArnFor, trustAllowsAwsNode } from './checks/index.js';
-import { customSettings, toConfigurationValues, type AdoptionResult } from './config/adoption.js';
+import type { AdoptionResult } from './config/adoption.js';
 import { settingsResetByOverwrite, type ResetSetting } from './config/overwrite-diff.js';
 import { validateConfigurationValues, type ConfigProblem } from './config/validate.js';
 import { parseStoredConfigurationValues } from './config/values.js';
 import type { ClusterFacts, PlanStep, RoleInfo } from '../domain.js';
 import { UsageError } from '../errors.js';
-import { splitImage, upstreamDaemonSet, type KubeObject } from './manifests.js';
+import { splitImage, type KubeObject } from './manifests.js';
 import { desiredDaemonSet, type ConfigurationValues } from './addon-render.js';
+import { compareSettings, liveInstall, managedBaseline, upstreamBaseline, type SettingDifference, type SettingsComparison } from './settings/index.js';
+import type { GatheredFacts } from '../gather/facts.js';
 
 /** The configuration values of an upgrade: what each step sends, and what the add-on will hold. */
 export interface StepValues {
@@ -20,6 +23,8 @@ export interface StepValues {
   /** The values the add-on will hold after the first step (validated against every step's schema). */
   effective: Record<string, unknown>;
   adoption: AdoptionResult | null;
+  /** The fate of every custom setting on the first step (null without an aws-node DaemonSet). */
+  settings: SettingsComparison | null;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -43,22 +48,82 @@ export function mergeValues(base: Record<string, unknown>, over: Record<string, 
  */
 export function decideValues(
   facts: ClusterFacts,
-  steps: PlanStep[],
+  steps: Array<PlanStep & { resolveConflicts?: 'PRESERVE' | 'OVERWRITE' | 'NONE' | null }>,
   user: { value: Record<string, unknown>; text: string } | null,
   firstSchema: string,
 ): StepValues {
   const stored = parseStoredConfigurationValues(facts.addon.configurationValues);
-  const first = steps[0];
-  if (first?.action === 'create' && facts.daemonSet) {
-    const live = facts.daemonSet.raw as unknown as KubeObject;
-    const defaults = upstreamDaemonSet(first.from);
-    const adoption = toConfigurationValues(customSettings(live, defaults), firstSchema, { addonVersion: first.to });
-    const effective = user ? mergeValues(adoption.values, user.value) : adoption.values;
+  // The first EKS step; manifest (`apply`) steps before it carry the running install's settings as they are,
+  // so its custom settings are still judged against the upstream manifest of the running version.
+  const eks = steps.find((s) => s.action !== 'apply');
+  const first = eks ? { ...eks, from: steps[0]!.from } : undefined;
+  const settings = first ? settingsOfStep(facts, first, user?.value ?? null, firstSchema) : null;
+  if (first?.action === 'create' && settings) {
+    const adoption: AdoptionResult = {
+      values: settings.values,
+      carried: [...new Set(settings.carried.map((d) => d.valuesPath as string))].map((path) => ({ path, value: valueAt(settings.values, path) })),
+      unsupported: settings.lost.map((d) => ({ path: d.path, value: d.current ?? null, reason: d.reason })),
+    };
+    const effective = settings.values;
     const text = Object.keys(effective).length > 0 ? JSON.stringify(effective) : user?.text;
-    return { text, effective, adoption };
+    return { text, effective, adoption, settings };
   }
-  if (user) return { text: user.text, effective: user.value, adoption: null };
-  return { text: undefined, effective: stored, adoption: null };
+  if (user) return { text: user.text, effective: user.value, adoption: null, settings };
+  return { text: undefined, effective: stored, adoption: null, settings };
+}
+
+function valueAt(values: Record<string, unknown>, path: string): unknown {
+  let node: unknown = values;
+  for (const seg of path.split('.')) node = isObject(node) ? node[seg] : undefined;
+  return node;
+}
+
+/**
+ * The fate of every custom setting of the live install when EKS applies `step`: a create adopts (custom
+ * settings against the upstream manifest of the running version, carried into values where the schema has
+ * a place); an update compares the drift against what EKS rendered with the stored values, and keeps the
+ * values it is given (the user's, else the stored ones).
+ */
+export function settingsOfStep(
+  facts: ClusterFacts,
+  step: PlanStep & { resolveConflicts?: 'PRESERVE' | 'OVERWRITE' | 'NONE' | null },
+  userValues: Record<string, unknown> | null,
+  schemaText: string,
+): SettingsComparison | null {
+  const raw = (facts as Partial<GatheredFacts>).raw?.objects;
+  const live = liveInstall(raw ?? { daemonSet: (facts.daemonSet?.raw as unknown as KubeObject) ?? null });
+  if (!live) return null;
+  const registry = registryFor(facts);
+  const target = { version: step.to, schemaText, registry, ipFamily: facts.cluster.ipFamily };
+  const stored = parseStoredConfigurationValues(facts.addon.configurationValues);
+  if (step.action === 'create' || !facts.addon.managed || !facts.addon.version) {
+    return compareSettings({
+      live,
+      baseline: upstreamBaseline(step.from, registry),
+      target,
+      mode: step.resolveConflicts ?? 'NONE',
+      ...(userValues ? { values: userValues } : {}),
+    });
+  }
+  return compareSettings({
+    live,
+    baseline: managedBaseline(facts.addon.version, stored, { registry: liveRegistry(facts) ?? registry, ipFamily: facts.cluster.ipFamily }),
+    target,
+    mode: step.resolveConflicts ?? 'PRESERVE',
+    values: userValues ?? stored,
+    carry: false,
+  });
+}
+
+function liveRegistry(facts: ClusterFacts): string | null {
+  const image = facts.daemonSet?.images['aws-node'];
+  return image ? splitImage(image).repository.split('/')[0] ?? null : null;
+}
+
+/** A lost setting as OVERWRITE's preview shows it: `field: current → after`. */
+export function asReset(d: SettingDifference): ResetSetting {
+  const show = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+  return { field: d.path, current: d.current === undefined ? '(removed)' : show(d.current), after: d.rendered === undefined ? null : show(d.rendered) };
 }
 
 function leafPaths(value: unknown, prefix: string[] = []): string[] {
@@ -88,13 +153,16 @@ export function valueProblems(values: Record<string, unknown>, schemas: Map<stri
   return problems;
 }
 
-/** The registry EKS will pull from: the live one when it is EKS's own, else the region's. */
+/**
+ * The registry EKS will pull from: the live one when it is EKS's own registry for this region, else the region's
+ * (from the user guide's table: China, GovCloud and opt-in regions use other accounts than 602401143452).
+ */
 export function registryFor(facts: ClusterFacts): string {
   const image = facts.daemonSet?.images['aws-node'];
   const host = image ? splitImage(image).repository.split('/')[0] ?? '' : '';
-  if (/^602401143452\.dkr\.ecr\./.test(host)) return host;
-  const region = facts.cluster.region;
-  return `602401143452.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const regional = eksImageRegistry(facts.cluster.region);
+  if (host !== '' && isEksRegistryHost(host) && host.split('.')[0] === regional.split('.')[0]) return host;
+  return regional;
 }
 
 /** What OVERWRITE on the first step would reset on the live DaemonSet. */

@@ -3,7 +3,7 @@
  * The SDK is imported on first use so that `--help` and `--version` stay fast.
  */
 import type { EKSClient } from '@aws-sdk/client-eks';
-import type { AddonInfo, CatalogueEntry, ClusterInfo, ResolveConflicts } from '../domain.js';
+import type { AddonInfo, CatalogueEntry, ClusterInfo, PodIdentityAssociationInfo, ResolveConflicts, UpgradeInsightInfo } from '../domain.js';
 import { UnreachableError } from '../errors.js';
 import { clientConfig, type AwsSettings } from './aws-config.js';
 import { awsErrorCode, translateAwsError } from './aws-errors.js';
@@ -23,6 +23,8 @@ export interface AddonChange {
   resolveConflicts: ResolveConflicts;
   configurationValues?: string;
   serviceAccountRoleArn?: string;
+  /** EKS Pod Identity associations EKS sets with the add-on (CreateAddon/UpdateAddon `podIdentityAssociations`). */
+  podIdentityAssociations?: Array<{ serviceAccount: string; roleArn: string }>;
 }
 
 /** The EKS calls vpccni makes. */
@@ -38,6 +40,12 @@ export interface EksGateway {
   /** Starts an update and returns its id. */
   updateAddon(change: AddonChange): Promise<string>;
   describeUpdate(updateId: string): Promise<UpdateInfo>;
+  /** The Pod Identity associations of one service account (ListPodIdentityAssociations, then DescribePodIdentityAssociation). */
+  listPodIdentityAssociations(namespace: string, serviceAccount: string): Promise<PodIdentityAssociationInfo[]>;
+  /** The UPGRADE_READINESS insights (ListInsights, then DescribeInsight for those `describe` selects). */
+  listUpgradeInsights(describe: (name: string, description: string) => boolean): Promise<UpgradeInsightInfo[]>;
+  /** The node IAM role ARNs of the cluster's managed node groups (ListNodegroups, DescribeNodegroup). */
+  listNodeRoleArns(): Promise<string[]>;
 }
 
 /** The request fields CreateAddon and UpdateAddon share. */
@@ -49,6 +57,7 @@ function changeInput(clusterName: string, change: AddonChange) {
     resolveConflicts: change.resolveConflicts,
     ...(change.configurationValues !== undefined ? { configurationValues: change.configurationValues } : {}),
     ...(change.serviceAccountRoleArn ? { serviceAccountRoleArn: change.serviceAccountRoleArn } : {}),
+    ...(change.podIdentityAssociations?.length ? { podIdentityAssociations: change.podIdentityAssociations } : {}),
   };
 }
 
@@ -75,6 +84,7 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
           endpoint: cluster?.endpoint ?? null,
           ipFamily: cluster?.kubernetesNetworkConfig?.ipFamily === 'ipv6' ? 'ipv6' : 'ipv4',
           oidcIssuer: cluster?.identity?.oidc?.issuer ?? null,
+          autoMode: cluster?.computeConfig?.enabled === true,
         };
       } catch (error) {
         if (awsErrorCode(error) === 'ResourceNotFoundException') {
@@ -212,6 +222,84 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
         };
       } catch (error) {
         throw translateAwsError(error, 'DescribeUpdate', `describe update ${updateId}`);
+      }
+    },
+
+    async listPodIdentityAssociations(namespace, serviceAccount) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const ids: string[] = [];
+        for await (const page of m.paginateListPodIdentityAssociations({ client }, { clusterName, namespace, serviceAccount })) {
+          for (const a of page.associations ?? []) if (a.associationId) ids.push(a.associationId);
+        }
+        return await Promise.all(
+          ids.map(async (associationId) => {
+            const { association: a } = await client.send(new m.DescribePodIdentityAssociationCommand({ clusterName, associationId }));
+            return {
+              associationId,
+              associationArn: a?.associationArn ?? null,
+              namespace: a?.namespace ?? namespace,
+              serviceAccount: a?.serviceAccount ?? serviceAccount,
+              roleArn: a?.roleArn ?? '',
+              ownerArn: a?.ownerArn ?? null,
+            };
+          }),
+        );
+      } catch (error) {
+        throw translateAwsError(error, 'ListPodIdentityAssociations', `list the Pod Identity associations of ${namespace}/${serviceAccount}`);
+      }
+    },
+
+    async listUpgradeInsights(describe) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const summaries = [];
+        for await (const page of m.paginateListInsights({ client }, { clusterName, filter: { categories: ['UPGRADE_READINESS'] } })) {
+          summaries.push(...(page.insights ?? []));
+        }
+        return await Promise.all(
+          summaries.map(async (s): Promise<UpgradeInsightInfo> => {
+            const base: UpgradeInsightInfo = {
+              id: s.id ?? '',
+              name: s.name ?? '',
+              category: s.category ?? 'UPGRADE_READINESS',
+              kubernetesVersion: s.kubernetesVersion ?? null,
+              status: s.insightStatus?.status ?? 'UNKNOWN',
+              reason: s.insightStatus?.reason ?? null,
+              description: s.description ?? null,
+              lastRefreshTime: s.lastRefreshTime ? s.lastRefreshTime.toISOString() : null,
+              lastTransitionTime: s.lastTransitionTime ? s.lastTransitionTime.toISOString() : null,
+              recommendation: null,
+              addons: [],
+            };
+            if (!s.id || !describe(base.name, base.description ?? '')) return base;
+            const { insight } = await client.send(new m.DescribeInsightCommand({ clusterName, id: s.id }));
+            return {
+              ...base,
+              recommendation: insight?.recommendation ?? null,
+              addons: (insight?.categorySpecificSummary?.addonCompatibilityDetails ?? []).map((d) => ({
+                name: d.name ?? '',
+                compatibleVersions: d.compatibleVersions ?? [],
+              })),
+            };
+          }),
+        );
+      } catch (error) {
+        throw translateAwsError(error, 'ListInsights', `list the upgrade insights of "${clusterName}"`);
+      }
+    },
+
+    async listNodeRoleArns() {
+      const { client, sdk: m } = await sdk();
+      try {
+        const names: string[] = [];
+        for await (const page of m.paginateListNodegroups({ client }, { clusterName })) names.push(...(page.nodegroups ?? []));
+        const roles = await Promise.all(
+          names.map(async (nodegroupName) => (await client.send(new m.DescribeNodegroupCommand({ clusterName, nodegroupName }))).nodegroup?.nodeRole ?? null),
+        );
+        return [...new Set(roles.filter((r): r is string => Boolean(r)))];
+      } catch (error) {
+        throw translateAwsError(error, 'ListNodegroups', `list the node groups of "${clusterName}"`);
       }
     },
   };

@@ -10,6 +10,31 @@ export interface IamGateway {
   /** The role with its trust policy and attached policies; `exists: false` on NoSuchEntity. */
   getRole(roleArn: string): Promise<RoleInfo>;
   listOpenIdConnectProviders(): Promise<string[]>;
+  /** CreatePolicy; returns the policy ARN, or `existed: true` (and no ARN) when one of that name was there already. */
+  createPolicy(name: string, document: unknown, description: string): Promise<{ arn: string; existed: boolean }>;
+  /** CreateRole with the trust policy; returns the role ARN. */
+  createRole(name: string, trustPolicy: unknown, description: string): Promise<string>;
+  attachRolePolicy(roleName: string, policyArn: string): Promise<void>;
+  /**
+   * The permission policies of a role: each attached policy's default version (GetPolicy, GetPolicyVersion) and
+   * each inline policy (ListRolePolicies, GetRolePolicy), parsed; those that could not be read are named.
+   */
+  readRolePolicies(roleArn: string): Promise<RolePolicies>;
+}
+
+/** A role's permission policy documents, as read. */
+export interface RolePolicies {
+  documents: Array<{ name: string; document: unknown }>;
+  unreadable: string[];
+}
+
+function parsePolicyDocument(text: string | undefined): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(decodeURIComponent(text));
+  } catch {
+    return null;
+  }
 }
 
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
@@ -67,6 +92,38 @@ export function createIamGateway(settings: AwsSettings): IamGateway {
       }
     },
 
+    async createPolicy(name, document, description) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const out = await client.send(new m.CreatePolicyCommand({ PolicyName: name, PolicyDocument: JSON.stringify(document), Description: description }));
+        return { arn: out.Policy?.Arn ?? '', existed: false };
+      } catch (error) {
+        if (awsErrorCode(error) === 'EntityAlreadyExists' || awsErrorCode(error) === 'EntityAlreadyExistsException') {
+          return { arn: '', existed: true };
+        }
+        throw translateAwsError(error, 'CreatePolicy', `create IAM policy ${name}`);
+      }
+    },
+
+    async createRole(name, trustPolicy, description) {
+      const { client, sdk: m } = await sdk();
+      try {
+        const out = await client.send(new m.CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify(trustPolicy), Description: description }));
+        return out.Role?.Arn ?? '';
+      } catch (error) {
+        throw translateAwsError(error, 'CreateRole', `create IAM role ${name}`);
+      }
+    },
+
+    async attachRolePolicy(roleName, policyArn) {
+      const { client, sdk: m } = await sdk();
+      try {
+        await client.send(new m.AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+      } catch (error) {
+        throw translateAwsError(error, 'AttachRolePolicy', `attach ${policyArn} to IAM role ${roleName}`);
+      }
+    },
+
     async listOpenIdConnectProviders() {
       const { client, sdk: m } = await sdk();
       try {
@@ -75,6 +132,59 @@ export function createIamGateway(settings: AwsSettings): IamGateway {
       } catch (error) {
         throw translateAwsError(error, 'ListOpenIDConnectProviders', 'list the IAM OIDC providers');
       }
+    },
+
+    async readRolePolicies(roleArn) {
+      const roleName = roleNameFromArn(roleArn);
+      const { client, sdk: m } = await sdk();
+      const documents: RolePolicies['documents'] = [];
+      const unreadable: string[] = [];
+      let attached: string[] = [];
+      let inline: string[] = [];
+      try {
+        const lists = await Promise.all([
+          (async () => {
+            const arns: string[] = [];
+            for await (const page of m.paginateListAttachedRolePolicies({ client }, { RoleName: roleName })) {
+              for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+            }
+            return arns;
+          })(),
+          (async () => {
+            const names: string[] = [];
+            for await (const page of m.paginateListRolePolicies({ client }, { RoleName: roleName })) names.push(...(page.PolicyNames ?? []));
+            return names;
+          })(),
+        ]);
+        [attached, inline] = lists;
+      } catch (error) {
+        throw translateAwsError(error, 'ListAttachedRolePolicies', `list the policies of IAM role ${roleName}`);
+      }
+      await Promise.all([
+        ...attached.map(async (arn) => {
+          try {
+            const { Policy } = await client.send(new m.GetPolicyCommand({ PolicyArn: arn }));
+            const { PolicyVersion } = await client.send(new m.GetPolicyVersionCommand({ PolicyArn: arn, VersionId: Policy?.DefaultVersionId ?? 'v1' }));
+            const document = parsePolicyDocument(PolicyVersion?.Document);
+            if (document === null) unreadable.push(arn);
+            else documents.push({ name: arn, document });
+          } catch {
+            unreadable.push(arn);
+          }
+        }),
+        ...inline.map(async (name) => {
+          try {
+            const out = await client.send(new m.GetRolePolicyCommand({ RoleName: roleName, PolicyName: name }));
+            const document = parsePolicyDocument(out.PolicyDocument);
+            if (document === null) unreadable.push(`inline:${name}`);
+            else documents.push({ name: `inline:${name}`, document });
+          } catch {
+            unreadable.push(`inline:${name}`);
+          }
+        }),
+      ]);
+      documents.sort((a, b) => a.name.localeCompare(b.name));
+      return { documents, unreadable: unreadable.sort() };
     },
   };
 }

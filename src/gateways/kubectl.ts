@@ -47,8 +47,20 @@ export interface KubeGateway {
   listEniConfigs(): Promise<KubeObject[] | null>;
   /** `kubectl rollout status daemonset aws-node`; true when rolled out, false on timeout. */
   rolloutStatus(timeoutSeconds: number): Promise<boolean>;
-  /** `kubectl apply -f -` (server-side dry run when asked); returns kubectl's output. */
-  apply(object: KubeObject, options?: { dryRun?: boolean; serverSide?: boolean }): Promise<string>;
+  /**
+   * `kubectl apply -f -` (server-side dry run when asked); returns kubectl's output. Server-side applies take
+   * the fields they set from other managers (`--force-conflicts`), as `fieldManager` when given.
+   */
+  apply(object: KubeObject, options?: { dryRun?: boolean; serverSide?: boolean; fieldManager?: string }): Promise<string>;
+  /**
+   * Server-side apply of several objects in one go, in order (`kubectl apply --server-side
+   * --field-manager=<fieldManager> --force-conflicts -f -` with a List): returns one `kind/name` per object.
+   */
+  applyObjects(objects: KubeObject[], options: { fieldManager: string; dryRun?: boolean }): Promise<string[]>;
+  /** `kubectl rollout restart <kind> <name> -n kube-system`. */
+  restartRollout(kind: 'deployment' | 'daemonset', name: string): Promise<void>;
+  /** `kubectl rollout status <kind> <name> -n kube-system`; true when rolled out, false on timeout. */
+  waitRollout(kind: 'deployment' | 'daemonset', name: string, timeoutSeconds: number): Promise<boolean>;
   /** `kubectl diff -f -`: the unified diff of what apply would change ('' when nothing). */
   diff(object: KubeObject): Promise<string>;
 }
@@ -189,10 +201,35 @@ export function createKubeGateway(options: KubectlOptions): KubeGateway {
     async apply(object, applyOptions = {}) {
       const args = ['apply', '-f', '-', '-o', 'name'];
       if (applyOptions.serverSide) args.push('--server-side', '--force-conflicts');
+      if (applyOptions.serverSide && applyOptions.fieldManager) args.push(`--field-manager=${applyOptions.fieldManager}`);
       if (applyOptions.dryRun) args.push('--dry-run=server');
       const result = await run(args, { input: JSON.stringify(object) });
       if (result.exitCode !== 0) throw failed(result, `apply ${object.kind} ${object.metadata.name}`);
       return result.stdout.trim();
+    },
+
+    async applyObjects(objects, applyOptions) {
+      const args = ['apply', '-f', '-', '-o', 'name', '--server-side', '--force-conflicts', `--field-manager=${applyOptions.fieldManager}`];
+      if (applyOptions.dryRun) args.push('--dry-run=server');
+      const list = { apiVersion: 'v1', kind: 'List', metadata: {}, items: objects };
+      const result = await run(args, { input: JSON.stringify(list), timeoutMs: Math.max(timeoutMs, 60_000) });
+      if (result.exitCode !== 0) throw failed(result, `apply the manifest (${objects.length} objects)`);
+      return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    },
+
+    async restartRollout(kind, name) {
+      const result = await run(['rollout', 'restart', kind, name, '-n', 'kube-system']);
+      if (result.exitCode !== 0) throw failed(result, `restart ${kind} ${name}`);
+    },
+
+    async waitRollout(kind, name, timeoutSeconds) {
+      const result = await run(
+        ['rollout', 'status', kind, name, '-n', 'kube-system', `--timeout=${timeoutSeconds}s`],
+        { timeoutMs: (timeoutSeconds + 30) * 1000 },
+      );
+      if (result.exitCode === 0) return true;
+      if (/timed out waiting/.test(result.stderr)) return false;
+      throw failed(result, `watch the ${kind} ${name} rollout`);
     },
 
     async diff(object) {

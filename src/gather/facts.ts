@@ -19,6 +19,8 @@ import type { IamGateway } from '../gateways/iam.js';
 import type { ClusterObjects, KubeGateway } from '../gateways/kubectl.js';
 import { assertContextMatches } from '../gateways/kubectl.js';
 import { sameApiServer, type KubeContext } from '../gateways/kubeconfig.js';
+import type { Advisory } from '../upgrade-planner/advisories.js';
+import { gatherModern, startModernReads } from './modern.js';
 import { podTemplateSpec, splitImage, type KubeObject } from '../decide/manifests.js';
 
 /** The gateways of one run, and the kube context they were built for. */
@@ -27,6 +29,8 @@ export interface Gateways {
   iam: IamGateway;
   kube: KubeGateway;
   kubeContext: KubeContext | null;
+  /** The advisories in force (loaded from the shipped file or `--advisories`); the shipped ones when absent. */
+  advisories?: readonly Advisory[];
 }
 
 /** Facts plus the raw objects a backup or an upgrade needs. */
@@ -52,6 +56,8 @@ export async function gatherFacts(gateways: Gateways, options: { roleArn?: strin
     return arn ? gateways.iam.getRole(arn) : null;
   });
   for (const p of [addon, catalogue, providers, role]) p.catch(() => undefined);
+  const unread: string[] = [];
+  const modernReads = startModernReads(gateways, unread);
 
   const clusterInfo: ClusterInfo = await cluster;
   assertContextMatches(gateways.kubeContext, clusterInfo, sameApiServer);
@@ -63,16 +69,22 @@ export async function gatherFacts(gateways: Gateways, options: { roleArn?: strin
     role,
   ]);
   const { raw: rawAddon, ...addonFacts } = addonInfo;
+  const daemonSet = kubeObjects.daemonSet ? daemonSetInfo(kubeObjects.daemonSet) : null;
+  const addonRecord = addonFacts as AddonInfo;
+  const installed = addonRecord.managed ? (addonRecord.version ?? daemonSet?.version ?? null) : (daemonSet?.version ?? null);
+  const modern = await gatherModern(gateways, clusterInfo, addonRecord, roleInfo, kubeObjects.configMap, daemonSet !== null, installed, gateways.kube, modernReads, unread);
   return {
     cluster: clusterInfo,
-    addon: addonFacts as AddonInfo,
-    daemonSet: kubeObjects.daemonSet ? daemonSetInfo(kubeObjects.daemonSet) : null,
+    addon: addonRecord,
+    daemonSet,
     catalogue: catalogueEntries,
     nodes: kubeObjects.nodes.map(nodeInfo),
     eniConfigs: kubeObjects.eniConfigs.map(eniConfigInfo),
     metricsHelperVersion: kubeObjects.metricsHelper ? metricsHelperVersion(kubeObjects.metricsHelper) : null,
     role: roleInfo,
     oidcProviderArns: providerArns,
+    modern,
+    ...(gateways.advisories ? { advisories: gateways.advisories } : {}),
     raw: { addon: rawAddon, objects: kubeObjects },
   };
 }

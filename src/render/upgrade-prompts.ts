@@ -6,6 +6,7 @@
 import { UsageError } from '../errors.js';
 import type { AdoptionResult } from '../decide/config/adoption.js';
 import type { ResetSetting } from '../decide/config/overwrite-diff.js';
+import type { SettingsComparison } from '../decide/settings/index.js';
 import { confirm, type Ui } from './ui.js';
 import type { UpgradeReport } from './upgrade-report.js';
 
@@ -15,6 +16,8 @@ export interface UpgradeRisks {
   adoption: AdoptionResult | undefined;
   /** Undefined when no step uses OVERWRITE. */
   resets: ResetSetting[] | undefined;
+  /** The fate of every custom setting on the first step (the settings model); lost ones need a yes. */
+  settings?: SettingsComparison | null;
 }
 
 /** Prints each risk, records it in the report, and asks for (or checks) the yes it needs. */
@@ -40,13 +43,16 @@ export async function confirmRisks(
       ui.info(`Carrying over ${adoption.carried.length} custom setting(s) of the self-managed install as configuration values:`);
       for (const c of adoption.carried) ui.info(`  ${c.path} = ${JSON.stringify(c.value)}`);
     }
-    if (adoption.unsupported.length > 0) {
-      ui.warn(`These custom settings cannot be carried into the EKS add-on and would be lost:`);
-      for (const u of adoption.unsupported) ui.warn(`  ${u.path} = ${JSON.stringify(u.value)}: ${u.reason}`);
-      if (!o.dryRun && !o.acceptSettingLoss && !(await confirm('Lose these settings?'))) {
-        throw new UsageError(`${adoption.unsupported.length} custom setting(s) cannot be carried over (listed above); pass --accept-setting-loss to go on without them.`);
-      }
+  }
+  const settings = risks.settings;
+  if (settings) {
+    report.keptSettings = settings.kept.map((d) => ({ path: d.path, value: d.current ?? null, reason: d.reason }));
+    const conflicts = settings.kept.filter((d) => d.conflict);
+    if (conflicts.length > 0) {
+      ui.warn('Under NONE, EKS will stop with a conflict on these settings (nothing is changed then; OVERWRITE resets them, PRESERVE keeps them on updates):');
+      for (const d of conflicts) ui.warn(`  ${d.path} = ${shown(d.current)}`);
     }
+    report.droppedSettings = settings.lost.map((d) => ({ path: d.path, value: d.current ?? null, reason: d.reason }));
   }
   if (resets) {
     report.resetByOverwrite = resets;
@@ -60,4 +66,16 @@ export async function confirmRisks(
       throw new UsageError('--resolve-conflicts OVERWRITE resets settings (listed above) and needs confirmation; pass --yes to accept, or use PRESERVE (updates) or NONE.');
     }
   }
+  const lost = settings?.lost ?? [];
+  if (lost.length > 0) {
+    ui.warn(`These settings cannot be carried over and would be lost:`);
+    for (const d of lost) ui.warn(`  ${d.path} = ${shown(d.current)}: ${d.reason}`);
+    if (!o.dryRun && !o.acceptSettingLoss && !(await confirm('Lose these settings?'))) {
+      throw new UsageError(`${lost.length} setting(s) would be lost (listed above: ${lost.map((d) => d.path).join(', ')}); carry them with --configuration-values where the schema allows, or pass --accept-setting-loss to go on without them.`);
+    }
+  }
+}
+
+function shown(value: unknown): string {
+  return value === undefined ? '(removed)' : typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -18,7 +18,12 @@ export interface UpgradeReport {
   findings: Finding[];
   carriedSettings?: Array<{ path: string; value: unknown }>;
   droppedSettings?: Array<{ path: string; value: unknown; reason: string }>;
+  /** Custom settings that stay as they are (EKS does not own them, PRESERVE keeps them, or NONE conflicts). */
+  keptSettings?: Array<{ path: string; value: unknown; reason: string }>;
   resetByOverwrite?: Array<{ field: string; current: string; after: string | null }>;
+  /** Self-managed (`apply`) steps: the custom settings each carries, and where its images come from. */
+  manifestSettings?: string[];
+  imageRegistry?: string;
 }
 
 /** One line of what the add-on and the DaemonSet are now, read fresh (unreadable parts said so). */
@@ -37,7 +42,7 @@ export async function describeState(runtime: Runtime): Promise<string> {
 }
 
 /** Prints the calls the upgrade would make, in order (or the JSON report). */
-export function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText: string | undefined, roleArn: string | undefined, backupDir: string): void {
+export function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText: string | undefined, roleArn: string | undefined, backupDir: string, podIdentityRoleArn?: string): void {
   const { ui } = runtime;
   if (ui.format === 'json') {
     ui.json(report);
@@ -51,6 +56,13 @@ export function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText:
   let n = 2;
   for (const step of report.steps) {
     if (step.result === 'succeeded') continue;
+    if (step.action === 'apply') {
+      lines.push(`  ${n++}. kubectl apply --server-side --field-manager=vpccni --force-conflicts -f <the upstream ${step.to} manifest, images from ${report.imageRegistry ?? 'the regional registry'}, custom settings carried over>`);
+      lines.push(`  ${n++}. kubectl rollout status daemonset aws-node -n kube-system, then check its images carry ${step.to}`);
+      if (step.diff) lines.push(...step.diff.trimEnd().split('\n').map((l) => `       ${l}`));
+      else if (step.diff === '') lines.push('       (no change to the manifest)');
+      continue;
+    }
     const vals = (step.action === 'create' ? valuesText : undefined) ?? (step.action === 'update' && valuesText && !report.carriedSettings ? valuesText : undefined);
     const args = [
       `--cluster-name ${c}`,
@@ -59,6 +71,7 @@ export function printDryRun(runtime: Runtime, report: UpgradeReport, valuesText:
       `--resolve-conflicts ${step.resolveConflicts}`,
       ...(vals ? [`--configuration-values '${vals}'`] : []),
       ...(roleArn ? [`--service-account-role-arn ${roleArn}`] : []),
+      ...(podIdentityRoleArn ? [`--pod-identity-associations serviceAccount=aws-node,roleArn=${podIdentityRoleArn}`] : []),
     ].join(' ');
     lines.push(`  ${n++}. aws eks ${step.action === 'create' ? 'create-addon' : 'update-addon'} ${args}`);
     lines.push(

@@ -5,6 +5,7 @@
  * https://docs.aws.amazon.com/eks/latest/userguide/vpc-add-on-update.html
  * https://repost.aws/knowledge-center/eks-prevent-conflicts-managed-addons
  */
+import { eksImageRegistry } from '../decide/registries.js';
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { ErrorObject } from 'ajv';
@@ -14,6 +15,8 @@ import { compileAddonSchema } from '../decide/schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
+import { partitionOf } from '../decide/registries.js';
+import type { PodIdentityStore } from './pod-identity.js';
 import { Gate } from './gates.js';
 import { desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
 
@@ -237,6 +240,8 @@ export interface AddonRecord {
   publisher: string;
   owner: string;
   configurationValues?: string;
+  /** ARNs of the Pod Identity associations the add-on owns. */
+  podIdentityAssociations?: string[];
 }
 
 /** An add-on update as DescribeUpdate returns it. */
@@ -258,7 +263,15 @@ export interface AddonChangeInput {
   tags?: Record<string, string>;
   /** The idempotency token: a repeated UpdateAddon with the same token returns the same update, as EKS does. */
   clientRequestToken?: string;
+  /** Pod Identity associations the add-on creates and owns (replaces the owned set on UpdateAddon). */
+  podIdentityAssociations?: Array<{ serviceAccount: string; roleArn: string }>;
 }
+
+/** The health issue a failed-but-applied change leaves (sandbox fault `failedButApplied`). */
+const APPLIED_FAILURE = {
+  code: 'InsufficientNumberOfReplicas',
+  message: "The add-on is unhealthy because it doesn't have the desired number of replicas.",
+};
 
 const epochSeconds = (): number => Date.now() / 1000;
 const DS_KEY = ['apps/v1', 'DaemonSet', 'aws-node', 'kube-system'] as const;
@@ -278,11 +291,11 @@ export class AddonController {
   constructor(
     readonly scenario: ResolvedScenario,
     readonly store: ObjectStore,
-    readonly options: { updateDurationMs?: number; faults?: ScenarioFaults; gate?: Gate } = {},
+    readonly options: { updateDurationMs?: number; faults?: ScenarioFaults; gate?: Gate; podIdentity?: PodIdentityStore } = {},
   ) {
     this.gate = options.gate ?? new Gate('eks-change');
     const { cluster } = scenario;
-    this.registry = `602401143452.dkr.ecr.${cluster.region}.amazonaws.com${cluster.region.startsWith('cn-') ? '.cn' : ''}`;
+    this.registry = eksImageRegistry(cluster.region);
     const initial = scenario.addon;
     if (initial) {
       const now = epochSeconds() - 86_400;
@@ -302,12 +315,80 @@ export class AddonController {
         ...(initial.configurationValues ? { configurationValues: initial.configurationValues } : {}),
       };
       this.lastApplied = this.desired(initial.version, initial.configurationValues);
+      const addon = this.addon;
+      const owned = scenario.podIdentityAssociations.filter((a) => a.ownedByAddon);
+      if (owned.length > 0 && options.podIdentity) {
+        addon.podIdentityAssociations = owned.map((a) => options.podIdentity!.create(a, addon.addonArn).associationArn);
+      }
     }
+    // Associations nobody owns exist whether or not the add-on does.
+    for (const a of scenario.podIdentityAssociations.filter((x) => !x.ownedByAddon || !this.addon)) options.podIdentity?.create(a);
+  }
+
+  /**
+   * Starts what the scenario set in motion: a DEGRADED add-on recovering on its own (`degradedRecovers`).
+   * Called once the sandbox is up, so that the wait goes through the sandbox's gate.
+   */
+  start(): void {
+    if (this.addon?.status === 'DEGRADED') this.recoverLater(this.addon);
+  }
+
+  /** `faults.degradedRecovers`: the add-on goes from DEGRADED to ACTIVE after one more wait. */
+  private recoverLater(addon: AddonRecord): void {
+    if (!this.options.faults?.degradedRecovers) return;
+    this.defer(() => {
+      if (this.addon !== addon || addon.status !== 'DEGRADED') return;
+      addon.status = 'ACTIVE';
+      addon.health = { issues: [] };
+      addon.modifiedAt = epochSeconds();
+    }, `Recover ${ADDON_NAME} from DEGRADED`);
+  }
+
+  /** One wait of the EKS side (a recovery, a deletion) through the eks-change gate. */
+  private defer(advance: () => void, label: string): void {
+    // The eks-change gate: updateDurationMs while open; a test holds it and steps or releases.
+    this.gate.after(this.options.updateDurationMs ?? this.scenario.sandbox.updateDurationMs, advance, label);
+  }
+
+  /** Pod Identity associations of a CreateAddon / UpdateAddon, checked before anything changes. */
+  private checkPodIdentity(list: AddonChangeInput['podIdentityAssociations']): void {
+    if (list === undefined) return;
+    if (!this.options.podIdentity) {
+      throw new EksApiError(400, 'InvalidParameterException', 'Pod Identity is not available on this cluster.');
+    }
+    for (const entry of list) {
+      if (entry.serviceAccount !== 'aws-node') {
+        throw new EksApiError(400, 'InvalidParameterException', `Service account ${entry.serviceAccount} is not used by addon ${ADDON_NAME}; use aws-node.`, {
+          addonName: ADDON_NAME,
+          clusterName: this.scenario.cluster.name,
+        });
+      }
+      if (!/^arn:aws[a-z-]*:iam::\d{12}:role\/.+/.test(entry.roleArn ?? '')) {
+        throw new EksApiError(400, 'InvalidParameterException', `The role ARN ${String(entry.roleArn)} is not valid.`);
+      }
+      const existing = this.options.podIdentity.find('kube-system', entry.serviceAccount);
+      if (existing && existing.ownerArn !== this.addon?.addonArn) {
+        throw new EksApiError(409, 'ResourceInUseException', `Association already exists: ${existing.associationArn}`, {
+          addonName: ADDON_NAME,
+          clusterName: this.scenario.cluster.name,
+        });
+      }
+    }
+  }
+
+  /** Makes the add-on own exactly `list` (kube-system associations), as a finished change does. */
+  private syncPodIdentity(addon: AddonRecord, list: AddonChangeInput['podIdentityAssociations']): void {
+    const store = this.options.podIdentity;
+    if (list === undefined || !store) return;
+    for (const owned of store.ownedBy(addon.addonArn)) store.delete(owned.associationId, addon.addonArn);
+    const arns = list.map((e) => store.create({ namespace: 'kube-system', serviceAccount: e.serviceAccount, roleArn: e.roleArn }, addon.addonArn).associationArn);
+    if (arns.length > 0) addon.podIdentityAssociations = arns;
+    else delete addon.podIdentityAssociations;
   }
 
   private addonArn(): string {
     const { cluster } = this.scenario;
-    return `arn:aws:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
+    return `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
   }
 
   /** The DaemonSet EKS would apply for a version and configuration text (already validated). */
@@ -375,6 +456,7 @@ export class AddonController {
     if (!version) throw new EksApiError(400, 'InvalidParameterException', 'Addon version specified is not supported');
     this.checkVersion(version);
     this.checkRoleArn(input.serviceAccountRoleArn);
+    this.checkPodIdentity(input.podIdentityAssociations);
     const desired = this.desired(version, input.configurationValues);
     const now = epochSeconds();
     this.addon = {
@@ -394,7 +476,11 @@ export class AddonController {
     };
     const record = this.addon;
     // Over a self-managed install EKS has applied nothing yet: conflicts are judged against its own object.
-    this.schedule(record, null, () => this.finish(record, null, version, desired, desired, mode));
+    const number = this.changeCount + 1;
+    this.schedule(record, null, () => {
+      this.syncPodIdentity(record, input.podIdentityAssociations);
+      this.finish(record, null, version, desired, desired, mode, number);
+    });
     return structuredClone(record);
   }
 
@@ -404,7 +490,8 @@ export class AddonController {
     const repeated = input.clientRequestToken ? this.updatesByToken.get(input.clientRequestToken) : undefined;
     if (repeated) return structuredClone(repeated);
     if (['CREATING', 'UPDATING', 'DELETING'].includes(addon.status)) {
-      throw new EksApiError(409, 'ResourceInUseException', `Addon ${ADDON_NAME} is currently ${addon.status} and cannot be updated.`, {
+      // Real wording: eksctl-io/eksctl#8091 (CREATING), awslabs/cdk-eks-blueprints#447 (UPDATING).
+      throw new EksApiError(409, 'ResourceInUseException', `Addon ${ADDON_NAME} cannot be updated as it is currently in ${addon.status} state`, {
         addonName: ADDON_NAME,
         clusterName: this.scenario.cluster.name,
       });
@@ -422,6 +509,7 @@ export class AddonController {
       });
     }
     this.checkRoleArn(input.serviceAccountRoleArn);
+    this.checkPodIdentity(input.podIdentityAssociations);
     const configurationValues =
       input.configurationValues !== undefined ? input.configurationValues : addon.configurationValues;
     const desired = this.desired(version, configurationValues);
@@ -429,14 +517,18 @@ export class AddonController {
       id: randomUUID(),
       status: 'InProgress',
       type: 'AddonUpdate',
+      // Only the parameters that were sent, in EKS's order.
       params: [
         ...(input.addonVersion !== undefined ? [{ type: 'AddonVersion', value: input.addonVersion }] : []),
+        ...(input.resolveConflicts !== undefined ? [{ type: 'ResolveConflicts', value: input.resolveConflicts }] : []),
+        ...(input.configurationValues !== undefined
+          ? [{ type: 'ConfigurationValues', value: input.configurationValues }]
+          : []),
         ...(input.serviceAccountRoleArn !== undefined
           ? [{ type: 'ServiceAccountRoleArn', value: input.serviceAccountRoleArn }]
           : []),
-        { type: 'ResolveConflicts', value: mode },
-        ...(input.configurationValues !== undefined
-          ? [{ type: 'ConfigurationValues', value: input.configurationValues }]
+        ...(input.podIdentityAssociations !== undefined
+          ? [{ type: 'PodIdentityAssociations', value: JSON.stringify(input.podIdentityAssociations) }]
           : []),
       ],
       createdAt: epochSeconds(),
@@ -447,7 +539,9 @@ export class AddonController {
     addon.status = 'UPDATING';
     addon.modifiedAt = epochSeconds();
     const base = this.lastApplied ?? desired;
+    const number = this.changeCount + 1;
     this.schedule(addon, update, () => {
+      this.syncPodIdentity(addon, input.podIdentityAssociations);
       if (input.serviceAccountRoleArn !== undefined) {
         if (input.serviceAccountRoleArn === '') delete addon.serviceAccountRoleArn;
         else addon.serviceAccountRoleArn = input.serviceAccountRoleArn;
@@ -456,7 +550,7 @@ export class AddonController {
         if (input.configurationValues.trim() === '') delete addon.configurationValues;
         else addon.configurationValues = input.configurationValues;
       }
-      this.finish(addon, update, version, desired, base, mode);
+      this.finish(addon, update, version, desired, base, mode, number);
     });
     return structuredClone(update);
   }
@@ -464,16 +558,24 @@ export class AddonController {
   /** DeleteAddon: removes the record; without `preserve` EKS also deletes the add-on's objects. */
   deleteAddon(preserve: boolean): AddonRecord {
     const addon = this.requireAddon();
-    const answer = { ...structuredClone(addon), status: 'DELETING' };
-    this.addon = null;
-    this.lastApplied = null;
-    if (!preserve) this.store.delete(...DS_KEY);
-    return answer;
+    if (addon.status === 'DELETING') return structuredClone(addon);
+    // DELETING for one wait (the add-on still answers DescribeAddon), then gone, as EKS does.
+    addon.status = 'DELETING';
+    addon.modifiedAt = epochSeconds();
+    this.defer(() => {
+      if (this.addon !== addon) return;
+      const store = this.options.podIdentity;
+      for (const owned of store?.ownedBy(addon.addonArn) ?? []) store?.delete(owned.associationId, addon.addonArn);
+      this.addon = null;
+      this.lastApplied = null;
+      if (!preserve) this.store.delete(...DS_KEY);
+    }, `DeleteAddon ${ADDON_NAME}`);
+    return structuredClone(addon);
   }
 
-  /** DescribeUpdate. */
-  describeUpdate(id: string): UpdateRecord {
-    const update = this.updates.get(id);
+  /** DescribeUpdate; an add-on update is found only with its `addonName` (as EKS does). */
+  describeUpdate(id: string, addonName?: string | null): UpdateRecord {
+    const update = addonName === ADDON_NAME ? this.updates.get(id) : undefined;
     if (!update) throw new EksApiError(404, 'ResourceNotFoundException', `No update found for ID: ${id}`);
     return structuredClone(update);
   }
@@ -529,6 +631,7 @@ export class AddonController {
     desired: KubeObject,
     base: KubeObject,
     mode: 'NONE' | 'OVERWRITE' | 'PRESERVE',
+    number?: number,
   ): void {
     const live = this.store.get(...DS_KEY);
     const { result, conflicts } = resolveConflicts(live, base, desired, mode);
@@ -544,6 +647,17 @@ export class AddonController {
     addon.health = { issues: [] };
     addon.modifiedAt = epochSeconds();
     if (update) update.status = 'Successful';
+    const applied = this.options.faults?.failedButApplied;
+    if (applied && applied.changeNumber === number) {
+      // EKS applied the change but its health check gave up: the update says Failed, the add-on is at the new version.
+      addon.status = applied.addonStatus ?? 'DEGRADED';
+      addon.health = { issues: addon.status === 'DEGRADED' ? [{ ...APPLIED_FAILURE, resourceIds: [] }] : [] };
+      if (update) {
+        update.status = 'Failed';
+        update.errors = [{ errorCode: APPLIED_FAILURE.code, errorMessage: APPLIED_FAILURE.message, resourceIds: [] }];
+      }
+    }
+    if (addon.status === 'DEGRADED') this.recoverLater(addon);
   }
 
   /** The add-on's other objects (CRDs, RBAC, ConfigMap, ServiceAccount with the IRSA annotation). */

@@ -5,10 +5,14 @@
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_Operations.html
  */
 import { randomUUID } from 'node:crypto';
+import { partitionOf } from '../decide/registries.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { compareVersionStrings } from '../upgrade-planner/version.js';
 import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, type AddonChangeInput } from './addon-controller.js';
+import type { AccountDirectory } from './aws-auth.js';
+import { insightSummary, type ClusterInsights } from './insights.js';
+import type { PodIdentityStore } from './pod-identity.js';
 import type { Gates } from './gates.js';
 import type { RequestLog } from './request-log.js';
 import type { ResolvedScenario } from './scenario.js';
@@ -92,6 +96,7 @@ type Route = {
 
 // URIs from eks-service-2.json `http.requestUri`.
 const ROUTES: Route[] = [
+  { method: 'GET', pattern: /^\/clusters$/, operation: 'ListClusters', mutating: false },
   { method: 'GET', pattern: /^\/clusters\/([^/]+)$/, operation: 'DescribeCluster', mutating: false },
   { method: 'GET', pattern: /^\/clusters\/([^/]+)\/addons$/, operation: 'ListAddons', mutating: false },
   { method: 'POST', pattern: /^\/clusters\/([^/]+)\/addons$/, operation: 'CreateAddon', mutating: true },
@@ -99,23 +104,70 @@ const ROUTES: Route[] = [
   { method: 'DELETE', pattern: /^\/clusters\/([^/]+)\/addons\/([^/]+)$/, operation: 'DeleteAddon', mutating: true },
   { method: 'POST', pattern: /^\/clusters\/([^/]+)\/addons\/([^/]+)\/update$/, operation: 'UpdateAddon', mutating: true },
   { method: 'GET', pattern: /^\/clusters\/([^/]+)\/updates\/([^/]+)$/, operation: 'DescribeUpdate', mutating: false },
+  { method: 'POST', pattern: /^\/clusters\/([^/]+)\/pod-identity-associations$/, operation: 'CreatePodIdentityAssociation', mutating: true },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/pod-identity-associations$/, operation: 'ListPodIdentityAssociations', mutating: false },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/pod-identity-associations\/([^/]+)$/, operation: 'DescribePodIdentityAssociation', mutating: false },
+  { method: 'DELETE', pattern: /^\/clusters\/([^/]+)\/pod-identity-associations\/([^/]+)$/, operation: 'DeletePodIdentityAssociation', mutating: true },
+  { method: 'POST', pattern: /^\/clusters\/([^/]+)\/insights$/, operation: 'ListInsights', mutating: false },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/insights\/([^/]+)$/, operation: 'DescribeInsight', mutating: false },
   { method: 'GET', pattern: /^\/addons\/supported-versions$/, operation: 'DescribeAddonVersions', mutating: false },
   { method: 'GET', pattern: /^\/addons\/configuration-schemas$/, operation: 'DescribeAddonConfiguration', mutating: false },
 ];
 
 const DEFAULT_PAGE_SIZE = 10;
 
-/** Options of the EKS emulator. */
-export interface EksApiOptions {
+/** One cluster the EKS emulator serves: its scenario, add-on controller, Pod Identity and insights. */
+export interface SandboxCluster {
   scenario: ResolvedScenario;
   controller: AddonController;
-  log: RequestLog;
-  /** The Kubernetes emulator's URL, returned as the cluster endpoint. */
+  podIdentity: PodIdentityStore;
+  insights: ClusterInsights;
+  /** The cluster's Kubernetes API URL, returned as the cluster endpoint. */
   kubeEndpoint: string;
+}
+
+/** Options of the EKS emulator. */
+export interface EksApiOptions {
+  clusters: SandboxCluster[];
+  accounts: AccountDirectory;
+  /**
+   * Multi-cluster: route each call by the region of its SigV4 credential scope and the account of its access
+   * key (unknown keys are refused). Single-cluster: every call reaches the one cluster, as before.
+   */
+  multi: boolean;
+  log: RequestLog;
   faults?: FaultInjector;
   /** The sandbox's gates, driven over `/_sandbox/gates` (not part of the EKS API; docs/sandbox-gates.md). */
   gates?: Gates;
   port?: number;
+}
+
+/** Pages `items` by an opaque token bound to the filter it was issued for. */
+function page<T>(items: T[], query: { maxResults: number; nextToken: string | null; filter: string }): { page: T[]; nextToken?: string } {
+  let offset = 0;
+  if (query.nextToken) {
+    try {
+      const decoded = JSON.parse(Buffer.from(query.nextToken, 'base64url').toString('utf8')) as { offset: number; filter: string };
+      if (decoded.filter !== query.filter || !Number.isInteger(decoded.offset)) throw new Error('mismatch');
+      offset = decoded.offset;
+    } catch {
+      throw new EksApiError(400, 'InvalidParameterException', 'The nextToken provided is not valid.');
+    }
+  }
+  const end = offset + query.maxResults;
+  return {
+    page: items.slice(offset, end),
+    ...(end < items.length ? { nextToken: Buffer.from(JSON.stringify({ offset: end, filter: query.filter })).toString('base64url') } : {}),
+  };
+}
+
+function maxResultsOf(value: unknown, max = 100): number {
+  if (value === null || value === undefined) return DEFAULT_PAGE_SIZE;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new EksApiError(400, 'InvalidParameterException', `maxResults must be between 1 and ${max}.`);
+  }
+  return n;
 }
 
 /** The EKS emulator's request handling, independent of the server (exported for tests). */
@@ -166,7 +218,9 @@ export class EksApi {
     }
     try {
       const params = route.pattern.exec(url.pathname)?.slice(1).map(decodeURIComponent) ?? [];
-      const result = this.dispatch(route.operation, params, url.searchParams, body);
+      const scope = this.scope(req, route.operation, params[0]);
+      if (scope.hang) return; // a cluster whose API calls time out: never answered (closed with the server)
+      const result = this.dispatch(route.operation, scope, params, url.searchParams, body);
       respond(200, result);
       if (route.mutating) faults?.mutated();
     } catch (error) {
@@ -175,10 +229,42 @@ export class EksApi {
     }
   }
 
-  private checkCluster(name: string): void {
-    if (name !== this.options.scenario.cluster.name) {
-      throw new EksApiError(404, 'ResourceNotFoundException', `No cluster found for name: ${name}.`, { clusterName: name });
+  /** The caller's account and region, the clusters they can see, and the cluster the path names. */
+  private scope(
+    req: IncomingMessage,
+    operation: string,
+    clusterName: string | undefined,
+  ): { visible: SandboxCluster[]; region: string; accountId: string; cluster?: SandboxCluster; hang: boolean } {
+    const { clusters, accounts, multi } = this.options;
+    const first = clusters[0] as SandboxCluster;
+    // Unsigned calls (curl, tests) act as the first cluster's account; signed ones with an unknown key are refused.
+    const unsigned = !req.headers.authorization;
+    const fallback = !multi || unsigned ? accounts.account(first.scenario.cluster.accountId) : undefined;
+    const caller = accounts.caller(req, fallback);
+    if (!caller.account) {
+      throw new EksApiError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
+    const accountId = caller.account.id;
+    const region = multi ? (caller.region ?? first.scenario.cluster.region) : first.scenario.cluster.region;
+    if (caller.account.denyAccess) {
+      const resource = clusterName
+        ? `arn:aws:eks:${region}:${accountId}:cluster/${clusterName}`
+        : `arn:aws:eks:${region}:${accountId}:cluster/*`;
+      const principal = accounts.session(caller.accessKeyId)?.roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/') ?? `arn:aws:iam::${accountId}:user/sandbox`;
+      throw new EksApiError(
+        403,
+        'AccessDeniedException',
+        `User: ${principal} is not authorized to perform: eks:${operation} on resource: ${resource} because no identity-based policy allows the eks:${operation} action`,
+      );
+    }
+    const visible = multi
+      ? clusters.filter((c) => c.scenario.cluster.accountId === accountId && c.scenario.cluster.region === region)
+      : clusters;
+    const cluster = clusterName === undefined ? undefined : visible.find((c) => c.scenario.cluster.name === clusterName);
+    if (clusterName !== undefined && !cluster) {
+      throw new EksApiError(404, 'ResourceNotFoundException', `No cluster found for name: ${clusterName}.`, { clusterName });
+    }
+    return { visible, region, accountId, ...(cluster ? { cluster } : {}), hang: cluster?.scenario.sandbox.faults.timeout === true };
   }
 
   private checkAddonName(cluster: string, addonName: string): void {
@@ -201,22 +287,28 @@ export class EksApi {
     throw new EksApiError(400, 'SerializationException', 'The request body is not a JSON object.');
   }
 
-  private dispatch(operation: string, params: string[], query: URLSearchParams, body: string): unknown {
-    const { controller } = this.options;
-    const [cluster = '', second = ''] = params;
+  private dispatch(
+    operation: string,
+    scope: { visible: SandboxCluster[]; cluster?: SandboxCluster },
+    params: string[],
+    query: URLSearchParams,
+    body: string,
+  ): unknown {
+    const [clusterName = '', second = ''] = params;
+    if (operation === 'ListClusters') return this.listClusters(scope.visible, query);
+    if (operation === 'DescribeAddonVersions') return this.describeAddonVersions(scope.visible[0] ?? this.options.clusters[0]!, query);
+    if (operation === 'DescribeAddonConfiguration') return this.describeAddonConfiguration(scope.visible[0] ?? this.options.clusters[0]!, query);
+    const unit = scope.cluster as SandboxCluster;
+    const { controller, podIdentity, insights } = unit;
     switch (operation) {
       case 'DescribeCluster':
-        this.checkCluster(cluster);
-        return { cluster: this.cluster() };
+        return { cluster: this.cluster(unit) };
       case 'ListAddons':
-        this.checkCluster(cluster);
         return { addons: controller.addon ? [ADDON_NAME] : [] };
       case 'DescribeAddon':
-        this.checkCluster(cluster);
-        this.checkAddonName(cluster, second);
+        this.checkAddonName(clusterName, second);
         return { addon: structuredClone(controller.requireAddon()) };
       case 'CreateAddon': {
-        this.checkCluster(cluster);
         const input = this.parseBody(body);
         if (!input.addonName) throw new EksApiError(400, 'InvalidParameterException', 'addonName is required.');
         if (input.addonName !== ADDON_NAME) {
@@ -225,35 +317,88 @@ export class EksApi {
         return { addon: controller.createAddon(input) };
       }
       case 'UpdateAddon':
-        this.checkCluster(cluster);
-        this.checkAddonName(cluster, second);
+        this.checkAddonName(clusterName, second);
         return { update: controller.updateAddon(this.parseBody(body)) };
       case 'DeleteAddon':
-        this.checkCluster(cluster);
-        this.checkAddonName(cluster, second);
+        this.checkAddonName(clusterName, second);
         return { addon: controller.deleteAddon(query.get('preserve') === 'true') };
       case 'DescribeUpdate':
-        this.checkCluster(cluster);
-        return { update: controller.describeUpdate(second) };
-      case 'DescribeAddonVersions':
-        return this.describeAddonVersions(query);
-      case 'DescribeAddonConfiguration':
-        return this.describeAddonConfiguration(query);
+        return { update: controller.describeUpdate(second, query.get('addonName')) };
+      case 'CreatePodIdentityAssociation':
+        return { association: podIdentity.create(this.parseBody(body) as Record<string, unknown>) };
+      case 'ListPodIdentityAssociations': {
+        const all = podIdentity.list({ namespace: query.get('namespace'), serviceAccount: query.get('serviceAccount') });
+        const { page: items, nextToken } = page(all, {
+          maxResults: maxResultsOf(query.get('maxResults')),
+          nextToken: query.get('nextToken'),
+          filter: JSON.stringify([query.get('namespace'), query.get('serviceAccount')]),
+        });
+        return {
+          associations: items.map(({ clusterName: c, namespace, serviceAccount, associationArn, associationId, ownerArn }) => ({
+            clusterName: c,
+            namespace,
+            serviceAccount,
+            associationArn,
+            associationId,
+            ...(ownerArn ? { ownerArn } : {}),
+          })),
+          ...(nextToken ? { nextToken } : {}),
+        };
+      }
+      case 'DescribePodIdentityAssociation':
+        return { association: podIdentity.get(second) };
+      case 'DeletePodIdentityAssociation':
+        return { association: podIdentity.delete(second) };
+      case 'ListInsights': {
+        const input = this.parseBody(body) as unknown as { filter?: { categories?: string[]; kubernetesVersions?: string[]; statuses?: string[] }; maxResults?: number; nextToken?: string };
+        const filter = input.filter ?? {};
+        const matches = (values: string[] | undefined, value: string) => !values || values.length === 0 || values.includes(value);
+        const all = insights
+          .all()
+          .filter((i) => matches(filter.categories, i.category) && matches(filter.kubernetesVersions, i.kubernetesVersion) && matches(filter.statuses, i.insightStatus.status));
+        const { page: items, nextToken } = page(all, {
+          maxResults: maxResultsOf(input.maxResults),
+          nextToken: input.nextToken ?? null,
+          filter: JSON.stringify(filter),
+        });
+        return { insights: items.map(insightSummary), ...(nextToken ? { nextToken } : {}) };
+      }
+      case 'DescribeInsight': {
+        const insight = insights.get(second);
+        if (!insight) throw new EksApiError(404, 'ResourceNotFoundException', `No insight found for id: ${second}`, { clusterName });
+        return { insight };
+      }
       default:
         throw new EksApiError(404, 'UnknownOperationException', `Unknown operation ${operation}.`);
     }
   }
 
-  private cluster(): unknown {
-    const { scenario, kubeEndpoint } = this.options;
+  private listClusters(visible: SandboxCluster[], query: URLSearchParams): unknown {
+    const names = visible.map((c) => c.scenario.cluster.name).sort();
+    const { page: clusters, nextToken } = page(names, {
+      maxResults: query.get('maxResults') === null ? 100 : maxResultsOf(query.get('maxResults')),
+      nextToken: query.get('nextToken'),
+      filter: 'clusters',
+    });
+    return { clusters, ...(nextToken ? { nextToken } : {}) };
+  }
+
+  private cluster(unit: SandboxCluster): unknown {
+    const { scenario, kubeEndpoint } = unit;
     const { cluster } = scenario;
+    const auto = cluster.autoMode;
+    const network: Record<string, unknown> =
+      cluster.ipFamily === 'ipv6'
+        ? { serviceIpv6Cidr: 'fd30:1c53:5f8a::/108', ipFamily: 'ipv6' }
+        : { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' };
+    if (auto) network.elasticLoadBalancing = { enabled: true };
     return {
       name: cluster.name,
-      arn: `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
+      arn: `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
       createdAt: this.createdAt,
       version: cluster.kubernetesVersion,
       endpoint: kubeEndpoint,
-      roleArn: `arn:aws:iam::${cluster.accountId}:role/eksClusterRole`,
+      roleArn: `arn:${partitionOf(cluster.region)}:iam::${cluster.accountId}:role/eksClusterRole`,
       resourcesVpcConfig: {
         subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6a71829', 'subnet-0c3d4e5f6a7b8293a'],
         securityGroupIds: [],
@@ -263,25 +408,33 @@ export class EksApi {
         endpointPrivateAccess: false,
         publicAccessCidrs: ['0.0.0.0/0'],
       },
-      kubernetesNetworkConfig:
-        cluster.ipFamily === 'ipv6'
-          ? { serviceIpv6Cidr: 'fd30:1c53:5f8a::/108', ipFamily: 'ipv6' }
-          : { serviceIpv4Cidr: '10.100.0.0/16', ipFamily: 'ipv4' },
+      kubernetesNetworkConfig: network,
       ...(cluster.oidcIssuer ? { identity: { oidc: { issuer: cluster.oidcIssuer } } } : {}),
       status: 'ACTIVE',
       platformVersion: 'eks.5',
       tags: {},
-      accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+      accessConfig: { authenticationMode: auto ? 'API' : 'API_AND_CONFIG_MAP' },
+      ...(auto
+        ? {
+            // EKS Auto Mode: https://docs.aws.amazon.com/eks/latest/userguide/automode.html
+            computeConfig: {
+              enabled: true,
+              nodePools: ['general-purpose', 'system'],
+              nodeRoleArn: `arn:aws:iam::${cluster.accountId}:role/AmazonEKSAutoNodeRole`,
+            },
+            storageConfig: { blockStorage: { enabled: true } },
+          }
+        : {}),
     };
   }
 
-  private describeAddonVersions(query: URLSearchParams): unknown {
-    const { catalogue } = this.options.scenario;
-    const maxResultsText = query.get('maxResults');
-    const maxResults = maxResultsText === null ? DEFAULT_PAGE_SIZE : Number(maxResultsText);
-    if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 100) {
-      throw new EksApiError(400, 'InvalidParameterException', 'maxResults must be between 1 and 100.');
-    }
+  /**
+   * DescribeAddonVersions as EKS pages it: by add-on (one `addons[]` entry per add-on, with every version
+   * that matches the filter), `maxResults` and `nextToken` counting add-ons. The sandbox knows one add-on.
+   */
+  private describeAddonVersions(unit: SandboxCluster, query: URLSearchParams): unknown {
+    const { catalogue } = unit.scenario;
+    const maxResults = maxResultsOf(query.get('maxResults'));
     const kubernetesVersion = query.get('kubernetesVersion');
     const addonName = query.get('addonName');
     const wanted = (key: string, value: string): boolean => {
@@ -303,37 +456,19 @@ export class EksApi {
             requiresConfiguration: false,
             requiresIamPermissions: true,
           }));
-    // The page token carries the offset and the filter it was issued for, opaque to clients.
+    const addons = versions.length === 0 ? [] : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: versions, publisher: 'eks', owner: 'aws' }];
     const filter = JSON.stringify([kubernetesVersion, addonName, query.getAll('types'), query.getAll('owners'), query.getAll('publishers')]);
-    let offset = 0;
-    const token = query.get('nextToken');
-    if (token) {
-      try {
-        const decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { offset: number; filter: string };
-        if (decoded.filter !== filter || !Number.isInteger(decoded.offset)) throw new Error('mismatch');
-        offset = decoded.offset;
-      } catch {
-        throw new EksApiError(400, 'InvalidParameterException', 'The nextToken provided is not valid.');
-      }
-    }
-    const page = versions.slice(offset, offset + maxResults);
-    const next = offset + maxResults < versions.length ? Buffer.from(JSON.stringify({ offset: offset + maxResults, filter })).toString('base64url') : undefined;
-    return {
-      addons:
-        page.length === 0
-          ? []
-          : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: page, publisher: 'eks', owner: 'aws' }],
-      ...(next ? { nextToken: next } : {}),
-    };
+    const { page: items, nextToken } = page(addons, { maxResults, nextToken: query.get('nextToken'), filter });
+    return { addons: items, ...(nextToken ? { nextToken } : {}) };
   }
 
-  private describeAddonConfiguration(query: URLSearchParams): unknown {
+  private describeAddonConfiguration(unit: SandboxCluster, query: URLSearchParams): unknown {
     const addonName = query.get('addonName');
     const addonVersion = query.get('addonVersion');
     if (!addonName || !addonVersion) {
       throw new EksApiError(400, 'InvalidParameterException', 'addonName and addonVersion are required.');
     }
-    if (addonName !== ADDON_NAME || !this.options.scenario.catalogue.some((e) => e.version === addonVersion)) {
+    if (addonName !== ADDON_NAME || !unit.scenario.catalogue.some((e) => e.version === addonVersion)) {
       throw new EksApiError(404, 'ResourceNotFoundException', `No addon: ${addonName} with version ${addonVersion} found.`, { addonName });
     }
     const minor = Number(/^v?\d+\.(\d+)/.exec(addonVersion)?.[1] ?? 0);

@@ -5,12 +5,68 @@
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { AccountDirectory } from './aws-auth.js';
 import { FaultInjector, listen, readBody, type RunningServer } from './eks-api.js';
 import type { RequestLog } from './request-log.js';
 import type { ResolvedScenario } from './scenario.js';
+import type { ScenarioRole } from './scenario-types.js';
+
+/** The IAM actions that change something (the request log marks them mutating). */
+const MUTATING = new Set(['CreatePolicy', 'CreateRole', 'AttachRolePolicy']);
 
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const STS_ACTIONS = new Set(['AssumeRole', 'GetCallerIdentity']);
+const IAM_DIR = new URL('../../fixtures/iam/', import.meta.url);
+
+/** A managed policy the sandbox can show: its ARN, default version and document. */
+interface ManagedPolicy {
+  arn: string;
+  name: string;
+  versionId: string;
+  createDate: string;
+  document: unknown;
+}
+
+function loadJson(file: string): unknown {
+  return JSON.parse(readFileSync(fileURLToPath(new URL(file, IAM_DIR)), 'utf8')) as unknown;
+}
+
+/** The policies of one account: the AWS-managed CNI policy (real text) and the customer-managed IPv6 one. */
+function managedPolicies(accountId: string): ManagedPolicy[] {
+  const cni = (loadJson('AmazonEKS_CNI_Policy.get-policy-version.json') as { PolicyVersion: { Document: unknown; VersionId: string; CreateDate: string } }).PolicyVersion;
+  return [
+    {
+      arn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
+      name: 'AmazonEKS_CNI_Policy',
+      versionId: cni.VersionId,
+      createDate: cni.CreateDate.replace('+00:00', 'Z'),
+      document: cni.Document,
+    },
+    {
+      arn: `arn:aws:iam::${accountId}:policy/AmazonEKS_CNI_IPv6_Policy`,
+      name: 'AmazonEKS_CNI_IPv6_Policy',
+      versionId: 'v1',
+      createDate: '2024-01-15T10:00:00Z',
+      document: loadJson('AmazonEKS_CNI_IPv6_Policy.json'),
+    },
+  ];
+}
+
+/** The IAM side of the sandbox's accounts: roles and OIDC providers per account, from the clusters. */
+export function iamAccountsOf(clusters: ResolvedScenario[]): Map<string, { roles: ScenarioRole[]; oidcProviders: string[] }> {
+  const accounts = new Map<string, { roles: ScenarioRole[]; oidcProviders: string[] }>();
+  for (const c of clusters) {
+    const entry = accounts.get(c.cluster.accountId) ?? { roles: [], oidcProviders: [] };
+    for (const role of c.iam.roles) if (!entry.roles.some((r) => r.name === role.name)) entry.roles.push(role);
+    for (const arn of c.iam.oidcProviders) if (!entry.oidcProviders.includes(arn)) entry.oidcProviders.push(arn);
+    accounts.set(c.cluster.accountId, entry);
+  }
+  return accounts;
+}
 
 class IamError extends Error {
   constructor(
@@ -35,7 +91,11 @@ function iamId(prefix: string, name: string): string {
 
 /** Options of the IAM emulator. */
 export interface IamApiOptions {
-  scenario: ResolvedScenario;
+  /** Roles and OIDC providers per account id (`iamAccountsOf`). */
+  iam: Map<string, { roles: ScenarioRole[]; oidcProviders: string[] }>;
+  accounts: AccountDirectory;
+  /** Single-cluster: keys nobody issued act in this account. Multi-cluster: undefined (such keys are refused). */
+  defaultAccountId?: string;
   log: RequestLog;
   faults?: FaultInjector;
   port?: number;
@@ -55,15 +115,17 @@ export class IamApi {
     const params = new URLSearchParams(method === 'POST' ? body : url.search);
     const action = params.get('Action') ?? 'Unknown';
     const requestId = randomUUID();
+    const sts = STS_ACTIONS.has(action) || params.get('Version') === '2011-06-15';
+    const ns = sts ? STS_XMLNS : XMLNS;
     const send = (status: number, text: string): void => {
       res.writeHead(status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, 'content-length': Buffer.byteLength(text) });
       res.end(text);
-      this.options.log.record({ service: 'iam', method, path: url.pathname, operation: action, mutating: false, status });
+      this.options.log.record({ service: sts ? 'sts' : 'iam', method, path: url.pathname, operation: action, mutating: !sts && MUTATING.has(action) && status < 400, status });
     };
     const sendError = (error: IamError): void =>
       send(
         error.status,
-        `<ErrorResponse xmlns="${XMLNS}">\n  <Error>\n    <Type>${error.type}</Type>\n    <Code>${error.code}</Code>\n    <Message>${xml(error.message)}</Message>\n  </Error>\n  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`,
+        `<ErrorResponse xmlns="${ns}">\n  <Error>\n    <Type>${error.type}</Type>\n    <Code>${error.code}</Code>\n    <Message>${xml(error.message)}</Message>\n  </Error>\n  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`,
       );
 
     const faults = this.options.faults;
@@ -75,10 +137,26 @@ export class IamApi {
       if (fault === 503) return sendError(new IamError(503, 'ServiceUnavailable', 'Service Unavailable', 'Receiver'));
     }
     try {
-      const result = this.dispatch(action, params);
+      const fallback = this.options.defaultAccountId ? this.options.accounts.account(this.options.defaultAccountId) : undefined;
+      const caller = this.options.accounts.caller(req, fallback);
+      if (!caller.account) {
+        throw new IamError(403, sts ? 'InvalidClientTokenId' : 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+      }
+      const principal =
+        this.options.accounts.session(caller.accessKeyId)?.roleArn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/') ??
+        `arn:aws:iam::${caller.account.id}:user/sandbox`;
+      if (caller.account.denyAccess) {
+        const service = sts ? 'sts' : 'iam';
+        throw new IamError(
+          403,
+          'AccessDenied',
+          `User: ${principal} is not authorized to perform: ${service}:${action} because no identity-based policy allows the ${service}:${action} action`,
+        );
+      }
+      const result = sts ? this.sts(action, params, caller.account.id, principal) : this.dispatch(action, params, caller.account.id);
       send(
         200,
-        `<${action}Response xmlns="${XMLNS}">\n  <${action}Result>\n${result}  </${action}Result>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</${action}Response>\n`,
+        `<${action}Response xmlns="${ns}">\n  <${action}Result>\n${result}  </${action}Result>\n  <ResponseMetadata>\n    <RequestId>${requestId}</RequestId>\n  </ResponseMetadata>\n</${action}Response>\n`,
       );
     } catch (error) {
       if (error instanceof IamError) return sendError(error);
@@ -86,19 +164,139 @@ export class IamApi {
     }
   }
 
-  private role(name: string | null) {
+  private role(name: string | null, accountId: string) {
     if (!name) throw new IamError(400, 'ValidationError', '1 validation error detected: Value null at \'roleName\' failed to satisfy constraint: Member must not be null');
-    const role = this.options.scenario.iam.roles.find((r) => r.name === name);
+    const role = this.options.iam.get(accountId)?.roles.find((r) => r.name === name);
     // Real wording: "The role with name X cannot be found."
     if (!role) throw new IamError(404, 'NoSuchEntity', `The role with name ${name} cannot be found.`);
     return role;
   }
 
-  private dispatch(action: string, params: URLSearchParams): string {
-    const { accountId } = this.options.scenario.cluster;
+  /** STS: AssumeRole (into any account of the sandbox that has the role) and GetCallerIdentity. */
+  private sts(action: string, params: URLSearchParams, accountId: string, principal: string): string {
+    if (action === 'GetCallerIdentity') {
+      const userId = principal.includes(':assumed-role/') ? `${iamId('AROA', principal.split('/')[1] ?? '')}:${principal.split('/')[2] ?? ''}` : iamId('AIDA', principal);
+      return `    <Arn>${xml(principal)}</Arn>\n    <UserId>${xml(userId)}</UserId>\n    <Account>${accountId}</Account>\n`;
+    }
+    if (action !== 'AssumeRole') throw new IamError(400, 'InvalidAction', `Could not find operation ${action} for version 2011-06-15`);
+    const roleArn = params.get('RoleArn') ?? '';
+    const sessionName = params.get('RoleSessionName') ?? '';
+    if (!/^[\w+=,.@-]{2,64}$/.test(sessionName)) {
+      throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*`);
+    }
+    const match = /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(roleArn);
+    const target = match ? this.options.accounts.account(match[1] ?? '') : undefined;
+    const role = match ? this.options.iam.get(match[1] ?? '')?.roles.find((r) => r.name === match[2]) : undefined;
+    if (!match || !target || !role) {
+      throw new IamError(403, 'AccessDenied', `User: ${principal} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    }
+    const creds = this.options.accounts.issue(target.id, roleArn, sessionName);
+    const expiration = new Date(Date.now() + Number(params.get('DurationSeconds') ?? 3600) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return (
+      `    <AssumedRoleUser>\n      <AssumedRoleId>${iamId('AROA', role.name)}:${xml(sessionName)}</AssumedRoleId>\n` +
+      `      <Arn>arn:aws:sts::${target.id}:assumed-role/${xml(role.name)}/${xml(sessionName)}</Arn>\n    </AssumedRoleUser>\n` +
+      `    <Credentials>\n      <AccessKeyId>${creds.accessKeyId}</AccessKeyId>\n      <SecretAccessKey>${xml(creds.secretAccessKey)}</SecretAccessKey>\n` +
+      `      <SessionToken>${xml(creds.sessionToken)}</SessionToken>\n      <Expiration>${expiration}</Expiration>\n    </Credentials>\n`
+    );
+  }
+
+  /** Customer managed policies made with CreatePolicy, per account. */
+  private readonly created = new Map<string, ManagedPolicy[]>();
+
+  private policy(arn: string | null, accountId: string): ManagedPolicy {
+    const policy = [...managedPolicies(accountId), ...(this.created.get(accountId) ?? [])].find((p) => p.arn === arn);
+    // Real wording: "Policy arn:aws:iam::aws:policy/X does not exist or is not attachable."
+    if (!policy) throw new IamError(404, 'NoSuchEntity', `Policy ${arn ?? 'null'} does not exist or is not attachable.`);
+    return policy;
+  }
+
+  private dispatch(action: string, params: URLSearchParams, accountId: string): string {
+    const oidcProviders = this.options.iam.get(accountId)?.oidcProviders ?? [];
     switch (action) {
+      case 'CreatePolicy': {
+        const name = params.get('PolicyName') ?? '';
+        if (!/^[\w+=,.@-]{1,128}$/.test(name)) throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${name}' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+`);
+        let document: unknown;
+        try {
+          document = JSON.parse(params.get('PolicyDocument') ?? '');
+        } catch {
+          throw new IamError(400, 'MalformedPolicyDocument', 'Syntax errors in policy.');
+        }
+        const arn = `arn:aws:iam::${accountId}:policy/${name}`;
+        const mine = this.created.get(accountId) ?? [];
+        if (mine.some((p) => p.name === name)) throw new IamError(409, 'EntityAlreadyExists', `A policy called ${name} already exists. Duplicate names are not allowed.`);
+        const createDate = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        mine.push({ arn, name, versionId: 'v1', createDate, document });
+        this.created.set(accountId, mine);
+        return (
+          `    <Policy>\n      <PolicyName>${xml(name)}</PolicyName>\n      <DefaultVersionId>v1</DefaultVersionId>\n` +
+          `      <PolicyId>${iamId('ANPA', name)}</PolicyId>\n      <Path>/</Path>\n      <Arn>${xml(arn)}</Arn>\n` +
+          `      <AttachmentCount>0</AttachmentCount>\n      <IsAttachable>true</IsAttachable>\n      <CreateDate>${createDate}</CreateDate>\n    </Policy>\n`
+        );
+      }
+      case 'CreateRole': {
+        const name = params.get('RoleName') ?? '';
+        if (!/^[\w+=,.@-]{1,64}$/.test(name)) throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint: Member must have length less than or equal to 64`);
+        const account = this.options.iam.get(accountId) ?? { roles: [], oidcProviders: [] };
+        this.options.iam.set(accountId, account);
+        if (account.roles.some((r) => r.name === name)) throw new IamError(409, 'EntityAlreadyExists', `Role with name ${name} already exists.`);
+        let trustPolicy: unknown;
+        try {
+          trustPolicy = JSON.parse(params.get('AssumeRolePolicyDocument') ?? '');
+        } catch {
+          throw new IamError(400, 'MalformedPolicyDocument', 'This policy contains invalid Json');
+        }
+        account.roles.push({ name, trustPolicy, attachedPolicyArns: [] });
+        return this.dispatch('GetRole', new URLSearchParams({ RoleName: name }), accountId);
+      }
+      case 'AttachRolePolicy': {
+        const role = this.role(params.get('RoleName'), accountId);
+        const policy = this.policy(params.get('PolicyArn'), accountId);
+        role.attachedPolicyArns ??= [];
+        if (!role.attachedPolicyArns.includes(policy.arn)) role.attachedPolicyArns.push(policy.arn);
+        return '';
+      }
+      case 'ListRolePolicies': {
+        const role = this.role(params.get('RoleName'), accountId);
+        const members = Object.keys(role.inlinePolicies ?? {})
+          .sort()
+          .map((name) => `      <member>${xml(name)}</member>\n`)
+          .join('');
+        return `    <IsTruncated>false</IsTruncated>\n    <PolicyNames>\n${members}    </PolicyNames>\n`;
+      }
+      case 'GetRolePolicy': {
+        const role = this.role(params.get('RoleName'), accountId);
+        const name = params.get('PolicyName') ?? '';
+        const document = role.inlinePolicies?.[name];
+        if (!document) throw new IamError(404, 'NoSuchEntity', `The role policy with name ${name} cannot be found.`);
+        return (
+          `    <RoleName>${xml(role.name)}</RoleName>\n    <PolicyName>${xml(name)}</PolicyName>\n` +
+          `    <PolicyDocument>${xml(encodeURIComponent(JSON.stringify(document)))}</PolicyDocument>\n`
+        );
+      }
+      case 'GetPolicy': {
+        const policy = this.policy(params.get('PolicyArn'), accountId);
+        const attached = [...this.options.iam.values()].flatMap((a) => a.roles).filter((r) => r.attachedPolicyArns?.includes(policy.arn)).length;
+        return (
+          `    <Policy>\n      <PolicyName>${xml(policy.name)}</PolicyName>\n      <PolicyId>${iamId('ANPA', policy.arn)}</PolicyId>\n` +
+          `      <Arn>${xml(policy.arn)}</Arn>\n      <Path>/</Path>\n      <DefaultVersionId>${policy.versionId}</DefaultVersionId>\n` +
+          `      <AttachmentCount>${attached}</AttachmentCount>\n      <PermissionsBoundaryUsageCount>0</PermissionsBoundaryUsageCount>\n` +
+          `      <IsAttachable>true</IsAttachable>\n      <CreateDate>${policy.createDate}</CreateDate>\n      <UpdateDate>${policy.createDate}</UpdateDate>\n    </Policy>\n`
+        );
+      }
+      case 'GetPolicyVersion': {
+        const policy = this.policy(params.get('PolicyArn'), accountId);
+        const versionId = params.get('VersionId') ?? '';
+        if (versionId !== policy.versionId) {
+          throw new IamError(404, 'NoSuchEntity', `Policy ${policy.arn} version ${versionId} does not exist or is not attachable.`);
+        }
+        return (
+          `    <PolicyVersion>\n      <Document>${xml(encodeURIComponent(JSON.stringify(policy.document)))}</Document>\n` +
+          `      <VersionId>${policy.versionId}</VersionId>\n      <IsDefaultVersion>true</IsDefaultVersion>\n      <CreateDate>${policy.createDate}</CreateDate>\n    </PolicyVersion>\n`
+        );
+      }
       case 'GetRole': {
-        const role = this.role(params.get('RoleName'));
+        const role = this.role(params.get('RoleName'), accountId);
         return (
           `    <Role>\n      <Path>/</Path>\n` +
           `      <AssumeRolePolicyDocument>${xml(encodeURIComponent(JSON.stringify(role.trustPolicy)))}</AssumeRolePolicyDocument>\n` +
@@ -111,21 +309,21 @@ export class IamApi {
         );
       }
       case 'ListAttachedRolePolicies': {
-        const role = this.role(params.get('RoleName'));
+        const role = this.role(params.get('RoleName'), accountId);
         const members = (role.attachedPolicyArns ?? [])
           .map((arn) => `      <member>\n        <PolicyArn>${xml(arn)}</PolicyArn>\n        <PolicyName>${xml(arn.split('/').pop() ?? arn)}</PolicyName>\n      </member>\n`)
           .join('');
         return `    <IsTruncated>false</IsTruncated>\n    <AttachedPolicies>\n${members}    </AttachedPolicies>\n`;
       }
       case 'ListOpenIDConnectProviders': {
-        const members = this.options.scenario.iam.oidcProviders
+        const members = oidcProviders
           .map((arn) => `      <member>\n        <Arn>${xml(arn)}</Arn>\n      </member>\n`)
           .join('');
         return `    <OpenIDConnectProviderList>\n${members}    </OpenIDConnectProviderList>\n`;
       }
       case 'GetOpenIDConnectProvider': {
         const arn = params.get('OpenIDConnectProviderArn') ?? '';
-        if (!this.options.scenario.iam.oidcProviders.includes(arn)) {
+        if (!oidcProviders.includes(arn)) {
           throw new IamError(404, 'NoSuchEntity', `OpenIDConnect Provider not found for arn ${arn}`);
         }
         return (

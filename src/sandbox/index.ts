@@ -3,25 +3,47 @@
  * points kubectl at the Kubernetes emulator. State lives as long as the returned object.
  */
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { eksImageRegistry, partitionOf } from '../decide/registries.js';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { AddonController, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
-import { FaultInjector, startEksApi } from './eks-api.js';
+import { AccountDirectory } from './aws-auth.js';
+import { FaultInjector, listen, startEksApi, type RunningServer, type SandboxCluster } from './eks-api.js';
+import { iamAccountsOf, startIamApi } from './iam-api.js';
 import { Gates, type GateName } from './gates.js';
-import { startIamApi } from './iam-api.js';
+import { ClusterInsights } from './insights.js';
 import { startKubeApi } from './kube-api.js';
-import { writeKubeconfig } from './kubeconfig.js';
+import { writeKubeconfig, writeMultiKubeconfig } from './kubeconfig.js';
 import { KubeStore } from './kube-store.js';
+import { PodIdentityStore } from './pod-identity.js';
 import { RequestLog } from './request-log.js';
-import { loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
-import type { Scenario, ScenarioFaults } from './scenario-types.js';
+import { loadScenario, resolveFleet, type ResolvedAccount, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
+import type { Scenario, ScenarioDaemonSetCustom, ScenarioFaults } from './scenario-types.js';
 
+export { serveHint, serveLine } from './serve-info.js';
 export { Gate, Gates, GATE_NAMES, type GateName, type GateState } from './gates.js';
-export { listScenarios, loadScenario, resolveScenario, type ResolvedScenario } from './scenario.js';
+export { listScenarios, loadScenario, resolveFleet, resolveScenario, type ResolvedFleet, type ResolvedScenario } from './scenario.js';
+
+/** One cluster of a running sandbox. */
+export interface RunningCluster {
+  cluster: string;
+  region: string;
+  account: string;
+  kubernetesVersion: string;
+  /** The cluster's own Kubernetes API (a port of its own). */
+  kubeEndpoint: string;
+  /** Its context in the sandbox kubeconfig (the cluster ARN, as `aws eks update-kubeconfig` names it). */
+  contextName: string;
+  scenario: ResolvedScenario;
+  store: KubeStore;
+  controller: AddonController;
+  podIdentity: PodIdentityStore;
+}
 
 /** A started sandbox. */
 export interface RunningSandbox {
@@ -42,10 +64,20 @@ export interface RunningSandbox {
   addon(): AddonRecord | null;
   /** The add-on controller (update records, last applied object), for tests. */
   controller: AddonController;
-  /** The gates tests drive instead of timers (eks-change, rollout, kube-outage); see gates.ts. */
+  /** The gates tests drive instead of timers (eks-change, rollout, kube-outage); see gates.ts. Shared by all clusters. */
   gates: Gates;
-  /** Begins a Kubernetes API outage now; it lasts kubeOutage.durationMs (1 s without one) or, while the kube-outage gate is held, until released. */
+  /** Begins a Kubernetes API outage now (first cluster); it lasts kubeOutage.durationMs (1 s without one) or, while the kube-outage gate is held, until released. */
   startKubeOutage(): void;
+  /** STS (AssumeRole, GetCallerIdentity) is served on the IAM endpoint; this is the same URL. */
+  stsEndpoint: string;
+  /** Every cluster (one for a single-cluster scenario); the fields above are the first one's. */
+  clusters: RunningCluster[];
+  /** The regions of the clusters, sorted. */
+  regions: string[];
+  /** The accounts and the access keys that select them. */
+  accounts: ResolvedAccount[];
+  /** True when the scenario declares several clusters (EKS routes by SigV4 region and access key). */
+  multi: boolean;
   close(): Promise<void>;
 }
 
@@ -69,7 +101,7 @@ function metricsHelperObjects(tag: string, region: string, clusterName: string):
     for (const container of pod.containers) {
       const { repository } = splitImage(container.image ?? '');
       const path = repository.split('/').slice(1).join('/');
-      container.image = `602401143452.dkr.ecr.${region}.amazonaws.com/${path}:${tag}`;
+      container.image = `${eksImageRegistry(region)}/${path}:${tag}`;
       setEnv(container, { AWS_CLUSTER_ID: clusterName });
     }
   }
@@ -104,6 +136,59 @@ function nodeObject(node: ResolvedScenario['nodes'][number], kubernetesVersion: 
   };
 }
 
+/** The `eks-pod-identity-agent` DaemonSet EKS's add-on of that name installs (hostNetwork, port 80 on 169.254.170.23). */
+function podIdentityAgentDaemonSet(imageTag: string, region: string): KubeObject {
+  const labels = { 'app.kubernetes.io/name': 'eks-pod-identity-agent', 'app.kubernetes.io/instance': 'eks-pod-identity-agent' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'DaemonSet',
+    metadata: { name: 'eks-pod-identity-agent', namespace: 'kube-system', labels: { ...labels, 'app.kubernetes.io/managed-by': 'EKS' } },
+    spec: {
+      selector: { matchLabels: labels },
+      updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } },
+      template: {
+        metadata: { labels },
+        spec: {
+          hostNetwork: true,
+          priorityClassName: 'system-node-critical',
+          containers: [
+            {
+              name: 'eks-pod-identity-agent',
+              image: `602401143452.dkr.ecr.${region}.amazonaws.com/eks/eks-pod-identity-agent:${imageTag}`,
+              command: ['/go-runner', '/eks-pod-identity-agent', 'server'],
+              args: ['--port', '80', '--cluster-name', 'demo', '--probe-port', '2703'],
+              env: [{ name: 'AWS_REGION', value: region }],
+              ports: [{ containerPort: 80, name: 'proxy', protocol: 'TCP' }],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Applies a scenario's hand-made settings (args, images, nodeSelector, update strategy, annotations, sidecars). */
+function applyCustom(daemonSet: KubeObject, custom: ScenarioDaemonSetCustom): void {
+  const pod = podSpecOf(daemonSet) as ReturnType<typeof podSpecOf> & { nodeSelector?: Record<string, string> };
+  const all = [...pod.containers, ...(pod.initContainers ?? [])];
+  for (const [name, args] of Object.entries(custom.args ?? {})) {
+    const container = all.find((c) => c.name === name);
+    if (container) container.args = [...args];
+  }
+  for (const [name, image] of Object.entries(custom.images ?? {})) {
+    const container = all.find((c) => c.name === name);
+    if (container) container.image = image;
+  }
+  if (custom.nodeSelector) pod.nodeSelector = { ...custom.nodeSelector };
+  const spec = daemonSet.spec as { updateStrategy?: unknown; template: { metadata?: { annotations?: Record<string, string> } } };
+  if (custom.updateStrategy !== undefined) spec.updateStrategy = structuredClone(custom.updateStrategy);
+  if (custom.podAnnotations) {
+    spec.template.metadata ??= {};
+    spec.template.metadata.annotations = { ...spec.template.metadata.annotations, ...custom.podAnnotations };
+  }
+  for (const sidecar of custom.sidecars ?? []) pod.containers.push(structuredClone(sidecar) as never);
+}
+
 /** Fills the Kubernetes store as the scenario describes the cluster. */
 function populateStore(store: KubeStore, scenario: ResolvedScenario, controller: AddonController): void {
   for (const node of scenario.nodes) store.put(nodeObject(node, scenario.cluster.kubernetesVersion));
@@ -128,6 +213,7 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       setEnv([...pod.containers, ...(pod.initContainers ?? [])].find((c) => c.name === name), env);
     }
     if (ds.affinity !== undefined) pod.affinity = structuredClone(ds.affinity);
+    if (ds.custom) applyCustom(daemonSet, ds.custom);
     store.put(daemonSet);
     if (ds.rollingOut) {
       // A second spec change starts a rollout that the store finishes after rolloutDurationMs.
@@ -138,6 +224,20 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       store.put(again);
     }
   }
+  if (ds && Object.keys(scenario.configMapData).length > 0) {
+    const cm = store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') ?? {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
+      data: {},
+    };
+    const data = { ...((cm.data as Record<string, string> | undefined) ?? {}) };
+    for (const [key, value] of Object.entries(scenario.configMapData)) {
+      if (value === null) delete data[key];
+      else data[key] = value;
+    }
+    store.put({ ...structuredClone(cm), data });
+  }
   for (const eni of scenario.eniConfigs) {
     store.put({
       apiVersion: 'crd.k8s.amazonaws.com/v1alpha1',
@@ -146,64 +246,122 @@ function populateStore(store: KubeStore, scenario: ResolvedScenario, controller:
       spec: { subnet: eni.subnet, ...(eni.securityGroups ? { securityGroups: eni.securityGroups } : {}) },
     });
   }
+  if (scenario.podIdentityAgent) store.put(podIdentityAgentDaemonSet(scenario.podIdentityAgent.imageTag, scenario.cluster.region));
   if (scenario.metricsHelper) {
     for (const obj of metricsHelperObjects(scenario.metricsHelper.imageTag, scenario.cluster.region, scenario.cluster.name)) {
+      if (obj.kind === 'ServiceAccount' && scenario.metricsHelper.serviceAccountRoleArn) {
+        obj.metadata.annotations = { ...(obj.metadata.annotations as Record<string, string> | undefined), 'eks.amazonaws.com/role-arn': scenario.metricsHelper.serviceAccountRoleArn };
+      }
       store.put(obj);
     }
   }
 }
 
+/** A server that accepts connections and never answers: the Kubernetes API of a cluster that times out. */
+async function startBlackHole(): Promise<RunningServer> {
+  return listen(createServer(() => undefined));
+}
+
 /**
- * Starts the sandbox for a built-in scenario name, a scenario file path or a Scenario object: the three
- * emulators on 127.0.0.1 (ephemeral ports) and a kubeconfig in `dir` (default: a fresh temp dir).
+ * Starts the sandbox for a built-in scenario name, a scenario file path or a Scenario object: the emulators
+ * on 127.0.0.1 (ephemeral ports) and a kubeconfig in `dir` (default: a fresh temp dir). A scenario with
+ * `clusters` gets one Kubernetes API per cluster and one EKS endpoint that routes by the SigV4 credential
+ * scope's region and the access key's account (docs/sandbox-fleet.md).
  */
 export async function startSandbox(
   scenarioInput: string | Scenario,
   options: { dir?: string; faults?: ScenarioFaults; hold?: GateName[] } = {},
 ): Promise<RunningSandbox> {
-  const scenario = resolveScenario(typeof scenarioInput === 'string' ? loadScenario(scenarioInput) : scenarioInput);
-  const faults: ScenarioFaults = { ...scenario.sandbox.faults, ...(options.faults ?? {}) };
-  scenario.sandbox.faults = faults;
-  const { cluster } = scenario;
+  const fleet: ResolvedFleet = resolveFleet(typeof scenarioInput === 'string' ? loadScenario(scenarioInput) : scenarioInput);
   const log = new RequestLog();
   const gates = new Gates(Object.fromEntries((options.hold ?? []).map((name) => [name, true])));
-  const store = new KubeStore({
-    rolloutDurationMs: scenario.sandbox.rolloutDurationMs,
-    rolloutNeverFinishes: faults.rolloutNeverFinishes ?? false,
-    rolloutGate: gates.rollout,
-  });
-  const controller = new AddonController(scenario, store, { faults, gate: gates.eksChange });
-  populateStore(store, scenario, controller);
-
-  const kube = await startKubeApi(store, {
-    kubernetesVersion: cluster.kubernetesVersion,
-    log,
-    outageGate: gates.kubeOutage,
-    ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
-  });
-  const outage = faults.kubeOutage;
-  const onMutatingCall = (count: number): void => {
-    if (outage && count === outage.afterMutatingCall) kube.refuseConnectionsFor(outage.durationMs);
-  };
-  const startKubeOutage = (): void => kube.refuseConnectionsFor(outage?.durationMs ?? 1000);
-  gates.startKubeOutage = startKubeOutage;
-  const started: Array<{ close(): Promise<void> }> = [kube];
+  const started: Array<{ close(): Promise<void> }> = [];
+  const controllers: AddonController[] = [];
+  const units: Array<SandboxCluster & { running: RunningCluster }> = [];
+  // Faults of the first cluster (and the command line's) drive the AWS endpoints, as before.
+  let onMutatingCall: (count: number) => void = () => undefined;
   try {
+    for (const [index, scenario] of fleet.clusters.entries()) {
+      const faults: ScenarioFaults = { ...scenario.sandbox.faults, ...(options.faults ?? {}) };
+      scenario.sandbox.faults = faults;
+      const { cluster } = scenario;
+      const store = new KubeStore({
+        rolloutDurationMs: scenario.sandbox.rolloutDurationMs,
+        rolloutNeverFinishes: faults.rolloutNeverFinishes ?? false,
+        rolloutGate: gates.rollout,
+      });
+      const podIdentity = new PodIdentityStore(cluster);
+      const controller = new AddonController(scenario, store, { faults, gate: gates.eksChange, podIdentity });
+      controllers.push(controller);
+      populateStore(store, scenario, controller);
+      const kube = faults.timeout
+        ? await startBlackHole()
+        : await startKubeApi(store, {
+            kubernetesVersion: cluster.kubernetesVersion,
+            log,
+            ...(index === 0 ? { outageGate: gates.kubeOutage } : {}),
+            ...(faults.latencyMs ? { latencyMs: faults.latencyMs } : {}),
+          });
+      started.push(kube);
+      if (index === 0 && 'refuseConnectionsFor' in kube) {
+        const outage = faults.kubeOutage;
+        const api = kube as { refuseConnectionsFor(ms: number): void };
+        onMutatingCall = (count: number): void => {
+          if (outage && count === outage.afterMutatingCall) api.refuseConnectionsFor(outage.durationMs);
+        };
+        gates.startKubeOutage = (): void => api.refuseConnectionsFor(outage?.durationMs ?? 1000);
+      }
+      const contextName = `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
+      units.push({
+        scenario,
+        controller,
+        podIdentity,
+        insights: new ClusterInsights(scenario, () => controller.addon),
+        kubeEndpoint: kube.url,
+        running: {
+          cluster: cluster.name,
+          region: cluster.region,
+          account: cluster.accountId,
+          kubernetesVersion: cluster.kubernetesVersion,
+          kubeEndpoint: kube.url,
+          contextName,
+          scenario,
+          store,
+          controller,
+          podIdentity,
+        },
+      });
+    }
+    const first = units[0] as (typeof units)[number];
+    const firstFaults = first.scenario.sandbox.faults;
+    const accounts = new AccountDirectory(fleet.accounts);
     const eks = await startEksApi({
-      scenario,
-      controller,
+      clusters: units,
+      accounts,
+      multi: fleet.multi,
       log,
-      kubeEndpoint: kube.url,
-      faults: new FaultInjector(faults, onMutatingCall),
+      faults: new FaultInjector(firstFaults, (count) => onMutatingCall(count)),
       gates,
     });
     started.push(eks);
-    const iam = await startIamApi({ scenario, log, faults: new FaultInjector(faults) });
+    const iam = await startIamApi({
+      iam: iamAccountsOf(fleet.clusters),
+      accounts,
+      ...(fleet.multi ? {} : { defaultAccountId: first.scenario.cluster.accountId }),
+      log,
+      faults: new FaultInjector(firstFaults),
+    });
     started.push(iam);
+    for (const c of controllers) c.start();
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'vpccni-sandbox-'));
     const kubeconfig = join(dir, 'kubeconfig');
-    const contextName = `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
-    writeKubeconfig(kubeconfig, { server: kube.url, contextName });
+    if (fleet.multi) {
+      writeMultiKubeconfig(kubeconfig, units.map((u) => ({ server: u.kubeEndpoint, contextName: u.running.contextName })));
+    } else {
+      writeKubeconfig(kubeconfig, { server: first.kubeEndpoint, contextName: first.running.contextName });
+    }
+    const { scenario, controller } = first;
+    const { cluster } = scenario;
     return {
       scenario,
       cluster: cluster.name,
@@ -211,23 +369,28 @@ export async function startSandbox(
       accountId: cluster.accountId,
       eksEndpoint: eks.url,
       iamEndpoint: iam.url,
-      kubeEndpoint: kube.url,
+      stsEndpoint: iam.url,
+      kubeEndpoint: first.kubeEndpoint,
       kubeconfig,
-      contextName,
+      contextName: first.running.contextName,
       log,
-      store,
+      store: first.running.store,
       controller,
       gates,
-      startKubeOutage,
+      startKubeOutage: () => gates.startKubeOutage(),
       addon: () => (controller.addon ? structuredClone(controller.addon) : null),
+      clusters: units.map((u) => u.running),
+      regions: [...new Set(units.map((u) => u.running.region))].sort(),
+      accounts: fleet.accounts,
+      multi: fleet.multi,
       close: async () => {
-        controller.close();
+        for (const c of controllers) c.close();
         gates.close();
         await Promise.all(started.map((s) => s.close()));
       },
     };
   } catch (error) {
-    controller.close();
+    for (const c of controllers) c.close();
     gates.close();
     await Promise.all(started.map((s) => s.close()));
     throw error;

@@ -19,3 +19,18 @@ export function writeKubeconfig(path: string, options: { server: string; context
   // kubectl warns about group- or world-readable kubeconfigs on some platforms.
   writeFileSync(path, stringify(config), { mode: 0o600 });
 }
+
+/** Writes a kubeconfig with one cluster, context and user per entry; the first is the current context. */
+export function writeMultiKubeconfig(path: string, entries: Array<{ server: string; contextName: string }>): void {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: entries.map((e) => ({ name: e.contextName, cluster: { server: e.server } })),
+    contexts: entries.map((e) => ({ name: e.contextName, context: { cluster: e.contextName, user: e.contextName } })),
+    'current-context': entries[0]?.contextName ?? '',
+    users: entries.map((e) => ({ name: e.contextName, user: {} })),
+    preferences: {},
+  };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, stringify(config), { mode: 0o600 });
+}

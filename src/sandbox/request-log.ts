@@ -1,7 +1,7 @@
 /** Every request the sandbox's emulators answered, so tests can prove what was (not) called. */
 
 export interface LoggedRequest {
-  service: 'eks' | 'iam' | 'kube';
+  service: 'eks' | 'iam' | 'sts' | 'kube';
   method: string;
   path: string;
   /** EKS/IAM operation name (`UpdateAddon`), or for kube e.g. `PATCH daemonsets/aws-node`. */

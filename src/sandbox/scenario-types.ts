@@ -23,6 +23,66 @@ export interface ScenarioFaults {
   rolloutNeverFinishes?: boolean;
   /** The Kubernetes API refuses connections for this many milliseconds after the nth mutating EKS call (1-based). */
   kubeOutage?: { afterMutatingCall: number; durationMs: number };
+  /**
+   * The nth add-on change (1-based) ends with the update `Failed` although EKS applied it: the add-on is at
+   * the new version, in `addonStatus` (default DEGRADED), the DaemonSet rolled. Seen on real clusters when
+   * the health check times out after the apply.
+   */
+  failedButApplied?: { changeNumber: number; addonStatus?: 'DEGRADED' | 'ACTIVE' };
+  /** A DEGRADED add-on (from the start or after a change) recovers to ACTIVE on its own, through the eks-change gate. */
+  degradedRecovers?: boolean;
+  /** Multi-cluster: every EKS call naming this cluster hangs (never answered), and its Kubernetes API too. */
+  timeout?: boolean;
+}
+
+/** An UPGRADE_READINESS (or MISCONFIGURATION) insight as the scenario fixes it (see ListInsights). */
+export interface ScenarioInsight {
+  id?: string;
+  name: string;
+  category?: 'UPGRADE_READINESS' | 'MISCONFIGURATION';
+  kubernetesVersion?: string;
+  status: 'PASSING' | 'WARNING' | 'ERROR' | 'UNKNOWN';
+  reason?: string;
+  description?: string;
+  recommendation?: string;
+  addonCompatibilityDetails?: Array<{ name: string; compatibleVersions: string[] }>;
+}
+
+/** A Pod Identity association present from the start. */
+export interface ScenarioPodIdentityAssociation {
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  /** True: owned by the vpc-cni add-on (created through its `podIdentityAssociations`). */
+  ownedByAddon?: boolean;
+}
+
+/** An AWS account of a multi-cluster sandbox: the access key that selects it, and its faults. */
+export interface ScenarioAccount {
+  id: string;
+  accessKeyId: string;
+  secretAccessKey?: string;
+  /** Every EKS, IAM and STS call with this account's credentials is refused (AccessDeniedException). */
+  denyAccess?: boolean;
+}
+
+/** One cluster of a multi-cluster scenario: a scenario without name, accounts or clusters. */
+export type ScenarioCluster = Omit<Scenario, 'name' | 'description' | 'accounts' | 'clusters'>;
+
+
+/** Hand-made settings of a DaemonSet beyond env: what platform teams change on aws-node. */
+export interface ScenarioDaemonSetCustom {
+  /** Container name → its whole `args` list. */
+  args?: Record<string, string[]>;
+  /** Container name → its whole image reference (e.g. a digest-pinned one, `…:v1.13.4@sha256:…`). */
+  images?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
+  /** The DaemonSet's `spec.updateStrategy`. */
+  updateStrategy?: unknown;
+  /** Annotations of the pod template. */
+  podAnnotations?: Record<string, string>;
+  /** Extra containers (sidecars) appended to the pod. */
+  sidecars?: Array<Record<string, unknown> & { name: string; image: string }>;
 }
 
 export interface ScenarioCatalogueEntry {
@@ -47,6 +107,10 @@ export interface ScenarioRole {
   /** IAM trust policy document (object); default: trusts this cluster's OIDC provider for aws-node. */
   trustPolicy?: unknown;
   attachedPolicyArns?: string[];
+  /** `pod-identity`: trusts pods.eks.amazonaws.com (sts:AssumeRole, sts:TagSession) instead of the OIDC provider. */
+  trust?: 'irsa' | 'pod-identity';
+  /** Inline policies: name → policy document. */
+  inlinePolicies?: Record<string, unknown>;
 }
 
 export interface Scenario {
@@ -60,6 +124,8 @@ export interface Scenario {
     ipFamily?: 'ipv4' | 'ipv6';
     /** null: the cluster has no OIDC issuer. */
     oidcIssuer?: string | null;
+    /** EKS Auto Mode: computeConfig, storageConfig.blockStorage and elasticLoadBalancing enabled. */
+    autoMode?: boolean;
   };
   /** null: no EKS add-on (self-managed install). */
   addon?: {
@@ -86,7 +152,11 @@ export interface Scenario {
     desiredNumberScheduled?: number;
     /** True when the DaemonSet is mid-rollout (updated < desired). */
     rollingOut?: boolean;
+    /** More custom settings made by hand on the DaemonSet (applied after everything above). */
+    custom?: ScenarioDaemonSetCustom;
   } | null;
+  /** Keys of the `amazon-vpc-cni` ConfigMap to set (created when the release manifest has none); null removes a key. */
+  configMapData?: Record<string, string | null>;
   /** Version catalogue; default: a realistic catalogue built from real version names. */
   catalogue?: ScenarioCatalogueEntry[];
   /** Added: a built-in catalogue by name (`eks-1.28-launch`, the default; `eks-2024-04`, `eks-2024-12`, `mid-2025`, `eks-2026-07`; fixtures/catalogues/), when `catalogue` is absent. */
@@ -94,12 +164,21 @@ export interface Scenario {
   nodes?: ScenarioNode[];
   eniConfigs?: ScenarioEniConfig[];
   /** The `cni-metrics-helper` Deployment's image tag; absent when null. */
-  metricsHelper?: { imageTag: string } | null;
+  metricsHelper?: { imageTag: string; serviceAccountRoleArn?: string } | null;
   iam?: {
     roles?: ScenarioRole[];
     /** Provider ARNs; default: the provider of the cluster's OIDC issuer. */
     oidcProviders?: string[];
   };
+  podIdentityAssociations?: ScenarioPodIdentityAssociation[];
+  /** The `eks-pod-identity-agent` DaemonSet in kube-system, at this image tag; absent when null. */
+  podIdentityAgent?: { imageTag: string } | null;
+  /** Insights; default: the add-on compatibility insight for the next Kubernetes version, from the catalogue. */
+  insights?: ScenarioInsight[];
+  /** Multi-cluster: the accounts (access key → account); default: one account, any access key. */
+  accounts?: ScenarioAccount[];
+  /** Multi-cluster: several clusters; each takes this scenario's values for what it leaves out. */
+  clusters?: ScenarioCluster[];
   sandbox?: {
     /** How long an UpdateAddon/CreateAddon stays InProgress/CREATING, in ms (default 300). */
     updateDurationMs?: number;

@@ -3,6 +3,7 @@
  * against schemas/scenario.schema.json, then resolved: whatever a scenario leaves out takes the `default`
  * scenario's value (derived from the scenario's own cluster where that matters, e.g. zones of its region).
  */
+import { eksImageRegistry } from '../decide/registries.js';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, resolve as resolvePath } from 'node:path';
@@ -16,8 +17,11 @@ import type {
   ScenarioCatalogueEntry,
   ScenarioEniConfig,
   ScenarioEnvOverrides,
+  ScenarioDaemonSetCustom,
   ScenarioFaults,
+  ScenarioInsight,
   ScenarioNode,
+  ScenarioPodIdentityAssociation,
   ScenarioRole,
 } from './scenario-types.js';
 
@@ -51,6 +55,7 @@ export interface ResolvedScenario {
     kubernetesVersion: string;
     ipFamily: 'ipv4' | 'ipv6';
     oidcIssuer: string | null;
+    autoMode: boolean;
   };
   addon: {
     version: string;
@@ -68,12 +73,18 @@ export interface ResolvedScenario {
     affinity?: unknown;
     desiredNumberScheduled?: number;
     rollingOut: boolean;
+    custom?: ScenarioDaemonSetCustom;
   } | null;
+  configMapData: Record<string, string | null>;
   catalogue: ScenarioCatalogueEntry[];
   nodes: ScenarioNode[];
   eniConfigs: ScenarioEniConfig[];
-  metricsHelper: { imageTag: string } | null;
+  metricsHelper: { imageTag: string; serviceAccountRoleArn?: string } | null;
   iam: { roles: ScenarioRole[]; oidcProviders: string[] };
+  podIdentityAssociations: ScenarioPodIdentityAssociation[];
+  podIdentityAgent: { imageTag: string } | null;
+  /** null: computed from the catalogue (the add-on compatibility insight for the next Kubernetes version). */
+  insights: ScenarioInsight[] | null;
   sandbox: { updateDurationMs: number; rolloutDurationMs: number; faults: ScenarioFaults };
 }
 
@@ -216,6 +227,22 @@ export function defaultTrustPolicy(accountId: string, issuer: string | null): un
   };
 }
 
+/** The trust policy EKS's docs give for a Pod Identity role. */
+export function podIdentityTrustPolicy(): unknown {
+  // https://docs.aws.amazon.com/eks/latest/userguide/pod-id-role.html
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AllowEksAuthToAssumeRoleForPodIdentity',
+        Effect: 'Allow',
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+      },
+    ],
+  };
+}
+
 function defaultNodes(region: string): ScenarioNode[] {
   const ips = ['192-168-12-34', '192-168-45-67', '192-168-78-90'];
   return ['a', 'b', 'c'].map((suffix, i) => ({
@@ -252,7 +279,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
           health: s.addon?.health ?? [],
         };
 
-  const registry = `602401143452.dkr.ecr.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const registry = eksImageRegistry(region);
   const imageTag = s.daemonSet?.imageTag ?? addon?.version ?? DEFAULTS.addonVersion;
   const release = /^v?\d+\.\d+\.\d+/.exec(imageTag)?.[0] ?? imageTag;
   const daemonSet: ResolvedScenario['daemonSet'] =
@@ -269,6 +296,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
             ? { desiredNumberScheduled: s.daemonSet.desiredNumberScheduled }
             : {}),
           rollingOut: s.daemonSet?.rollingOut ?? false,
+          ...(s.daemonSet?.custom ? { custom: s.daemonSet.custom } : {}),
         };
 
   const cniPolicy =
@@ -280,8 +308,10 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
       : [{ name: DEFAULTS.roleName }])
   ).map((role) => ({
     name: role.name,
-    trustPolicy: role.trustPolicy ?? defaultTrustPolicy(accountId, oidcIssuer),
+    trustPolicy:
+      role.trustPolicy ?? (role.trust === 'pod-identity' ? podIdentityTrustPolicy() : defaultTrustPolicy(accountId, oidcIssuer)),
     attachedPolicyArns: role.attachedPolicyArns ?? [cniPolicy],
+    inlinePolicies: role.inlinePolicies ?? {},
   }));
 
   const catalogue = s.catalogue ?? [...(CATALOGUES[s.catalogueSnapshot ?? ''] ?? DEFAULT_CATALOGUE)];
@@ -296,21 +326,90 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
       kubernetesVersion: s.cluster?.kubernetesVersion ?? DEFAULTS.kubernetesVersion,
       ipFamily,
       oidcIssuer,
+      autoMode: s.cluster?.autoMode ?? false,
     },
     addon,
     daemonSet,
     catalogue: structuredClone(catalogue),
     nodes: s.nodes ?? defaultNodes(region),
     eniConfigs: s.eniConfigs ?? [],
+    configMapData: s.configMapData ?? {},
     metricsHelper: s.metricsHelper ?? null,
     iam: {
       roles,
       oidcProviders: s.iam?.oidcProviders ?? (oidcIssuer ? [oidcProviderArn(accountId, oidcIssuer)] : []),
     },
+    podIdentityAssociations: s.podIdentityAssociations ?? [],
+    podIdentityAgent: s.podIdentityAgent ?? null,
+    insights: s.insights ?? null,
     sandbox: {
       updateDurationMs: s.sandbox?.updateDurationMs ?? DEFAULTS.updateDurationMs,
       rolloutDurationMs: s.sandbox?.rolloutDurationMs ?? DEFAULTS.rolloutDurationMs,
       faults: s.sandbox?.faults ?? {},
     },
+  };
+}
+
+/** An account of a served sandbox: the access key that selects it. */
+export interface ResolvedAccount {
+  id: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  denyAccess: boolean;
+}
+
+/** A scenario of one or several clusters, resolved: what the served sandbox runs. */
+export interface ResolvedFleet {
+  name: string;
+  description: string;
+  /** True when the scenario declares `clusters` (EKS then routes by region and access key). */
+  multi: boolean;
+  accounts: ResolvedAccount[];
+  clusters: ResolvedScenario[];
+}
+
+/** The access key a sandbox gives an account that the scenario left without one. */
+export function sandboxAccessKeyId(accountId: string): string {
+  return `AKIASANDBOX${accountId}`;
+}
+
+/**
+ * Resolves a scenario into its clusters: one for a single-cluster scenario (unchanged), several for one
+ * with `clusters`, each taking the scenario's values for what it leaves out (a shallow merge by top-level
+ * field) and validated as a scenario of its own.
+ */
+export function resolveFleet(s: Scenario): ResolvedFleet {
+  const { clusters: items, accounts, ...base } = s;
+  const clusters = items
+    ? items.map((item, i) => {
+        for (const key of ['name', 'description', 'accounts', 'clusters']) {
+          if (key in (item as object)) {
+            throw new UsageError(`Scenario ${s.name} is invalid: clusters[${i}].${key} is not allowed in a cluster; set it at the top level.`);
+          }
+        }
+        return resolveScenario(validateScenario({ ...base, ...item }, `${s.name} clusters[${i}]`));
+      })
+    : [resolveScenario(s)];
+  const seen = new Set<string>();
+  for (const c of clusters) {
+    const key = `${c.cluster.accountId}/${c.cluster.region}/${c.cluster.name}`;
+    if (seen.has(key)) throw new UsageError(`Scenario ${s.name} is invalid: cluster ${key} is declared twice; give each cluster its own name.`);
+    seen.add(key);
+  }
+  const ids = [...new Set([...(accounts ?? []).map((a) => a.id), ...clusters.map((c) => c.cluster.accountId)])];
+  return {
+    name: s.name,
+    description: s.description ?? '',
+    multi: items !== undefined,
+    accounts: ids.map((id) => {
+      const declared = accounts?.find((a) => a.id === id);
+      return {
+        id,
+        accessKeyId: declared?.accessKeyId ?? sandboxAccessKeyId(id),
+        secretAccessKey: declared?.secretAccessKey ?? 'sandbox',
+        denyAccess: declared?.denyAccess ?? false,
+      };
+    }),
+    clusters,
   };
 }

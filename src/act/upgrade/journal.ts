@@ -12,11 +12,15 @@ import { UsageError } from '../../errors.js';
 export interface JournalStep {
   from: string;
   to: string;
-  action: 'create' | 'update';
-  resolveConflicts: ResolveConflicts;
+  /** `apply`: server-side apply of the upstream manifest of `to` (the install stays self-managed). */
+  action: 'create' | 'update' | 'apply';
+  /** null for `apply` steps (a server-side apply takes the fields it sets, `--force-conflicts`). */
+  resolveConflicts: ResolveConflicts | null;
   result: 'succeeded' | 'failed' | 'skipped' | 'planned' | 'started';
   updateId?: string;
   error?: string;
+  /** Dry runs of `apply` steps: the manifest diff from the step before. */
+  diff?: string;
 }
 
 /** The journal of one upgrade of one cluster. */
@@ -29,6 +33,11 @@ export interface Journal {
   resolveConflicts: ResolveConflicts | null;
   configurationValues: string | null;
   serviceAccountRoleArn: string | null;
+  /** The role of the Pod Identity association set with every step, when `--pod-identity-role-arn` was given. */
+  podIdentityRoleArn?: string;
+  /** `upgrade --self-managed` / `--jump`, so that a resumed walk plans the same way (absent: false). */
+  selfManaged?: boolean;
+  jump?: boolean;
   backup: string | null;
   startedAt: string;
   updatedAt: string;

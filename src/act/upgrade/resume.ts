@@ -40,10 +40,13 @@ export async function openJournal(
  * `confirmRolledOut` when it was the last). `settled` tells whether that in-flight step was counted.
  */
 export function stepsDone(resumed: Journal | null, facts: GatheredFacts, installed: string): { done: JournalStep[]; settled: boolean } {
+  // An EKS step settles when EKS reports its version ACTIVE; a manifest step when the DaemonSet carries it.
   const settledIndex =
     resumed && facts.addon.managed && facts.addon.status === 'ACTIVE'
       ? resumed.steps.findIndex((s) => s.result !== 'succeeded' && s.result !== 'planned' && s.to === installed)
-      : -1;
+      : resumed && !facts.addon.managed
+        ? resumed.steps.findIndex((s) => s.action === 'apply' && s.result !== 'succeeded' && s.result !== 'planned' && s.to === installed)
+        : -1;
   const done: JournalStep[] = (resumed?.steps ?? []).flatMap((s, i) => {
     if (s.result === 'succeeded') return [s];
     if (i !== settledIndex) return [];

@@ -3,11 +3,12 @@
  * preflight (schemas, values, role), confirm the risks, then, for a real run, back up, write the journal
  * and walk. Nothing changes on the cluster before the backup, and the backup comes after every check.
  */
-import { gatherFacts } from '../../gather/facts.js';
+import { gatherFacts, type GatheredFacts } from '../../gather/facts.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
-import { assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
+import { assertPodIdentityUsable } from '../../decide/pod-identity-preflight.js';
+import { asReset, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
 import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
@@ -17,19 +18,35 @@ import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { BUSY, confirmRolledOut, openJournal, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
+import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
 /** What the user asked for, parsed. */
 export interface UpgradeRequest {
   to?: string;
   resolveConflicts?: ResolveConflicts;
   serviceAccountRoleArn?: string;
+  /** Sets the Pod Identity association of kube-system/aws-node with every step (podIdentityAssociations). */
+  podIdentityRoleArn?: string;
   values: ParsedConfigurationValues | null;
   dryRun?: boolean;
   yes?: boolean;
   acceptSettingLoss?: boolean;
+  /** Stay self-managed: apply the upstream manifest of every step. */
+  selfManaged?: boolean;
+  /** Adopt a self-managed install with one CreateAddon at the target, skipping minors. */
+  jump?: boolean;
   timeoutMs: number;
   backupDir: string;
   resume?: boolean;
+}
+
+/** The facts as the first EKS step will find them: after the manifest steps before it, their DaemonSet. */
+function factsBeforeEks(facts: GatheredFacts, steps: JournalStep[], run: SelfManagedRun | null): GatheredFacts {
+  const first = steps.findIndex((s) => s.action !== 'apply');
+  const lastApply = first > 0 ? steps[first - 1] : undefined;
+  if (!run || !lastApply || lastApply.action !== 'apply' || !facts.daemonSet) return facts;
+  const ds = run.render(lastApply.to).find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'aws-node');
+  return ds ? { ...facts, daemonSet: { ...facts.daemonSet, raw: ds as unknown as Record<string, unknown> } } : facts;
 }
 
 /** Runs the upgrade; returns 0 when done, throws the typed error of any stop. */
@@ -37,6 +54,7 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   const { ui } = runtime;
   const { journalFile, resumed } = await openJournal(runtime, o);
   const roleArn = resumed?.serviceAccountRoleArn ?? o.serviceAccountRoleArn;
+  const podIdentityRoleArn = resumed?.podIdentityRoleArn ?? o.podIdentityRoleArn;
   const userValues = resumed?.configurationValues != null ? parseConfigurationValues(resumed.configurationValues) : o.values;
 
   let facts = await ui.step(`Reading the vpc-cni add-on of ${runtime.clusterName}`, () =>
@@ -53,7 +71,8 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   if (!installed) {
     throw new UnreachableError(`Cluster "${facts.cluster.name}" has neither a vpc-cni add-on nor an aws-node DaemonSet with a readable version; there is nothing to upgrade.`);
   }
-  const plan = planFromFacts(facts, installed, resumed?.to ?? (o.to as string));
+  const mode = { selfManaged: resumed ? Boolean(resumed.selfManaged) : Boolean(o.selfManaged), jump: resumed ? Boolean(resumed.jump) : Boolean(o.jump) };
+  const plan = planFromFacts(facts, installed, resumed?.to ?? (o.to as string), mode);
   const blocking = plan.findings.filter((f) => f.severity === 'error');
   if (blocking.length > 0) {
     const what = blocking.map((f) => [f.message, f.remediation].filter(Boolean).join(' ')).join(' ');
@@ -61,8 +80,12 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
   }
 
   const asked = resumed?.resolveConflicts ?? o.resolveConflicts;
-  const resolve = (action: 'create' | 'update'): ResolveConflicts => {
+  const resolve = (action: 'create' | 'update' | 'apply'): ResolveConflicts | null => {
+    if (action === 'apply') return null;
     if (action === 'update') return asked ?? 'PRESERVE';
+    // After manifest steps every field EKS would conflict on was set by vpccni's own applies of upstream
+    // manifests, and the custom settings travel as configuration values: OVERWRITE loses nothing of them.
+    if (asked === undefined && plan.steps.some((s) => s.action === 'apply')) return 'OVERWRITE';
     if (asked === 'PRESERVE') {
       throw new UsageError('--resolve-conflicts PRESERVE is not valid on CreateAddon (the first step adopts the self-managed install); use NONE or OVERWRITE.');
     }
@@ -90,19 +113,25 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     return 0;
   }
 
-  // Preflight: schemas of every step, the values each carries, the role, what OVERWRITE resets.
-  const versions = [...new Set(steps.map((s) => s.to))];
+  // Preflight: schemas of every EKS step, the values each carries, the role, what OVERWRITE resets.
+  const eksSteps = steps.filter((s) => s.action !== 'apply');
+  const versions = [...new Set(eksSteps.map((s) => s.to))];
   const schemaTexts = await ui.step('Fetching the configuration schema of every step', () =>
     Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
   );
   const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
-  const values = decideValues(facts, steps, userValues, schemas.get(steps[0]!.to)!);
+  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!) : { text: undefined, effective: {}, adoption: null, settings: null };
+  const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
     const byMessage = new Map<string, string[]>();
     for (const p of problems) byMessage.set(p.message.replace(/\.$/, ''), [...(byMessage.get(p.message.replace(/\.$/, '')) ?? []), p.version]);
     const list = [...byMessage].map(([message, versions]) => `${message} (${versions.join(', ')})`).join('; ');
     throw new UsageError(`The configuration values do not fit the schema of every step: ${list}; fix them (vpccni validate --configuration-values … --addon-version V) and run again.`);
+  }
+  if (podIdentityRoleArn) {
+    const role = await runtime.iam.getRole(podIdentityRoleArn);
+    assertPodIdentityUsable(role, podIdentityRoleArn, facts);
   }
   if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
   await confirmRisks(
@@ -111,13 +140,20 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     {
       dropped: storedValuesDropped(facts, userValues),
       adoption: values.adoption ?? undefined,
-      resets: steps.some((s) => s.resolveConflicts === 'OVERWRITE') ? overwriteResets(facts, steps[0]!.to, values.effective) : undefined,
+      resets: eksSteps.some((s) => s.resolveConflicts === 'OVERWRITE')
+        ? values.settings && eksSteps[0]!.resolveConflicts === 'OVERWRITE'
+          ? values.settings.lost.map(asReset)
+          : overwriteResets(factsBeforeEks(facts, steps, selfManagedRun), eksSteps[0]!.to, values.effective)
+        : undefined,
+      settings: values.settings,
     },
     o,
   );
+  if (selfManagedRun) await announceSelfManaged(ui, selfManagedRun, report, o);
 
   if (o.dryRun) {
-    printDryRun(runtime, report, values.text, roleArn, o.backupDir);
+    if (selfManagedRun) addManifestDiffs(report, selfManagedRun, installed);
+    printDryRun(runtime, report, values.text, roleArn, o.backupDir, podIdentityRoleArn);
     return 0;
   }
 
@@ -133,6 +169,9 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     resolveConflicts: asked ?? null,
     configurationValues: userValues?.text ?? null,
     serviceAccountRoleArn: roleArn ?? null,
+    ...(podIdentityRoleArn ? { podIdentityRoleArn } : {}),
+    ...(mode.selfManaged ? { selfManaged: true } : {}),
+    ...(mode.jump ? { jump: true } : {}),
     backup: report.backup,
     startedAt: resumed?.startedAt ?? new Date().toISOString(),
     updatedAt: new Date().toISOString(),
@@ -149,12 +188,15 @@ export async function runUpgrade(runtime: Runtime, o: UpgradeRequest): Promise<n
     createValues: values.text,
     updateValues: userValues?.text,
     serviceAccountRoleArn: roleArn,
+    podIdentityRoleArn,
+    ...(selfManagedRun ? { renderManifest: selfManagedRun.render } : {}),
     progress: (text) => ui.info(text),
     stopped: async (_error, current, interrupted) => {
       if (ui.format === 'json') ui.json(report);
       const state = await describeState(runtime);
       const i = current ? journal.steps.indexOf(current) : -1;
-      const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${current.action === 'create' ? 'CreateAddon' : 'UpdateAddon'})` : 'the upgrade';
+      const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'server-side apply of the upstream manifest' } as const;
+      const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${call[current.action]})` : 'the upgrade';
       const tail = `The cluster now: ${state}. Backup: ${report.backup}. Resume with \`vpccni upgrade --resume\` once the cause is fixed, or restore with \`vpccni restore ${report.backup}\`.`;
       if (interrupted) throw new InterruptedError(`Interrupted while waiting on ${which}; EKS may still be applying it. ${tail}`);
       throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. ${tail}`);

@@ -9,6 +9,8 @@ import { daemonSetInfo } from '../../gather/facts.js';
 import type { EksGateway } from '../../gateways/eks.js';
 import { AwsCallError } from '../../gateways/aws-errors.js';
 import type { KubeGateway } from '../../gateways/kubectl.js';
+import type { KubeObject } from '../../decide/manifests.js';
+import { FIELD_MANAGER } from '../../decide/self-managed.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
 
@@ -33,6 +35,9 @@ export interface WalkContext {
   /** The values text every step sends (undefined keeps what EKS stores), and the role. */
   configurationValues: string | undefined;
   serviceAccountRoleArn: string | undefined;
+  podIdentityRoleArn?: string | undefined;
+  /** The objects an `apply` step applies: the upstream manifest of the release, settings carried over. */
+  renderManifest?: (release: string) => KubeObject[];
   progress(text: string): void;
 }
 
@@ -54,12 +59,23 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
     resolveConflicts: step.resolveConflicts as ResolveConflicts,
     ...(ctx.configurationValues !== undefined ? { configurationValues: ctx.configurationValues } : {}),
     ...(ctx.serviceAccountRoleArn ? { serviceAccountRoleArn: ctx.serviceAccountRoleArn } : {}),
+    ...(ctx.podIdentityRoleArn ? { podIdentityAssociations: [{ serviceAccount: 'aws-node', roleArn: ctx.podIdentityRoleArn }] } : {}),
   };
   const n = `Step ${index + 1}/${ctx.journal.steps.length}`;
 
   step.result = 'started';
   await saveJournal(ctx.journalFile, ctx.journal);
-  if (step.action === 'create') {
+  if (step.action === 'apply') {
+    if (!ctx.renderManifest) throw new StepFailure('no manifest renderer was given for a self-managed step', 'failed');
+    const objects = ctx.renderManifest(step.to);
+    ctx.progress(`${n}: kubectl apply --server-side --field-manager=${FIELD_MANAGER} of the upstream ${step.to} manifest (${objects.length} objects, custom settings carried over)`);
+    try {
+      await ctx.kube.applyObjects(objects, { fieldManager: FIELD_MANAGER });
+    } catch (error) {
+      if (error instanceof VpccniError) throw new StepFailure(`Kubernetes refused the manifest: ${error.message}`, 'failed');
+      throw error;
+    }
+  } else if (step.action === 'create') {
     ctx.progress(`${n}: CreateAddon vpc-cni ${step.to} (resolve conflicts ${step.resolveConflicts})`);
     await mutate(ctx, () => ctx.eks.createAddon(change), step);
     await waitForCreate(ctx, step, deadline);
@@ -184,6 +200,8 @@ export interface PlanWalk {
   createValues: string | undefined;
   updateValues: string | undefined;
   serviceAccountRoleArn: string | undefined;
+  podIdentityRoleArn?: string | undefined;
+  renderManifest?: (release: string) => KubeObject[];
   progress(text: string): void;
   /** Called with the stopped step when the walk stops, to say where the cluster is; its message is used. */
   stopped(error: unknown, current: JournalStep | undefined, interrupted: boolean): Promise<never>;
@@ -209,6 +227,8 @@ export async function walkPlan(w: PlanWalk): Promise<void> {
           signal: abort.signal,
           configurationValues: step.action === 'create' ? w.createValues : w.updateValues,
           serviceAccountRoleArn: w.serviceAccountRoleArn,
+          podIdentityRoleArn: w.podIdentityRoleArn,
+          ...(w.renderManifest ? { renderManifest: w.renderManifest } : {}),
           progress: w.progress,
         },
         step,

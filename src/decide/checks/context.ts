@@ -2,6 +2,7 @@
 import type { ClusterFacts, ContainerSpec, Finding, Severity } from '../../domain.js';
 import { parseImage } from '../manifests.js';
 import type { AdvisoryContext } from '../../upgrade-planner/advisories.js';
+import { modernAdvisoryContext } from './modern-context.js';
 
 /** The name of the network policy agent container in the aws-node DaemonSet. */
 export const NODE_AGENT_CONTAINER = 'aws-eks-nodeagent';
@@ -39,7 +40,7 @@ export function networkPolicyModeSet(facts: ClusterFacts): boolean {
   return env !== undefined && ((env.value ?? '').trim() !== '' || env.valueFrom !== undefined);
 }
 
-/** The advisory context of the cluster as it runs now (prometheus-adapter and the role's EC2 rights unknown). */
+/** The advisory context of the cluster as it runs now, with the advisories in force. */
 export function advisoryContextFrom(facts: ClusterFacts): AdvisoryContext {
   const agent = facts.daemonSet?.containers.find((c) => c.name === NODE_AGENT_CONTAINER);
   return {
@@ -49,8 +50,7 @@ export function advisoryContextFrom(facts: ClusterFacts): AdvisoryContext {
     nodeAgentImageTag: agent ? imageTag(agent.image) : null,
     nodeAgentPresent: agent !== undefined,
     networkPolicyEnforcingModeSet: networkPolicyModeSet(facts),
-    prometheusAdapterPresent: false,
-    roleAllowsDescribeSubnetsAndSecurityGroups: null,
+    ...modernAdvisoryContext(facts),
   };
 }
 

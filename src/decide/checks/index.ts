@@ -9,16 +9,38 @@ import { healthFindings, hybridFindings, isHealthy, isRolledOut, metricsHelperFi
 import { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
 import { customNetworkingFindings } from './custom-networking.js';
 import { irsaFindings } from './irsa.js';
+import { insightFindings, refreshedText } from './insights.js';
+import { networkingModeFindings, unreadFindings, vpcCniNotUsed } from './networking-mode.js';
+import { permissionFindings } from './permissions.js';
+import { podIdentityFindings, awsNodeAssociations } from './pod-identity.js';
 
 export { advisoryContextFrom, installedVersion, sortFindings } from './context.js';
 export { isHealthy, isRolledOut } from './cluster.js';
 export { oidcProviderArnFor, trustAllowsAwsNode } from './irsa.js';
+export { vpcCniNotUsed } from './networking-mode.js';
+export { concernsAddons } from './insights.js';
+export { podIdentityMoveSteps, trustAllowsPodIdentity } from './pod-identity.js';
+
+/** Findings that make no sense on a cluster that needs no aws-node (Auto Mode, another CNI). */
+const NOT_FOR_OTHER_NETWORKING = new Set(['daemonset-missing', 'irsa-not-configured']);
+
+/** IRSA's "no role" info is wrong when Pod Identity gives aws-node its credentials. */
+function withoutSuperseded(facts: ClusterFacts, findings: Finding[]): Finding[] {
+  const notUsed = vpcCniNotUsed(facts) !== null;
+  const podIdentity = awsNodeAssociations(facts).length > 0;
+  return findings.filter((f) => !(notUsed && NOT_FOR_OTHER_NETWORKING.has(f.id)) && !(podIdentity && f.id === 'irsa-not-configured'));
+}
 
 /** Every finding about the cluster as it runs now, sorted error, warning, info, one per id. */
 export function evaluateFindings(facts: ClusterFacts): Finding[] {
   const version = installedVersion(facts);
-  return sortFindings([
+  return sortFindings(withoutSuperseded(facts, [
     ...(version ? advisoriesFor(version, advisoryContextFrom(facts)) : []),
+    ...networkingModeFindings(facts),
+    ...unreadFindings(facts),
+    ...podIdentityFindings(facts),
+    ...permissionFindings(facts),
+    ...insightFindings(facts, null),
     ...networkPolicyFindings(facts),
     ...customNetworkingFindings(facts),
     ...hybridFindings(facts),
@@ -26,7 +48,7 @@ export function evaluateFindings(facts: ClusterFacts): Finding[] {
     ...irsaFindings(facts),
     ...healthFindings(facts),
     ...versionFindings(facts),
-  ]);
+  ]));
 }
 
 /** The verdict of `vpccni check --kubernetes-version`. */
@@ -35,6 +57,8 @@ export interface Readiness {
   kubernetesVersion: string;
   findings: Finding[];
   suggestedUpgrade: { to: string; steps: PlanStep[] } | null;
+  /** When the EKS upgrade insights were last refreshed, as a sentence; null when they could not be read. */
+  insights?: string;
 }
 
 function arrow(from: string, steps: PlanStep[]): string {
@@ -52,8 +76,14 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
   const version = installedVersion(facts);
   const context = advisoryContextFrom(facts);
   const targetContext = { ...context, kubernetesVersion: target };
-  const findings: Finding[] = [...evaluateFindings(facts)];
+  const findings: Finding[] = [...evaluateFindings(facts).filter((f) => !f.id.startsWith('upgrade-insight-')), ...insightFindings(facts, target)];
   if (version) findings.push(...advisoriesFor(version, targetContext));
+  const insights = facts.modern?.insights ? refreshedText(facts) : null;
+  if (vpcCniNotUsed(facts) !== null) {
+    // No aws-node by design: nothing of the add-on gates the upgrade; insights and other errors still do.
+    const sorted = sortFindings(findings);
+    return { pass: !sorted.some((f) => f.severity === 'error'), kubernetesVersion: target, findings: sorted, suggestedUpgrade: null, ...(insights !== null ? { insights } : {}) };
+  }
 
   const offered = version !== null && isOffered(facts.catalogue, version, target);
   let suggestedUpgrade: Readiness['suggestedUpgrade'] = null;
@@ -107,5 +137,5 @@ export function checkReadiness(facts: ClusterFacts, targetKubernetesVersion: str
   }
   const sorted = sortFindings(findings);
   const pass = offered && isHealthy(facts) && !sorted.some((f) => f.severity === 'error');
-  return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade };
+  return { pass, kubernetesVersion: target, findings: sorted, suggestedUpgrade, ...(insights !== null ? { insights } : {}) };
 }

@@ -29,9 +29,9 @@ function globMatches(pattern: string, text: string): boolean {
 
 /**
  * True when the trust policy lets `providerArn` assume the role with sts:AssumeRoleWithWebIdentity for the
- * aws-node service account (a `<issuer>:sub` condition, when present, must admit it).
+ * aws-node service account, or `subject` (a `<issuer>:sub` condition, when present, must admit it).
  */
-export function trustAllowsAwsNode(trustPolicy: unknown, providerArn: string, issuerHost: string): boolean {
+export function trustAllowsAwsNode(trustPolicy: unknown, providerArn: string, issuerHost: string, subject: string = AWS_NODE_SUBJECT): boolean {
   if (!isRecord(trustPolicy)) return false;
   const subKey = `${issuerHost}:sub`;
   return asArray(trustPolicy.Statement).some((raw) => {
@@ -47,8 +47,8 @@ export function trustAllowsAwsNode(trustPolicy: unknown, providerArn: string, is
         if (key.toLowerCase() !== subKey.toLowerCase()) continue;
         const values = asArray(value).filter((v): v is string => typeof v === 'string');
         const ok = /like/i.test(operator)
-          ? values.some((v) => globMatches(v, AWS_NODE_SUBJECT))
-          : /^StringEquals/i.test(operator) && values.includes(AWS_NODE_SUBJECT);
+          ? values.some((v) => globMatches(v, subject))
+          : /^StringEquals/i.test(operator) && values.includes(subject);
         if (!ok) return false;
       }
     }

@@ -3,6 +3,7 @@
  * what differs from the upstream DaemonSet of the running version, and turn it into configuration values
  * the target version's schema accepts, saying plainly what cannot be carried over and why.
  */
+import { isEksRegistryHost } from '../registries.js';
 import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
 import { sameValue } from '../json.js';
 import { schemaAccepts, validateConfigurationValues } from './validate.js';
@@ -52,21 +53,10 @@ const CNI_CONTAINER = 'aws-node';
 const INIT_CONTAINER = 'aws-vpc-cni-init';
 const NODE_AGENT_CONTAINER = 'aws-eks-nodeagent';
 
-/**
- * Accounts of the registries EKS pulls add-on images from (EKS user guide, "Amazon container image
- * registries"); any other host counts as a mirror.
- */
-const EKS_IMAGE_ACCOUNTS = new Set([
-  '602401143452', '877085696533', '800184023465', '900889452093', '296578399912', '491585149902', '151610086707',
-  '121268973566', '761377655185', '918309763551', '961992271922', '900612956339', '590381155156', '455263428931',
-  '066635153087', '759879836304', '558608220178', '730335286997', '151742754352', '013241004608',
-]);
-const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/;
-
-/** True when `host` is one of the ECR registries EKS serves its own add-on images from. */
+/** True when `host` is one of the ECR registries EKS serves its own add-on images from (fixtures/image-registries.json). */
 export function isEksImageRegistry(host: string): boolean {
-  const match = ECR_HOST.exec(host);
-  return match !== null && EKS_IMAGE_ACCOUNTS.has(match[1] as string);
+  // 151610086707 served add-on images before the table's current accounts; kept so older installs count as EKS's.
+  return isEksRegistryHost(host, ['151610086707']);
 }
 
 /**
