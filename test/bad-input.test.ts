@@ -173,7 +173,7 @@ describe('bad input', () => {
           ? await vpccni(['--sandbox', ...args])
           : where === 'bare-cluster'
             ? await onClusterWithout(args)
-            : await vpccni(args, { timeoutMs: 20_000 });
+            : await vpccni(args);
 
     expect(result.exitCode, `stderr: ${result.stderr}\nstdout: ${result.stdout}`).toBe(c.exit);
     expect(result.stderr).not.toMatch(/^\s+at /m);

@@ -336,7 +336,7 @@ describe('--resume and Ctrl-C', () => {
     // Step 1's update stays InProgress (gate held) while the CLI waits on it.
     const sandbox = await sandboxFor(scenario('default'), undefined, ['eks-change']);
     const dir = tempDir();
-    const child = spawnOnSandbox(sandbox, ['upgrade', '--backup-dir', dir, '--to', 'v1.14.0-eksbuild.3'], { timeoutMs: 60_000 });
+    const child = spawnOnSandbox(sandbox, ['upgrade', '--backup-dir', dir, '--to', 'v1.14.0-eksbuild.3']);
     await vi.waitFor(() => expect(calls(sandbox, 'DescribeUpdate')).toBeGreaterThan(0), { timeout: 60_000, interval: 10 });
     expect(calls(sandbox, 'UpdateAddon')).toBe(1);
     child.kill('SIGINT');

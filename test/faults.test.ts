@@ -32,7 +32,7 @@ async function start(faults: ScenarioFaults = {}, hold: GateName[] = []): Promis
 
 /** Runs the CLI against the in-process sandbox the way a user's shell would against AWS. */
 function cli(sb: RunningSandbox, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return onSandbox(sb, args, { env, timeoutMs: 90_000 });
+  return onSandbox(sb, args, { env });
 }
 
 const ops = (sb: RunningSandbox, operation: string) => sb.log.entries.filter((e) => e.operation === operation);

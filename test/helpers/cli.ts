@@ -55,7 +55,7 @@ export async function vpccni(
     env: options.env ?? isolatedEnv(),
     extendEnv: true,
     cwd: options.cwd ?? ROOT,
-    timeout: options.timeoutMs ?? 60_000,
+    timeout: options.timeoutMs ?? 170_000, // a hang catcher under vitest's 180 s, not a speed limit
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
@@ -129,7 +129,7 @@ export function spawnOnSandbox(
     env: sandboxEnv(sb, options.env),
     extendEnv: true,
     cwd: ROOT,
-    timeout: options.timeoutMs ?? 90_000,
+    timeout: options.timeoutMs ?? 170_000,
     stdin: 'ignore',
   });
   let stderr = '';

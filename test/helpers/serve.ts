@@ -40,7 +40,7 @@ export async function serve(scenario = 'default', extra: string[] = []): Promise
   });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('sandbox serve printed nothing within 20 s')), 20_000);
+    const timer = setTimeout(() => reject(new Error('sandbox serve printed nothing within 150 s')), 150_000);
     lines.once('line', (line) => {
       clearTimeout(timer);
       resolve(line);
