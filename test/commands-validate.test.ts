@@ -160,9 +160,16 @@ describe('vpccni validate: which version', () => {
     );
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toBe('Valid for vpc-cni v1.13.4-eksbuild.1.');
-    // Without it, the installed version of a self-managed install comes from the DaemonSet, through kubectl.
-    const needsKubectl = await vpccni(
+    // Without it, the installed version of a self-managed install comes from the DaemonSet: read in-process by
+    // default, so still no kubectl; through kubectl when asked for it.
+    const inProcess = await vpccni(
       ['--sandbox', '--scenario', 'self-managed-custom-networking', 'validate', '--configuration-values', '{}'],
+      { env },
+    );
+    expect(inProcess.exitCode, inProcess.stderr).toBe(0);
+    expect(inProcess.stdout).toBe('Valid for vpc-cni v1.12.6-eksbuild.2.');
+    const needsKubectl = await vpccni(
+      ['--sandbox', '--scenario', 'self-managed-custom-networking', '--kube-client', 'kubectl', 'validate', '--configuration-values', '{}'],
       { env },
     );
     expect(needsKubectl.exitCode).toBe(3);

@@ -98,8 +98,15 @@ async function checkCli(scenario: string, kubernetesVersion?: string): Promise<{
   expectWellFormed(report, scenario);
   // The exit code is the verdict.
   expect(result.exitCode, result.stderr).toBe(report.pass ? 0 : 1);
-  expect(report).toEqual((await check(scenario, kubernetesVersion)).report);
+  // Each side starts a sandbox of its own, whose insights were "refreshed an hour before it started": the same
+  // report but for that instant.
+  expect(withoutInstants(report)).toEqual(withoutInstants((await check(scenario, kubernetesVersion)).report));
   return { result, report };
+}
+
+/** The report with every ISO instant masked. */
+function withoutInstants(report: CheckReport): unknown {
+  return JSON.parse(JSON.stringify(report).replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, '<instant>'));
 }
 
 const ids = (report: CheckReport): string[] => report.findings.map((f) => f.id);
@@ -162,7 +169,7 @@ describe.concurrent('check on the default scenario (the user guide example, Kube
     const { report: implicit } = await checkCli('default');
     const { report: explicit } = await checkCli('default', '1.28');
     expect(implicit.kubernetesVersion).toBe('1.28');
-    expect(implicit).toEqual(explicit);
+    expect(withoutInstants(implicit)).toEqual(withoutInstants(explicit));
   });
 
   it('passes for the Kubernetes version the cluster already runs', async () => {
