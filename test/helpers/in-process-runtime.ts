@@ -41,7 +41,10 @@ export function recordingUi(format: 'text' | 'json' = 'text'): RecordingUi {
   };
 }
 
-/** A runtime on `sandbox` (closing it does not stop the sandbox). */
+/**
+ * A runtime on `sandbox` (closing it does not stop the sandbox). It behaves like a run against a real
+ * cluster: no `sandbox` on the Runtime, so the journal, its lock and backups go where --backup-dir says.
+ */
 export function runtimeFor(sandbox: RunningSandbox, ui: Ui = recordingUi()): Runtime {
   const aws = {
     region: sandbox.region,
@@ -54,7 +57,7 @@ export function runtimeFor(sandbox: RunningSandbox, ui: Ui = recordingUi()): Run
     clusterName: sandbox.cluster,
     region: sandbox.region,
     aws,
-    sandbox,
+    sandbox: null,
     kubeContext: resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
     eks: createEksGateway(aws, sandbox.cluster),
     iam: createIamGateway(aws),

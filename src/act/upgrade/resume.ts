@@ -13,13 +13,20 @@ import { pollUntil } from './wait.js';
 /** The add-on states in which EKS is still applying a change. */
 export const BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
 
+/**
+ * Where the journal of this run lives (its lock sits next to it). An in-process sandbox lives as long as this
+ * process: its journal goes with it, never next to real ones.
+ */
+export function journalFileOf(runtime: Pick<Runtime, 'sandbox' | 'clusterName' | 'region'>, backupDir: string): string {
+  return journalPath(runtime.sandbox ? runtime.sandbox.dir : backupDir, runtime.clusterName, runtime.region);
+}
+
 /** The journal file of this cluster and, with --resume, the stopped run to continue. */
 export async function openJournal(
   runtime: Runtime,
   o: { backupDir: string; resume?: boolean; dryRun?: boolean; to?: string },
 ): Promise<{ journalFile: string; resumed: Journal | null }> {
-  // An in-process sandbox lives as long as this process: its journal goes with it, never next to real ones.
-  const journalFile = journalPath(runtime.sandbox ? runtime.sandbox.dir : o.backupDir, runtime.clusterName, runtime.region);
+  const journalFile = journalFileOf(runtime, o.backupDir);
   const previous = await loadJournal(journalFile);
   if (o.resume && (!previous || previous.finished)) {
     throw new UsageError(`There is no stopped upgrade of ${runtime.clusterName} to resume (no open journal at ${journalFile}); start one with --to.`);

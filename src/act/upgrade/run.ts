@@ -18,9 +18,9 @@ import { describeState, printDryRun, type UpgradeReport } from '../../render/upg
 import { sandboxBackupDir } from '../backup.js';
 import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
-import { journalPath, saveJournal, type Journal, type JournalStep } from './journal.js';
+import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { acquireJournalLock } from './lock.js';
-import { BUSY, confirmRolledOut, openJournal, settleInFlight, stepsDone } from './resume.js';
+import { BUSY, confirmRolledOut, journalFileOf, openJournal, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
@@ -57,8 +57,7 @@ function factsBeforeEks(facts: GatheredFacts, steps: JournalStep[], run: SelfMan
 export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Promise<number> {
   const o = { ...request, backupDir: sandboxBackupDir(runtime, request.backupDir) };
   // One run per cluster and backup directory at a time: the journal is taken exclusively before it is read.
-  const lockDir = runtime.sandbox ? runtime.sandbox.dir : o.backupDir;
-  const lock = o.dryRun ? null : await acquireJournalLock(journalPath(lockDir, runtime.clusterName, runtime.region));
+  const lock = o.dryRun ? null : await acquireJournalLock(journalFileOf(runtime, o.backupDir));
   try {
     return await lockedRun(runtime, o);
   } finally {

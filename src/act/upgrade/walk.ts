@@ -105,8 +105,8 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
 }
 
 /**
- * Why the cluster is not where `step` starts, or null: for a create, no add-on and aws-node at `from`'s
- * release; for an update, the add-on ACTIVE at `from` and aws-node at `from`'s release.
+ * Why the cluster is not where `step` starts, or null: for a create or an apply (self-managed, server-side
+ * apply of the manifest), no add-on and aws-node at `from`'s release; for an update (after a create), the add-on ACTIVE at `from` and aws-node at `from`'s release.
  */
 export async function staleness(ctx: Pick<WalkContext, 'eks' | 'kube'>, step: JournalStep): Promise<string | null> {
   const [addon, ds] = await Promise.all([ctx.eks.describeAddon(), ctx.kube.getDaemonSet()]);
@@ -114,7 +114,8 @@ export async function staleness(ctx: Pick<WalkContext, 'eks' | 'kube'>, step: Jo
   const from = tryParseAddonVersion(step.from);
   const runningParsed = running ? tryParseAddonVersion(running) : null;
   const runs = (v: AddonVersion | null) => Boolean(v && runningParsed && sameRelease(v, runningParsed));
-  if (step.action === 'create') {
+  // A create, or an apply of a self-managed install, starts where there is no add-on.
+  if (step.action === 'create' || step.action === 'apply') {
     if (addon.managed) return `the EKS add-on now exists at ${addon.version ?? '?'} (${addon.status ?? '?'})`;
     if (!runs(from)) return `aws-node now runs ${running ?? 'nothing readable'}, not ${step.from}`;
     return null;
