@@ -74,7 +74,7 @@ describe('authentication', () => {
     expect(eksTokenProblem(old, 'demo')).toBe('the token expired');
     expect((await get('/api/v1/nodes', old)).status).toBe(401);
     expect(eksTokenProblem(makeEksToken({ cluster: 'demo', region: 'us-west-2', expiresSeconds: 3600 }), 'demo')).toBe('X-Amz-Expires is over 900 seconds');
-    expect(eksTokenProblem(makeEksToken({ cluster: 'demo', region: 'us-west-2', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' }), 'demo')).toMatch(/not the sandbox's/);
+    expect(eksTokenProblem(makeEksToken({ cluster: 'demo', region: 'us-west-2', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'x' }), 'demo')).toMatch(/access key AKIAEXAMPLE, which the sandbox did not issue/);
     // Without x-k8s-aws-id among the signed headers the token names no cluster.
     const url = Buffer.from(good.slice('k8s-aws-v1.'.length), 'base64url').toString().replace('host%3Bx-k8s-aws-id', 'host');
     expect(eksTokenProblem(`k8s-aws-v1.${Buffer.from(url).toString('base64url')}`, 'demo')).toBe('x-k8s-aws-id is not a signed header');
