@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vpccni } from './helpers/cli.js';
+import { caFromKubeconfig, kubeVersionStatus } from './helpers/kube-https.js';
 import { serve, type Served } from './helpers/serve.js';
 
 let served: Served;
@@ -71,11 +72,17 @@ describe('gates over sandbox serve', () => {
   });
 
   it('starts and lifts a Kubernetes API outage', async () => {
+    expect(await kubeVersionStatus(served.info.kubeEndpoint, caFromKubeconfig(served.info.kubeconfig))).toBe(200);
     await gate('hold', 'kube-outage');
     const start = await fetch(`${served.info.eksEndpoint}/_sandbox/gates/kube-outage/start`, { method: 'POST' });
     expect((await start.json()) as { pending: string[] }).toMatchObject({ pending: [expect.stringMatching(/^kube outage/)] });
-    expect(await fetch(`${served.info.kubeEndpoint}/version`).then((r) => r.status, () => 'refused')).toBe('refused');
+    // The API serves HTTPS with the sandbox CA (in the kubeconfig serve wrote); /version is public. 'refused' is only
+    // a refused connection, not a TLS failure.
+    const ca = caFromKubeconfig(served.info.kubeconfig);
+    const version = () => kubeVersionStatus(served.info.kubeEndpoint, ca);
+    expect(await version()).toBe('refused');
     await gate('release', 'kube-outage');
-    await expect.poll(() => fetch(`${served.info.kubeEndpoint}/version`).then((r) => r.status, () => 0), { timeout: 10_000, interval: 20 }).toBe(200);
+    // Listening again is asynchronous: wait for the condition, not for a time.
+    await expect.poll(version, { timeout: 10_000, interval: 20 }).toBe(200);
   });
 });

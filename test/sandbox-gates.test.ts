@@ -7,6 +7,7 @@ import { DescribeAddonCommand, DescribeUpdateCommand, EKSClient, UpdateAddonComm
 import { afterEach, describe, expect, it } from 'vitest';
 import { Gate } from '../src/sandbox/gates.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { kubeVersionStatus } from './helpers/kube-https.js';
 
 const running: RunningSandbox[] = [];
 afterEach(async () => {
@@ -96,15 +97,25 @@ describe('sandbox gates', () => {
     const changed = structuredClone(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')!);
     (changed.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template.metadata.annotations = { touched: '1' };
     sb.store.put(changed);
-    await sb.gates.rollout.waitForPending(1);
-    expect(ds().status.updatedNumberScheduled).toBe(0);
-    sb.gates.rollout.step();
-    expect(ds().status.updatedNumberScheduled).toBe(ds().status.desiredNumberScheduled);
+    const desired = ds().status.desiredNumberScheduled;
+    expect(desired).toBeGreaterThan(1);
+    // One passage of the rollout gate is one pod (maxUnavailable 10% of three nodes rounds up to one): the rollout stays partial until
+    // it has been stepped once per pod, and only then is every pod updated.
+    for (let pod = 1; pod <= desired; pod++) {
+      await sb.gates.rollout.waitForPending(1);
+      expect(ds().status.updatedNumberScheduled).toBe(pod - 1);
+      sb.gates.rollout.step();
+      expect(ds().status.updatedNumberScheduled).toBe(pod);
+    }
+    expect(ds().status.updatedNumberScheduled).toBe(desired);
+    expect(sb.gates.rollout.state()).toMatchObject({ held: true, pending: [], passed: desired });
   });
 
   it('keeps the Kubernetes API down until the kube-outage gate is released', async () => {
     const sb = await start(['kube-outage']);
-    const version = () => fetch(`${sb.kubeEndpoint}/version`).then((r) => r.status, () => 'refused');
+    // The API serves HTTPS with the sandbox's own CA; /version is public, so no token is needed. 'refused' is only a
+    // refused connection: any other failure (a TLS error, say) shows up as its own code and fails the test.
+    const version = () => kubeVersionStatus(sb.kubeEndpoint, Buffer.from(sb.caData, 'base64'));
     expect(await version()).toBe(200);
     expect((await control(sb, 'POST', '/_sandbox/gates/kube-outage/start')).body).toMatchObject({ held: true, pending: [expect.stringMatching(/^kube outage/)] });
     expect(await version()).toBe('refused');

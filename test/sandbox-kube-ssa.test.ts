@@ -93,7 +93,8 @@ describe('EKS applies the add-on with server-side apply as field manager "eks"',
     expect(res.status).toBe(200);
     const id = ((await res.json()) as { update: { id: string } }).update.id;
     await sb.gates.eksChange.until((s) => s.pending.length === 0);
-    return sb.controller.describeUpdate(id);
+    // EKS's DescribeUpdate needs the add-on name for an add-on's update (without it: 404 No update found).
+    return sb.controller.describeUpdate(id, 'vpc-cni');
   };
 
   it('keeps what it does not own (a nodeSelector, a sidecar) and resets what it owns under OVERWRITE', async () => {
