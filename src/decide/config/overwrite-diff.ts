@@ -4,6 +4,7 @@
  */
 import { sameValue } from '../json.js';
 import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
+import { normaliseValueFrom } from '../settings/leaves.js';
 
 /** One setting OVERWRITE would change: `after` is null when the add-on drops it altogether. */
 export interface ResetSetting {
@@ -72,18 +73,6 @@ const containersOf = (pod: Record<string, unknown>, key: 'containers' | 'initCon
 
 function envValue(env: { value?: string; valueFrom?: unknown }): unknown {
   return env.valueFrom !== undefined ? { valueFrom: normaliseValueFrom(env.valueFrom) } : { value: env.value ?? '' };
-}
-
-/**
- * `valueFrom` without the defaults the API server fills in (`fieldRef.apiVersion: v1`), so that a manifest
- * that leaves them out and the object read back from the cluster compare equal.
- */
-function normaliseValueFrom(valueFrom: unknown): unknown {
-  if (typeof valueFrom !== 'object' || valueFrom === null || Array.isArray(valueFrom)) return valueFrom;
-  const { fieldRef, ...rest } = valueFrom as { fieldRef?: unknown } & Record<string, unknown>;
-  if (typeof fieldRef !== 'object' || fieldRef === null || Array.isArray(fieldRef)) return valueFrom;
-  const { apiVersion, ...ref } = fieldRef as { apiVersion?: unknown } & Record<string, unknown>;
-  return { ...rest, fieldRef: apiVersion === undefined || apiVersion === 'v1' ? ref : { ...ref, apiVersion } };
 }
 
 function envText(env: { value?: string; valueFrom?: unknown }): string {

@@ -83,7 +83,7 @@ export function isAbsent(value: unknown): boolean {
 }
 
 /** `fieldRef.apiVersion: v1` is the API server's default: compare without it. */
-function normaliseValueFrom(valueFrom: unknown): unknown {
+export function normaliseValueFrom(valueFrom: unknown): unknown {
   if (typeof valueFrom !== 'object' || valueFrom === null || Array.isArray(valueFrom)) return valueFrom;
   const { fieldRef, ...rest } = valueFrom as { fieldRef?: unknown } & Record<string, unknown>;
   if (typeof fieldRef !== 'object' || fieldRef === null || Array.isArray(fieldRef)) return valueFrom;
