@@ -10,7 +10,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { EksApiError } from '../src/sandbox/addon-controller.js';
 import { loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
@@ -106,19 +106,18 @@ describe('read-only commands through flaky AWS APIs', () => {
   });
 
   it('status survives a Kubernetes API that refuses connections for a short while', async () => {
-    // The outage starts when kubectl's first request arrives (the kube-outage gate is held, so it lasts
-    // until this test lifts it), and is lifted once the CLI says (--verbose) that a read failed to connect
-    // and will be retried.
+    // The API is down before the CLI starts (the kube-outage gate is held, so it lasts until this test lifts
+    // it), and comes back once the CLI says (--verbose) that a read failed to connect and will be retried.
+    // Starting it after the first request would race the CLI's other reads.
     const sb = await start({}, ['kube-outage']);
+    sb.startKubeOutage();
+    const outageAt = sb.log.entries.length;
     const child = spawnOnSandbox(sb, ['status', '--output', 'json', '--verbose']);
     let retried = false;
     void child.stderrMatches(/could not connect \(attempt 1 of \d+\); retrying/).then(() => {
       retried = true;
       sb.gates.kubeOutage.release();
     }, () => undefined);
-    await vi.waitFor(() => expect(sb.log.entries.some((e) => e.service === 'kube')).toBe(true), { timeout: 60_000, interval: 5 });
-    sb.startKubeOutage();
-    const outageAt = sb.log.entries.length;
     const result = await child.result;
     expect(result.exitCode, result.stderr).toBe(0);
     expect(retried).toBe(true);
