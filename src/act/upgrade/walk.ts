@@ -247,26 +247,17 @@ async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: num
 }
 
 /** What `walkPlan` needs beyond a step's context. */
-export interface PlanWalk {
-  eks: EksGateway;
-  kube: KubeGateway;
-  journal: Journal;
-  journalFile: string;
-  timeoutMs: number;
+export interface PlanWalk extends Omit<WalkContext, 'signal' | 'configurationValues'> {
   /** The values the create step carries (adopted settings), and the ones later steps send (user's). */
   createValues: string | undefined;
   updateValues: string | undefined;
-  serviceAccountRoleArn: string | undefined;
-  podIdentityRoleArn?: string | undefined;
-  renderManifest?: (release: string) => KubeObject[];
-  progress(text: string): void;
-  waiting?: (title: string) => ProgressLine;
   /** Called with the stopped step when the walk stops, to say where the cluster is; its message is used. */
   stopped(error: unknown, current: JournalStep | undefined, interrupted: boolean): Promise<never>;
 }
 
 /** Runs every step of the journal not yet done, in order; Ctrl-C stops the wait, never the call. */
 export async function walkPlan(w: PlanWalk): Promise<void> {
+  const { createValues, updateValues, stopped: _stopped, ...context } = w;
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.on('SIGINT', onSigint);
@@ -275,24 +266,7 @@ export async function walkPlan(w: PlanWalk): Promise<void> {
     for (const [index, step] of w.journal.steps.entries()) {
       if (step.result === 'succeeded') continue;
       current = step;
-      await runStep(
-        {
-          eks: w.eks,
-          kube: w.kube,
-          journal: w.journal,
-          journalFile: w.journalFile,
-          timeoutMs: w.timeoutMs,
-          signal: abort.signal,
-          configurationValues: step.action === 'create' ? w.createValues : w.updateValues,
-          serviceAccountRoleArn: w.serviceAccountRoleArn,
-          podIdentityRoleArn: w.podIdentityRoleArn,
-          ...(w.renderManifest ? { renderManifest: w.renderManifest } : {}),
-          progress: w.progress,
-          ...(w.waiting ? { waiting: w.waiting } : {}),
-        },
-        step,
-        index,
-      );
+      await runStep({ ...context, signal: abort.signal, configurationValues: step.action === 'create' ? createValues : updateValues }, step, index);
     }
   } catch (error) {
     const interrupted = error instanceof InterruptedError || abort.signal.aborted;
