@@ -6,17 +6,16 @@
 //  4. a three-step upgrade with the exec-plugin kubeconfig against the sum of its update times.
 // Run by bench/run.js, or alone: `node bench/kube-client.js [--quick]`. Writes between its markers in bench/RESULTS.md.
 import { spawn, execFileSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { log, ms, ratio, run } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const quick = process.argv.includes('--quick');
 const N = quick ? 3 : 7;
 const LATENCY = 100;
@@ -28,25 +27,7 @@ const median = (xs) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const ms = (x) => `${Math.round(x)} ms`;
-const ratio = (x) => `${x.toFixed(2)}×`;
-const log = (text) => process.stderr.write(`${text}\n`);
 
-function run(cmd, args, { env, rss = false } = {}) {
-  const rssFile = rss && TIME ? join(mkdtempSync(join(tmpdir(), 'vpccni-bench-')), 'rss') : null;
-  const [file, argv] = rssFile ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const kib = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : null;
-      resolve({ wall: performance.now() - started, code, rssKiB: kib, stderr });
-    });
-  });
-}
 
 /** `aws` on a PATH of its own that counts its runs, then runs the real AWS CLI. */
 function countingAws() {

@@ -3,17 +3,16 @@
 // Every ratio is measured within one run (the machine is shared and noisy): medians of interleaved runs.
 // Writes the results between the markers of bench/RESULTS.md; the notes around them are kept.
 import { spawn, execFileSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { log, ms, ratio, run } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
-const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const LATENCY = 100;
 const quick = process.argv.includes('--quick');
 const N = { startup: quick ? 5 : 15, status: quick ? 3 : 7, manual: quick ? 1 : 3, upgrade: quick ? 1 : 3 };
@@ -23,27 +22,7 @@ const median = (xs) => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-const ms = (x) => `${Math.round(x)} ms`;
-const ratio = (x) => `${x.toFixed(2)}×`;
-const log = (text) => process.stderr.write(`${text}\n`);
 
-/** Runs a command, returns wall time (ms), exit code and, under /usr/bin/time, the peak RSS (KiB). */
-function run(cmd, args, { env = process.env, rss = false } = {}) {
-  const rssFile = rss && TIME ? join(mkdtempSync(join(tmpdir(), 'vpccni-bench-')), 'rss') : null;
-  const [file, argv] = rssFile ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wall = performance.now() - started;
-      const kib = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : null;
-      resolve({ wall, code, rssKiB: kib, stderr });
-    });
-  });
-}
 
 /** Starts `vpccni sandbox serve` and returns its info line, an environment that points at it, and stop(). */
 async function serve(args) {
