@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
 import { assertBackupDir, backupDocumentOf, readBackup, toYaml } from '../src/act/backup.js';
 import { runRestore } from '../src/act/restore.js';
@@ -22,24 +22,12 @@ import { UpgradeStoppedError, UsageError } from '../src/errors.js';
 import { gatherFacts } from '../src/gather/facts.js';
 import { createEksGateway } from '../src/gateways/eks.js';
 import { escapeControl } from '../src/render/ui.js';
-import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
 import { onSandbox } from './helpers/cli.js';
-import { recordingUi, runtimeFor } from './helpers/in-process-runtime.js';
+import { recordingUi, runtimeFor, sandboxesClosedAfterEach } from './helpers/in-process-runtime.js';
 
-const open: RunningSandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function sandboxOf(name: string, edit: (s: Scenario) => void = () => {}): Promise<RunningSandbox> {
-  const s = loadScenario(name);
-  s.sandbox = { ...s.sandbox, updateDurationMs: 50, rolloutDurationMs: 50 };
-  edit(s);
-  const sandbox = await startSandbox(s);
-  open.push(sandbox);
-  return sandbox;
-}
+const sandboxOf = sandboxesClosedAfterEach();
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'vpccni-lost-'));
 

@@ -7,31 +7,18 @@
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runUpgrade, type UpgradeRequest } from '../src/act/upgrade/run.js';
 import type { KubeObject } from '../src/decide/manifests.js';
 import { UsageError } from '../src/errors.js';
-import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import type { Scenario } from '../src/sandbox/scenario-types.js';
-import { recordingUi, runtimeFor, type RecordingUi } from './helpers/in-process-runtime.js';
+import type { RunningSandbox } from '../src/sandbox/index.js';
+import { recordingUi, runtimeFor, sandboxesClosedAfterEach, type RecordingUi } from './helpers/in-process-runtime.js';
 
 type Env = { name: string; value?: string };
 type Container = { name: string; image: string; env?: Env[]; args?: string[] };
 type Pod = { containers: Container[]; initContainers?: Container[]; nodeSelector?: Record<string, string> };
 
-const open: RunningSandbox[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((s) => s.close()));
-});
-
-async function sandboxOf(name: string, edit: (s: Scenario) => void = () => {}): Promise<RunningSandbox> {
-  const s = loadScenario(name);
-  s.sandbox = { ...s.sandbox, updateDurationMs: 50, rolloutDurationMs: 50 };
-  edit(s);
-  const sandbox = await startSandbox(s);
-  open.push(sandbox);
-  return sandbox;
-}
+const sandboxOf = sandboxesClosedAfterEach();
 
 async function upgrade(
   sandbox: RunningSandbox,

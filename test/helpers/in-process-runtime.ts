@@ -9,7 +9,9 @@ import { resolveKubeContext } from '../../src/gateways/kubeconfig.js';
 import { startProgress } from '../../src/render/progress.js';
 import type { Ui } from '../../src/render/ui.js';
 import type { Runtime } from '../../src/runtime.js';
-import type { RunningSandbox } from '../../src/sandbox/index.js';
+import { afterEach } from 'vitest';
+import { loadScenario, startSandbox, type RunningSandbox } from '../../src/sandbox/index.js';
+import type { Scenario } from '../../src/sandbox/scenario-types.js';
 
 /** A Ui that keeps every line. */
 export interface RecordingUi extends Ui {
@@ -63,5 +65,24 @@ export function runtimeFor(sandbox: RunningSandbox, ui: Ui = recordingUi()): Run
     iam: createIamGateway(aws),
     kube: createKubeGateway({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
     close: async () => undefined,
+  };
+}
+
+/**
+ * A starter of sandboxes for the calling test file (50 ms updates and rollouts, `edit` applied to the
+ * scenario first), each closed after its test.
+ */
+export function sandboxesClosedAfterEach(): (name: string, edit?: (s: Scenario) => void) => Promise<RunningSandbox> {
+  const open: RunningSandbox[] = [];
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((s) => s.close()));
+  });
+  return async (name, edit = () => {}) => {
+    const s = loadScenario(name);
+    s.sandbox = { ...s.sandbox, updateDurationMs: 50, rolloutDurationMs: 50 };
+    edit(s);
+    const sandbox = await startSandbox(s);
+    open.push(sandbox);
+    return sandbox;
   };
 }
