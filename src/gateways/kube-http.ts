@@ -7,7 +7,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { UnreachableError, UsageError } from '../errors.js';
 import type { TokenSource } from './kube-auth.js';
 import type { KubeConnection } from './kubeconfig.js';
@@ -54,10 +54,13 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
     throw new UsageError(`The kube context's server "${connection.server}" is not a URL; fix the kubeconfig.`);
   }
   const secure = base.protocol === 'https:';
-  const tls: ConnectionOptions = {
+  const credentials = {
     ...(connection.ca ? { ca: connection.ca } : {}),
     ...(connection.clientCertificate ? { cert: connection.clientCertificate } : {}),
     ...(connection.clientKey ? { key: connection.clientKey } : {}),
+  };
+  const tls: ConnectionOptions = {
+    ...(secure ? sharedSecureContext(credentials) : credentials),
     rejectUnauthorized: !connection.insecureSkipTlsVerify,
     ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
   };
@@ -114,6 +117,20 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
     },
     close: () => agent.destroy(),
   };
+}
+
+/**
+ * The CA and client certificate parsed once into a SecureContext that every connection of this client
+ * shares (given as `ca`/`cert`/`key`, each connection would parse them again: a fleet run's largest CPU cost
+ * in TLS). Options Node cannot parse are passed on as they are, so that they fail where they always did.
+ */
+function sharedSecureContext(credentials: { ca?: string; cert?: string; key?: string }): { secureContext: SecureContext } | typeof credentials {
+  if (!credentials.ca && !credentials.cert && !credentials.key) return credentials;
+  try {
+    return { secureContext: createSecureContext(credentials) };
+  } catch {
+    return credentials;
+  }
 }
 
 function translate(error: NodeJS.ErrnoException, url: URL): Error {

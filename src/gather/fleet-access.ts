@@ -240,11 +240,16 @@ function memoEks(eks: EksGateway, memo: Map<string, Promise<unknown>>): EksGatew
   return { ...eks, describeAddonVersions: (k8s) => remember(memo, `versions:${k8s ?? ''}`, () => eks.describeAddonVersions(k8s)) };
 }
 
-/** IAM is global: the OIDC providers of the account and each role, asked once. */
+/**
+ * IAM is global: the OIDC providers of the account, each role and each role's permission policies, asked
+ * once (clusters of an account share their add-on role, so this takes GetRole, ListAttachedRolePolicies,
+ * ListRolePolicies, GetPolicy and GetPolicyVersion off every cluster's critical path but the first).
+ */
 function memoIam(iam: IamGateway, memo: Map<string, Promise<unknown>>): IamGateway {
   return {
     ...iam,
     getRole: (arn) => remember(memo, `role:${arn}`, () => iam.getRole(arn)),
+    readRolePolicies: (arn) => remember(memo, `policies:${arn}`, () => iam.readRolePolicies(arn)),
     listOpenIdConnectProviders: () => remember(memo, 'oidc', () => iam.listOpenIdConnectProviders()),
   };
 }
