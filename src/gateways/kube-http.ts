@@ -10,6 +10,7 @@ import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { UnreachableError, UsageError } from '../errors.js';
 import type { TokenSource } from './kube-auth.js';
+import { createH2Channel, H2_CONNECTION_CODES, h2Request } from './kube-http2.js';
 import type { KubeConnection } from './kubeconfig.js';
 
 /** A response read to the end. */
@@ -35,7 +36,7 @@ export interface KubeHttp {
   close(): void;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', ...H2_CONNECTION_CODES]);
 
 /** True when an error means the server could not be reached (worth a retry for reads). */
 export function isConnectionFailure(error: unknown): boolean {
@@ -71,8 +72,10 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
   }
   if (proxy) installConnectProxy(agent, proxy, secure ? tls : null);
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // Requests go over HTTP/2 where the server speaks it (ALPN), as kubectl's do; watches and proxies keep HTTP/1.1.
+  const h2 = secure && !proxy ? createH2Channel(base, tls, timeoutMs) : null;
 
-  function open(req: KubeRequest, authorization: string | null): Promise<{ response: IncomingMessage; abort(): void }> {
+  function open(req: KubeRequest, authorization: string | null, socket: Duplex | null = null): Promise<{ response: IncomingMessage; abort(): void }> {
     const url = new URL(base.pathname.replace(/\/+$/, '') + req.path, base);
     const headers: OutgoingHttpHeaders = {
       Accept: req.accept ?? 'application/json',
@@ -82,7 +85,8 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
     };
     const send = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const r = send(url, { method: req.method, headers, agent, ...(secure ? tls : {}) }, (response) => {
+      const via = socket ? { createConnection: () => socket } : { agent };
+      const r = send(url, { method: req.method, headers, ...via, ...(secure ? tls : {}) }, (response) => {
         resolve({ response, abort: () => r.destroy() });
       });
       r.setTimeout(req.timeoutMs ?? timeoutMs, () => r.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
@@ -100,22 +104,48 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
     return opened;
   }
 
+  /** One request read to the end: on the HTTP/2 session when there is one, else over HTTP/1.1. */
+  async function exchange(req: KubeRequest, authorization: string | null): Promise<KubeResponse> {
+    const url = new URL(base.pathname.replace(/\/+$/, '') + req.path, base);
+    let session: Awaited<ReturnType<NonNullable<typeof h2>['session']>> = null;
+    try {
+      session = h2 ? await h2.session() : null;
+      if (session) {
+        const headers = {
+          Accept: req.accept ?? 'application/json',
+          'User-Agent': 'vpccni',
+          ...(authorization ? { Authorization: authorization } : {}),
+          ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}),
+        };
+        return await h2Request(session, url.pathname + url.search, req, headers, req.timeoutMs ?? timeoutMs);
+      }
+    } catch (error) {
+      throw translate(error as NodeJS.ErrnoException, url);
+    }
+    const { response } = await open(req, authorization, h2?.takeSocket() ?? null);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw translate(error as NodeJS.ErrnoException, url);
+    }
+    return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+  }
+
   return {
     async request(req) {
-      const { response } = await withAuth(req);
-      const chunks: Buffer[] = [];
-      try {
-        for await (const chunk of response) chunks.push(chunk as Buffer);
-      } catch (error) {
-        throw translate(error as NodeJS.ErrnoException, new URL(req.path, base));
-      }
-      return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+      let response = await exchange(req, await tokens.authorization());
+      if (response.status === 401 && tokens.invalidate()) response = await exchange(req, await tokens.authorization());
+      return response;
     },
     async stream(req) {
       const { response, abort } = await withAuth(req);
       return { status: response.statusCode ?? 0, response, abort };
     },
-    close: () => agent.destroy(),
+    close: () => {
+      h2?.close();
+      agent.destroy();
+    },
   };
 }
 
