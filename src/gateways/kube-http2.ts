@@ -124,13 +124,14 @@ export function h2Request(session: ClientHttp2Session, path: string, req: KubeRe
       status = Number(h[':status'] ?? 0);
     });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('end', () => settle(() => resolve({ status, text: Buffer.concat(chunks).toString('utf8') })));
+    const reset = () => Object.assign(new Error('the connection closed before the response ended'), { code: 'ECONNRESET' });
+    stream.on('end', () => settle(() => (status === 0 || stream.rstCode ? reject(reset()) : resolve({ status, text: Buffer.concat(chunks).toString('utf8') }))));
     stream.on('error', (error) => settle(() => reject(error)));
     stream.on('close', () => {
       const left = (openRequests.get(session) ?? 1) - 1;
       openRequests.set(session, left);
       if (left === 0 && !session.destroyed) session.unref();
-      settle(() => reject(Object.assign(new Error('the connection closed before the response ended'), { code: 'ECONNRESET' })));
+      settle(() => reject(reset()));
     });
     if (req.body !== undefined) stream.end(req.body);
   });
