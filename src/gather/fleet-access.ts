@@ -137,12 +137,15 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       entry = shared.get(key);
       if (!entry) {
         const aws = settings(source, region);
+        // The middleware of each command is resolved once per client, not on every call (the clients are
+        // set up here, before their first call, and nothing adds middleware later).
+        const config = (endpoint: string | undefined) => ({ ...clientConfig(aws, endpoint), cacheMiddleware: true });
         entry = {
           aws: {
             ...aws,
             clients: {
-              eks: abortable(new EKSClient(clientConfig(aws, aws.eksEndpoint)), run.signal),
-              iam: abortable(new IAMClient(clientConfig(aws, aws.iamEndpoint)), run.signal),
+              eks: abortable(new EKSClient(config(aws.eksEndpoint)), run.signal),
+              iam: abortable(new IAMClient(config(aws.iamEndpoint)), run.signal),
             },
           },
           memo: new Map(),
