@@ -8,11 +8,13 @@
 // account) and reads them `--concurrency 8` at a time.
 //
 // Ideal = clusters ÷ concurrency × one cluster's critical path of dependent round trips, where the critical
-// path (src/gather/facts.ts, src/gather/fleet-access.ts) is:
-//   DescribeCluster → the Kubernetes reads (asked for at once; the connection needs the endpoint)     = 2
-//   DescribeAddon → GetRole ‖ ListAttachedRolePolicies                                               = 2
-//   DescribeAddonVersions (one page), ListOpenIDConnectProviders: 1 each, alongside
-// so 2 round trips = 200 ms; discovery (AssumeRole → ListClusters) adds 2 more once, in front.
+// path (src/gather/facts.ts, src/gather/modern.ts, src/gather/fleet-access.ts) is:
+//   DescribeCluster → the Kubernetes reads (asked for at once, one HTTP/2 connection; it needs the endpoint) = 2
+//   ListInsights → DescribeInsight                                                                        = 2
+//   DescribeAddon, ListPodIdentityAssociations: 1 each, alongside; the add-on role and its policies, the OIDC
+//   providers and the catalogue are read once per account and region (shared), so 0 for most clusters
+// so 2 round trips = 200 ms; discovery (AssumeRole → ListClusters) adds 2 more once, in front, and the first
+// clusters of each account and region wait once for the role's chain (GetRole → its policies).
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
