@@ -46,8 +46,8 @@ describe('gathering overlaps the IAM reads with the Kubernetes reads', () => {
     expect(sb.log.entries.filter((e) => e.service === 'kube')).toEqual([]);
     release();
     const read = await facts;
-    expect(read.modern.rolePermissions?.via).toBe('irsa');
-    expect(read.modern.unread).toEqual([]);
+    expect(read.modern!.rolePermissions?.via).toBe('irsa');
+    expect(read.modern!.unread).toEqual([]);
     // The policies read once (GetRole lists the attached ones too): the early read is the one used.
     expect(operations(sb).filter((o) => o === 'ListRolePolicies')).toHaveLength(1);
   });
@@ -61,15 +61,15 @@ describe('gathering overlaps the IAM reads with the Kubernetes reads', () => {
     expect(sb.log.entries.filter((e) => e.service === 'kube')).toEqual([]);
     release();
     const read = await facts;
-    expect(read.modern.rolePermissions?.via).toBe('pod-identity');
-    expect(read.modern.podIdentityRole?.exists).toBe(true);
-    expect(read.modern.unread).toEqual([]);
+    expect(read.modern!.rolePermissions?.via).toBe('pod-identity');
+    expect(read.modern!.podIdentityRole?.exists).toBe(true);
+    expect(read.modern!.unread).toEqual([]);
   });
 
   it('says nothing of an early read it does not use: a missing IRSA role is reported once, as before', async () => {
     const sb = await sandbox('irsa-role-missing');
     const read = await gatherFacts(runtimeFor(sb));
     expect(read.role?.exists).toBe(false);
-    expect(read.modern.unread.filter((u) => /policies of/.test(u))).toEqual([]);
+    expect(read.modern!.unread.filter((u) => /policies of/.test(u))).toEqual([]);
   });
 });
