@@ -3,17 +3,34 @@
  * is known, not after the Kubernetes reads. Proved by holding the Kubernetes reads until the IAM reads of the
  * policies have all been answered (a condition, not a clock).
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gatherFacts } from '../src/gather/facts.js';
-import type { ClusterObjects } from '../src/gateways/kubectl.js';
+import { createKubeApiGateway } from '../src/gateways/kube-api.js';
+import { tokenSource } from '../src/gateways/kube-auth.js';
+import { createKubeHttp } from '../src/gateways/kube-http.js';
+import type { ClusterObjects, KubeGateway } from '../src/gateways/kubectl.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { runtimeFor, sandboxesClosedAfterEach } from './helpers/in-process-runtime.js';
 
 const sandbox = sandboxesClosedAfterEach();
+const clients: Array<{ close(): void }> = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+
+/** A runtime on `sb` with the in-process Kubernetes client (no kubectl to start). */
+function apiRuntime(sb: RunningSandbox) {
+  const runtime = runtimeFor(sb);
+  const connection = runtime.kubeContext!.connection!;
+  const http = createKubeHttp(connection, tokenSource(connection));
+  clients.push(http);
+  const kube: KubeGateway = createKubeApiGateway(http);
+  return { ...runtime, kube };
+}
 
 /** A runtime whose Kubernetes reads wait until `release` is called. */
 function heldKubeRuntime(sb: RunningSandbox) {
-  const runtime = runtimeFor(sb);
+  const runtime = apiRuntime(sb);
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));
   let started = false;
@@ -68,7 +85,7 @@ describe('gathering overlaps the IAM reads with the Kubernetes reads', () => {
 
   it('says nothing of an early read it does not use: a missing IRSA role is reported once, as before', async () => {
     const sb = await sandbox('irsa-role-missing');
-    const read = await gatherFacts(runtimeFor(sb));
+    const read = await gatherFacts(apiRuntime(sb));
     expect(read.role?.exists).toBe(false);
     expect(read.modern!.unread.filter((u) => /policies of/.test(u))).toEqual([]);
   });
