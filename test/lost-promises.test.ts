@@ -25,7 +25,7 @@ import { escapeControl } from '../src/render/ui.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
 import { onSandboxInProcess, useInProcessCli } from './helpers/in-process.js';
-import { recordingUi, runtimeFor, sandboxesClosedAfterEach } from './helpers/in-process-runtime.js';
+import { recordingUi, runtimeFor, sandboxesClosedAfterEach, type RuntimeOptions } from './helpers/in-process-runtime.js';
 
 const sandboxOf = sandboxesClosedAfterEach();
 useInProcessCli();
@@ -233,10 +233,8 @@ describe('check fails on a cluster that does not run what EKS says', () => {
 });
 
 describe('restore validates the backup before it diffs', () => {
-  // Read with kubectl (the other Kubernetes client stays covered): its YAML has the keys sorted, so the cut
-  // below at initContainers keeps the containers and drops the init container and the volumes after it.
-  async function backupFile(sandbox: RunningSandbox, edit: (text: string) => string): Promise<string> {
-    const facts = await gatherFacts(runtimeFor(sandbox, recordingUi(), { kubeClient: 'kubectl' }));
+  async function backupFile(sandbox: RunningSandbox, edit: (text: string) => string, options: RuntimeOptions = {}): Promise<string> {
+    const facts = await gatherFacts(runtimeFor(sandbox, recordingUi(), options));
     const file = join(tmp(), 'backup.yaml');
     writeFileSync(file, edit(toYaml(backupDocumentOf(facts))));
     return file;
@@ -244,11 +242,13 @@ describe('restore validates the backup before it diffs', () => {
 
   it('refuses a backup cut at a line boundary (still valid YAML) with exit 2', async () => {
     const sandbox = await sandboxOf('default');
+    // Read with kubectl (so that the other Kubernetes client stays covered): its YAML has the keys sorted, so
+    // the cut at initContainers keeps the containers and drops the init container and the volumes after it.
     const file = await backupFile(sandbox, (text) => {
       const lines = text.split('\n');
       const cut = lines.findIndex((l) => /^\s+initContainers:/.test(l));
       return `${lines.slice(0, cut).join('\n')}\n`;
-    });
+    }, { kubeClient: 'kubectl' });
     expect(() => parseYaml(readFileSync(file, 'utf8'))).not.toThrow();
     await expect(readBackup(file)).rejects.toThrow(/aws-vpc-cni-init init container.*volume.*Nothing was changed/s);
   });
