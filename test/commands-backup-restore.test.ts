@@ -108,6 +108,8 @@ describe('vpccni restore', () => {
     execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, ...args], {
       env: { KUBECACHEDIR: join(dir, 'kube-cache') },
     });
+  /** Waits until the rollout a change by hand started is over (its status updates would make restore's read stale). */
+  const rolledOut = async () => expect((await kubectl(['rollout', 'status', 'daemonset/aws-node', '-n', 'kube-system'])).exitCode).toBe(0);
 
   beforeAll(async () => {
     ({ sandbox, env, global, backupPath, backup } = await backedUp('default', dir));
@@ -156,6 +158,7 @@ describe('vpccni restore', () => {
     // Drift: someone sets WARM_IP_TARGET and changes WARM_ENI_TARGET by hand.
     const set = await kubectl(['set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=99', 'WARM_ENI_TARGET=4']);
     expect(set.exitCode).toBe(0);
+    await rolledOut();
     expect(envOf(liveDaemonSet())).toMatchObject({ WARM_IP_TARGET: '99', WARM_ENI_TARGET: '4' });
     const drifted = liveDaemonSet();
     const before = mutations();
@@ -202,6 +205,7 @@ describe('vpccni restore', () => {
   it('brings back an image changed by hand', async () => {
     const set = await kubectl(['set', 'image', 'daemonset/aws-node', '-n', 'kube-system', 'aws-node=example.com/mirror/amazon-k8s-cni:v1.12.6']);
     expect(set.exitCode).toBe(0);
+    await rolledOut();
     // The real, built CLI, spawned: the one end-to-end run of restore.
     const result = await vpccni([...global, 'restore', backupPath, '--yes'], { env });
     expect(result.exitCode, result.stderr).toBe(0);
@@ -342,10 +346,12 @@ describe('vpccni restore of the ConfigMap and the ENIConfigs', () => {
 
   it('creates the ConfigMap when it is gone, with the DaemonSet drift in the same run', async () => {
     expect(sandbox.store.delete('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system')).toBe(true);
-    const set = await execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, 'set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=7'], {
-      env: { KUBECACHEDIR: join(dir, 'kube-cache') },
-    });
+    const kubectl = (args: string[]) =>
+      execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, ...args], { env: { KUBECACHEDIR: join(dir, 'kube-cache') } });
+    const set = await kubectl(['set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=7']);
     expect(set.exitCode).toBe(0);
+    // Its rollout over first: the rollout's status updates would make restore's read of the DaemonSet stale.
+    expect((await kubectl(['rollout', 'status', 'daemonset/aws-node', '-n', 'kube-system'])).exitCode).toBe(0);
     const before = mutations();
     const result = await cli(['restore', backupPath, '--yes']);
     expect(result.exitCode, result.stderr).toBe(0);
