@@ -2,7 +2,8 @@
  * Bad input, every command: the exit code the contract gives it, one sentence on stderr (one line, no stack
  * frames), nothing on stdout (or the one JSON document / problem list the command documents), and nothing
  * changed on the cluster: the in-process sandbox's request log holds no mutating request, and an upgrade
- * left no backup or journal behind.
+ * left no backup or journal behind. The cases run the CLI in-process (main(argv), helpers/in-process.ts); the
+ * few marked `spawn` run the real, built CLI, so that its exit-2 path is proven end to end.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { onSandbox, sandboxEnv, vpccni, type CliResult } from './helpers/cli.js';
+import { onSandboxInProcess, useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
+
+useInProcessCli();
 
 const dir = mkdtempSync(join(tmpdir(), 'vpccni-bad-input-'));
 const file = (name: string, text: string): string => {
@@ -66,12 +70,19 @@ afterAll(async () => {
 
 /** Runs the CLI against the in-process sandbox, naming the cluster explicitly. */
 function onCluster(args: string[]): Promise<CliResult> {
-  return onSandbox(sb, args);
+  return onSandboxInProcess(sb, args);
 }
 
 /** Runs the CLI against the sandbox server's endpoints but with flags that name another kubeconfig. */
 function onClusterWithout(args: string[]): Promise<CliResult> {
-  return vpccni(['--cluster', sb.cluster, '--region', sb.region, ...args], { env: sandboxEnv(sb) });
+  return vpccniInProcess(['--cluster', sb.cluster, '--region', sb.region, ...args], { env: sandboxEnv(sb) });
+}
+
+/** The same, through the real, built CLI. */
+function spawned(where: Where, args: string[]): Promise<CliResult> {
+  if (where === 'cluster') return onSandbox(sb, args);
+  if (where === 'bare-cluster') return vpccni(['--cluster', sb.cluster, '--region', sb.region, ...args], { env: sandboxEnv(sb) });
+  return vpccni(where === 'sandbox' ? ['--sandbox', ...args] : args);
 }
 
 type Where = 'cluster' | 'sandbox' | 'bare' | 'bare-cluster';
@@ -87,13 +98,15 @@ interface Case {
   stdout?: 'empty' | 'json' | 'lines';
   /** A progress line the command may print on stderr before the error (e.g. which schema validate used). */
   progress?: RegExp;
+  /** Run the real, built CLI rather than in-process. */
+  spawn?: boolean;
 }
 
 const upgradeTo = (...extra: string[]) => ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--yes', ...extra];
 
 const cases: Case[] = [
   // Versions
-  { name: 'plan: malformed version', where: 'cluster', args: ['plan', '--to', '1.x.3'], exit: 2, message: /version/i },
+  { name: 'plan: malformed version', where: 'cluster', args: ['plan', '--to', '1.x.3'], exit: 2, message: /version/i, spawn: true },
   { name: 'plan: not a version at all', where: 'sandbox', args: ['plan', '--to', 'banana'], exit: 2, message: /banana/ },
   { name: 'plan: version EKS does not offer', where: 'cluster', args: ['plan', '--to', 'v9.99.0'], exit: 2, message: /v9\.99\.0/ },
   { name: 'plan: --to missing', where: 'sandbox', args: ['plan'], exit: 2, message: /--to/ },
@@ -150,7 +163,7 @@ const cases: Case[] = [
   { name: 'sandbox serve: bad --throttle-rate', where: 'bare', args: ['sandbox', 'serve', '--throttle-rate', '2'], exit: 2, message: /throttle-rate/ },
   // The command line itself
   { name: 'status: unknown flag', where: 'sandbox', args: ['status', '--bogus'], exit: 2, message: /--bogus/ },
-  { name: 'unknown command', where: 'bare', args: ['upgrad', '--to', 'latest'], exit: 2, message: /upgrad/ },
+  { name: 'unknown command', where: 'bare', args: ['upgrad', '--to', 'latest'], exit: 2, message: /upgrad/, spawn: true },
   { name: 'status: bad --output', where: 'sandbox', args: ['--output', 'xml', 'status'], exit: 2, message: /xml|--output/ },
   { name: 'backup: --out is a file', where: 'cluster', args: ['backup', '--out', files.empty], exit: 2, message: /empty\.yaml|directory/ },
 ];
@@ -166,14 +179,15 @@ describe('bad input', () => {
     const args = c.args.map((a) => (a === 'SANDBOX_KUBECONFIG' ? sb.kubeconfig : a));
     if (args.includes('upgrade') && !args.includes('--backup-dir')) args.push('--backup-dir', backupDir);
     const where = c.where;
-    const result =
-      where === 'cluster'
+    const result = c.spawn
+      ? await spawned(where, args)
+      : where === 'cluster'
         ? await onCluster(args)
         : where === 'sandbox'
-          ? await vpccni(['--sandbox', ...args])
+          ? await vpccniInProcess(['--sandbox', ...args])
           : where === 'bare-cluster'
             ? await onClusterWithout(args)
-            : await vpccni(args);
+            : await vpccniInProcess(args);
 
     expect(result.exitCode, `stderr: ${result.stderr}\nstdout: ${result.stdout}`).toBe(c.exit);
     expect(result.stderr).not.toMatch(/^\s+at /m);

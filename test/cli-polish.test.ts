@@ -2,20 +2,26 @@
  * The small things of a CLI people use every day: help with the global options and examples, a bare
  * `vpccni` on stdout, Ctrl-C at a prompt, temporary directories gone after every kind of exit, and
  * in-process sandbox runs that keep their journal and backups apart from real ones.
+ * The built CLI is spawned where the process is the point (the bare launcher, a terminal, signals); the rest
+ * runs in-process (main(argv), helpers/in-process.ts).
  */
 import { execa } from 'execa';
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-import { BIN, isolatedEnv, vpccni } from './helpers/cli.js';
+import { parse as parseYaml, stringify } from 'yaml';
+import { BIN, isolatedEnv, ROOT, vpccni } from './helpers/cli.js';
+import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
+
+useInProcessCli();
 
 const COMMANDS = ['status', 'plan', 'backup', 'restore', 'validate', 'upgrade', 'check', 'sandbox serve', 'sandbox list'];
 
 describe('help', () => {
   it.each(COMMANDS)('`%s --help` shows the global options and two examples', async (command) => {
-    const result = await vpccni([...command.split(' '), '--help']);
+    const result = await vpccniInProcess([...command.split(' '), '--help']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/Global Options:/);
     expect(result.stdout).toMatch(/--kube-client <client>/);
@@ -24,7 +30,7 @@ describe('help', () => {
     expect(examples.match(/^\s+\$ vpccni /gm)).toHaveLength(2);
   });
 
-  it('a bare `vpccni` prints the help on stdout and exits 0', async () => {
+  it('a bare `vpccni` (the built launcher) prints the help on stdout and exits 0', async () => {
     const result = await vpccni([]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^Usage: vpccni/);
@@ -33,7 +39,7 @@ describe('help', () => {
   });
 
   it('an unknown command is still bad input', async () => {
-    const result = await vpccni(['stauts']);
+    const result = await vpccniInProcess(['stauts']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/unknown command 'stauts'/);
   });
@@ -81,7 +87,7 @@ describe('temporary directories', () => {
 
   it('a --sandbox run leaves none behind', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'vpccni-tmp-'));
-    const result = await vpccni(['--sandbox', 'status'], { env: isolatedEnv({ TMPDIR: tmp }) });
+    const result = await vpccniInProcess(['--sandbox', 'status'], { env: { TMPDIR: tmp } });
     expect(result.exitCode).toBe(0);
     expect(leftovers(tmp)).toEqual([]);
   });
@@ -103,9 +109,14 @@ describe('in-process sandbox runs', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'vpccni-cwd-'));
     const tmp = join(cwd, 'tmp');
     mkdirSync(tmp);
-    const env = isolatedEnv({ TMPDIR: tmp });
+    // faulty-aws's second update failure stops the walk at step 2; without its throttling, whose SDK backoff
+    // (tested in faults.test.ts) only made this test wait.
+    const faulty = parseYaml(readFileSync(join(ROOT, 'fixtures', 'scenarios', 'faulty-aws.yaml'), 'utf8')) as { sandbox: { faults: Record<string, unknown> } };
+    faulty.sandbox.faults = { failUpdateNumber: faulty.sandbox.faults.failUpdateNumber };
+    const scenario = join(mkdtempSync(join(tmpdir(), 'vpccni-scenario-')), 'faulty-aws-unthrottled.yaml');
+    writeFileSync(scenario, stringify({ ...faulty, name: 'faulty-aws-unthrottled' }));
     for (let i = 0; i < 2; i++) {
-      const result = await vpccni(['--scenario', 'faulty-aws', 'upgrade', '--to', 'latest', '--yes'], { env, cwd });
+      const result = await vpccniInProcess(['--scenario', scenario, 'upgrade', '--to', 'latest', '--yes'], { env: { TMPDIR: tmp }, cwd });
       expect(result.exitCode).toBe(4);
       expect(result.stderr).toMatch(/The upgrade stopped at step 2 of 2/);
       expect(result.stderr).not.toMatch(/stopped part-way/);

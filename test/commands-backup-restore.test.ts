@@ -1,7 +1,8 @@
 /**
- * `vpccni backup` and `vpccni restore` through the real, built CLI, the real kubectl and the real AWS SDK
- * against the sandbox. Restore needs state that lives across runs, so those tests start the sandbox in this
- * process and point the CLI at its endpoints; its request log proves what was (not) changed.
+ * `vpccni backup` and `vpccni restore` through the CLI, the real kubectl and the real AWS SDK against the
+ * sandbox. Restore needs state that lives across runs, so those tests start the sandbox in this process and
+ * point the CLI at its endpoints; its request log proves what was (not) changed. One backup and one restore
+ * spawn the real, built CLI; the other runs are the same CLI in-process (main(argv), helpers/in-process.ts).
  */
 import { execa } from 'execa';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,10 +14,12 @@ import { readBackup, type BackupDocument } from '../src/act/backup.js';
 import type { KubeObject } from '../src/decide/manifests.js';
 import { planConfigMapRestore, planEniConfigRestore, planRestore } from '../src/decide/restore-plan.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { onSandbox, parseJson, sandboxEnv, sandboxFlags, vpccni } from './helpers/cli.js';
+import { parseJson, sandboxEnv, sandboxFlags, vpccni } from './helpers/cli.js';
+import { onSandboxInProcess, useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+useInProcessCli();
 
 type Container = { name: string; image: string; env?: Array<{ name: string; value?: string }> };
 const containersOf = (ds: KubeObject) => (ds.spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
@@ -26,6 +29,7 @@ const envOf = (ds: KubeObject, container = 'aws-node') =>
 describe('vpccni backup', () => {
   it('writes one file that parses and holds the stripped DaemonSet and the add-on record', async () => {
     const out = tmp('vpccni-backup-');
+    // The real, built CLI, spawned: the one end-to-end run of backup.
     const result = await vpccni(['--sandbox', 'backup', '--out', out]);
     expect(result.exitCode, result.stderr).toBe(0);
     const path = result.stdout.trim();
@@ -46,8 +50,8 @@ describe('vpccni backup', () => {
   it('writes a second file rather than overwrite, and its JSON output fits the schema', async () => {
     const out = tmp('vpccni-backup-');
     const [a, b] = await Promise.all([
-      vpccni(['--sandbox', '--output', 'json', 'backup', '--out', out]),
-      vpccni(['--sandbox', '--output', 'json', 'backup', '--out', out]),
+      vpccniInProcess(['--sandbox', '--output', 'json', 'backup', '--out', out]),
+      vpccniInProcess(['--sandbox', '--output', 'json', 'backup', '--out', out]),
     ]);
     const docs = [parseJson<{ backup: string }>(a!), parseJson<{ backup: string }>(b!)];
     for (const doc of docs) {
@@ -61,7 +65,7 @@ describe('vpccni backup', () => {
   it('keeps the ConfigMap and the ENIConfigs, and the add-on record only when managed', async () => {
     const out = tmp('vpccni-backup-');
     const [selfManaged, managed] = await Promise.all(
-      ['self-managed-custom-networking', 'v1.19.3-custom-networking-sgp'].map((s) => vpccni(['--scenario', s, 'backup', '--out', out])),
+      ['self-managed-custom-networking', 'v1.19.3-custom-networking-sgp'].map((s) => vpccniInProcess(['--scenario', s, 'backup', '--out', out])),
     );
     expect(selfManaged!.exitCode, selfManaged!.stderr).toBe(0);
     const a = await readBackup(selfManaged!.stdout.trim());
@@ -83,7 +87,7 @@ describe('vpccni backup', () => {
 /** Starts a sandbox for `scenario` and takes a backup of it through the CLI. */
 async function backedUp(scenario: string, dir: string) {
   const sandbox = await startSandbox(scenario, { dir });
-  const result = await onSandbox(sandbox, ['backup', '--out', join(dir, 'backups')]);
+  const result = await onSandboxInProcess(sandbox, ['backup', '--out', join(dir, 'backups')]);
   expect(result.exitCode, result.stderr).toBe(0);
   const backupPath = result.stdout.trim();
   return { sandbox, env: sandboxEnv(sandbox), global: sandboxFlags(sandbox), backupPath, backup: await readBackup(backupPath) };
@@ -99,11 +103,13 @@ describe('vpccni restore', () => {
 
   const liveDaemonSet = () => structuredClone(sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject);
   const mutations = () => sandbox.log.mutating().length;
-  const cli = (args: string[]) => vpccni([...global, ...args], { env });
+  const cli = (args: string[]) => vpccniInProcess([...global, ...args], { env });
   const kubectl = (args: string[]) =>
     execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, ...args], {
       env: { KUBECACHEDIR: join(dir, 'kube-cache') },
     });
+  /** Waits until the rollout a change by hand started is over (its status updates would make restore's read stale). */
+  const rolledOut = async () => expect((await kubectl(['rollout', 'status', 'daemonset/aws-node', '-n', 'kube-system'])).exitCode).toBe(0);
 
   beforeAll(async () => {
     ({ sandbox, env, global, backupPath, backup } = await backedUp('default', dir));
@@ -152,6 +158,7 @@ describe('vpccni restore', () => {
     // Drift: someone sets WARM_IP_TARGET and changes WARM_ENI_TARGET by hand.
     const set = await kubectl(['set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=99', 'WARM_ENI_TARGET=4']);
     expect(set.exitCode).toBe(0);
+    await rolledOut();
     expect(envOf(liveDaemonSet())).toMatchObject({ WARM_IP_TARGET: '99', WARM_ENI_TARGET: '4' });
     const drifted = liveDaemonSet();
     const before = mutations();
@@ -198,7 +205,9 @@ describe('vpccni restore', () => {
   it('brings back an image changed by hand', async () => {
     const set = await kubectl(['set', 'image', 'daemonset/aws-node', '-n', 'kube-system', 'aws-node=example.com/mirror/amazon-k8s-cni:v1.12.6']);
     expect(set.exitCode).toBe(0);
-    const result = await cli(['restore', backupPath, '--yes']);
+    await rolledOut();
+    // The real, built CLI, spawned: the one end-to-end run of restore.
+    const result = await vpccni([...global, 'restore', backupPath, '--yes'], { env });
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stdout).toContain(
       'spec.template.spec.containers[aws-node].image: "example.com/mirror/amazon-k8s-cni:v1.12.6" → "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.12.6-eksbuild.2"',
@@ -236,7 +245,7 @@ describe('vpccni restore of the ConfigMap and the ENIConfigs', () => {
   const dir = tmp('vpccni-restore-cm-');
   const ENI = 'crd.k8s.amazonaws.com/v1alpha1';
 
-  const cli = (args: string[]) => vpccni([...global, ...args], { env });
+  const cli = (args: string[]) => vpccniInProcess([...global, ...args], { env });
   const mutations = () => sandbox.log.mutating().length;
   const configMap = () => sandbox.store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') as KubeObject;
   const eniConfig = (name: string) => sandbox.store.get(ENI, 'ENIConfig', name);
@@ -337,10 +346,12 @@ describe('vpccni restore of the ConfigMap and the ENIConfigs', () => {
 
   it('creates the ConfigMap when it is gone, with the DaemonSet drift in the same run', async () => {
     expect(sandbox.store.delete('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system')).toBe(true);
-    const set = await execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, 'set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=7'], {
-      env: { KUBECACHEDIR: join(dir, 'kube-cache') },
-    });
+    const kubectl = (args: string[]) =>
+      execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, ...args], { env: { KUBECACHEDIR: join(dir, 'kube-cache') } });
+    const set = await kubectl(['set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=7']);
     expect(set.exitCode).toBe(0);
+    // Its rollout over first: the rollout's status updates would make restore's read of the DaemonSet stale.
+    expect((await kubectl(['rollout', 'status', 'daemonset/aws-node', '-n', 'kube-system'])).exitCode).toBe(0);
     const before = mutations();
     const result = await cli(['restore', backupPath, '--yes']);
     expect(result.exitCode, result.stderr).toBe(0);

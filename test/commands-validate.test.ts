@@ -1,15 +1,18 @@
 /**
- * `vpccni validate` through the real, built CLI against the sandbox, whose configuration schemas are the
- * real ones EKS published, with the real configuration values of fixtures/configuration-values/.
+ * `vpccni validate` against the sandbox, whose configuration schemas are the real ones EKS published, with the
+ * real configuration values of fixtures/configuration-values/. One run spawns the real, built CLI; the rest
+ * run the same CLI in-process (main(argv), helpers/in-process.ts).
  */
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isolatedEnv, parseJson, ROOT, vpccni } from './helpers/cli.js';
+import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 const FIXTURES = join(ROOT, 'fixtures', 'configuration-values');
+useInProcessCli();
 
 interface ValidateDoc {
   schemaVersion: 1;
@@ -20,7 +23,7 @@ interface ValidateDoc {
 
 /** Runs `vpccni --sandbox [--scenario S] --output json validate …` and checks the document's schema. */
 async function validateJson(values: string, extra: string[] = [], scenario?: string) {
-  const result = await vpccni([
+  const result = await vpccniInProcess([
     '--sandbox',
     ...(scenario ? ['--scenario', scenario] : []),
     '--output',
@@ -38,6 +41,7 @@ async function validateJson(values: string, extra: string[] = [], scenario?: str
 describe('vpccni validate: problems, one line each', () => {
   it('rejects an unknown env key with a did-you-mean, exit 2, in text and JSON', async () => {
     const values = '{"env":{"WARM_IP_TARGETS":"5"}}';
+    // The real, built CLI, spawned: the one end-to-end run of validate.
     const text = await vpccni(['--sandbox', 'validate', '--configuration-values', values, '--addon-version', 'v1.14.0-eksbuild.3']);
     expect(text.exitCode, text.stderr).toBe(2);
     expect(text.stdout.trim().split('\n')).toEqual(['env.WARM_IP_TARGETS: is not a setting; did you mean WARM_IP_TARGET?']);
@@ -55,7 +59,7 @@ describe('vpccni validate: problems, one line each', () => {
 
   it('rejects a boolean where the schema wants the string "true"/"false", and lists every problem', async () => {
     const values = JSON.stringify({ env: { AWS_VPC_K8S_CNI_EXTERNALSNAT: true, WARM_IP_TARGET: 5 }, bogus: 1 });
-    const text = await vpccni(['--sandbox', 'validate', '--configuration-values', values, '--addon-version', '1.15.1-eksbuild.1']);
+    const text = await vpccniInProcess(['--sandbox', 'validate', '--configuration-values', values, '--addon-version', '1.15.1-eksbuild.1']);
     expect(text.exitCode, text.stderr).toBe(2);
     const lines = text.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
@@ -65,30 +69,30 @@ describe('vpccni validate: problems, one line each', () => {
   });
 
   it('refuses malformed JSON and YAML with exit 2 and the line and column, before any call', async () => {
-    const json = await vpccni(['--sandbox', 'validate', '--configuration-values', '{"env": {"WARM_IP_TARGET": "5"}']);
+    const json = await vpccniInProcess(['--sandbox', 'validate', '--configuration-values', '{"env": {"WARM_IP_TARGET": "5"}']);
     expect(json.exitCode).toBe(2);
     expect(json.stdout).toBe('');
     expect(json.stderr).toMatch(/^vpccni: --configuration-values is not valid JSON or YAML: .* at line 1, column 32\.$/);
 
-    const yaml = await vpccni(['--sandbox', 'validate', '--configuration-values', 'env:\n  WARM_IP_TARGET: "5"\n  MINIMUM_IP_TARGET: [1\n']);
+    const yaml = await vpccniInProcess(['--sandbox', 'validate', '--configuration-values', 'env:\n  WARM_IP_TARGET: "5"\n  MINIMUM_IP_TARGET: [1\n']);
     expect(yaml.exitCode).toBe(2);
     expect(yaml.stderr).toMatch(/not valid JSON or YAML: .* at line \d+, column \d+\./);
 
-    const json2 = await vpccni(['--sandbox', '--output', 'json', 'validate', '--configuration-values', '[1,']);
+    const json2 = await vpccniInProcess(['--sandbox', '--output', 'json', 'validate', '--configuration-values', '[1,']);
     expect(json2.exitCode).toBe(2);
     expect(json2.stdout).toBe('');
   });
 
   it('says EKS has no schema for an unknown version (exit 2), and refuses a malformed one', async () => {
-    const unknown = await vpccni(['--sandbox', 'validate', '--configuration-values', '{}', '--addon-version', 'v1.99.0-eksbuild.1']);
+    const unknown = await vpccniInProcess(['--sandbox', 'validate', '--configuration-values', '{}', '--addon-version', 'v1.99.0-eksbuild.1']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toContain(
       'EKS has no configuration schema for vpc-cni v1.99.0-eksbuild.1; check the version (vpccni plan --to latest).',
     );
-    const plain = await vpccni(['--sandbox', 'validate', '--configuration-values', '{}', '--addon-version', 'v1.99.0']);
+    const plain = await vpccniInProcess(['--sandbox', 'validate', '--configuration-values', '{}', '--addon-version', 'v1.99.0']);
     expect(plain.exitCode).toBe(2);
     expect(plain.stderr).toMatch(/EKS has no configuration schema for vpc-cni v1\.99\.0/);
-    const bad = await vpccni(['--sandbox', 'validate', '--configuration-values', '{}', '--addon-version', 'latest-ish']);
+    const bad = await vpccniInProcess(['--sandbox', 'validate', '--configuration-values', '{}', '--addon-version', 'latest-ish']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/is not an add-on version/);
   });
@@ -118,7 +122,7 @@ describe('vpccni validate: real configuration values on the right versions', () 
   it('names the settings the 1.12 schema lacks, and the text verdict of a valid file', async () => {
     const { doc } = await validateJson(`@${join(FIXTURES, 'upbound-issue-12.custom-networking-env.json')}`, ['--addon-version', 'v1.12.0-eksbuild.1']);
     expect(doc.problems.map((p) => p.path).sort()).toEqual(['env.ENI_CONFIG_LABEL_DEF', 'env.WARM_IP_TARGET']);
-    const ok = await vpccni([
+    const ok = await vpccniInProcess([
       '--sandbox', 'validate', '--configuration-values', `@${join(FIXTURES, 'aws-cli.describe-addon.resources-env-loglevel.yaml')}`,
       '--addon-version', 'v1.14.0-eksbuild.3',
     ]);
@@ -149,12 +153,12 @@ describe('vpccni validate: which version', () => {
   });
 
   it('needs only EKS, not kubectl, when --addon-version is given', async () => {
-    // A PATH holding node alone: any kubectl call would fail with "kubectl was not found" (exit 3).
+    // A PATH holding node alone (for the run's own spawns): any kubectl call would fail with "kubectl was not found" (exit 3).
     const bin = join(mkdtempSync(join(tmpdir(), 'vpccni-nokubectl-')), 'bin');
     mkdirSync(bin);
     symlinkSync(process.execPath, join(bin, 'node'));
     const env = isolatedEnv({ PATH: bin });
-    const result = await vpccni(
+    const result = await vpccniInProcess(
       ['--sandbox', 'validate', '--configuration-values', '{"env":{"WARM_IP_TARGET":"5"}}', '--addon-version', 'v1.13.4'],
       { env },
     );
@@ -162,13 +166,13 @@ describe('vpccni validate: which version', () => {
     expect(result.stdout).toBe('Valid for vpc-cni v1.13.4-eksbuild.1.');
     // Without it, the installed version of a self-managed install comes from the DaemonSet: read in-process by
     // default, so still no kubectl; through kubectl when asked for it.
-    const inProcess = await vpccni(
+    const inProcess = await vpccniInProcess(
       ['--sandbox', '--scenario', 'self-managed-custom-networking', 'validate', '--configuration-values', '{}'],
       { env },
     );
     expect(inProcess.exitCode, inProcess.stderr).toBe(0);
     expect(inProcess.stdout).toBe('Valid for vpc-cni v1.12.6-eksbuild.2.');
-    const needsKubectl = await vpccni(
+    const needsKubectl = await vpccniInProcess(
       ['--sandbox', '--scenario', 'self-managed-custom-networking', '--kube-client', 'kubectl', 'validate', '--configuration-values', '{}'],
       { env },
     );

@@ -1,10 +1,11 @@
 /**
- * `vpccni check` against the built-in sandbox scenarios (real SDK over HTTP, real kubectl), one scenario per
+ * `vpccni check` against the built-in sandbox scenarios (real SDK over HTTP, the Kubernetes API client), one scenario per
  * finding family, and the GitHub Actions output. The scenario matrix gathers each scenario's facts once,
  * in-process, through the same runtime and gatherFacts the command uses, and runs check's decision
  * (buildCheckReport) over them for every target; a few runs go through the whole CLI in-process
- * (main(argv), helpers/in-process.ts), which must agree with the decision; the GitHub Actions runs, which
- * need their own environment, spawn the real, built CLI. Everything is memoised and the tests run
+ * (main(argv), helpers/in-process.ts), which must agree with the decision. The GitHub Actions runs need their
+ * own environment: one spawns the real, built CLI, the others run in-process with the environment set for the
+ * run, one after another once the concurrent tests are done. Everything else is memoised and the tests run
  * concurrently, so each distinct gather or command runs once.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -39,15 +40,18 @@ interface CheckReport {
 
 const runs = new Map<string, Promise<CliResult>>();
 useInProcessCli();
-/** Each gather or CLI run starts a sandbox and five kubectl processes: three at a time. */
+/** Each gather or CLI run starts a sandbox and reads it: three at a time. */
 const heavy = limit(3);
 
-/** Runs the CLI once per distinct argument list (and environment key): in-process, or spawned when it needs an environment. */
-function run(args: string[], env?: Record<string, string | undefined>, key = ''): Promise<CliResult> {
+/**
+ * Runs the CLI once per distinct argument list (and environment key), in-process; with an environment, only
+ * while no other run is under way (the GitHub Actions tests, which run one after another), or spawned.
+ */
+function run(args: string[], env?: Record<string, string | undefined>, key = '', how: 'in-process' | 'spawned' = 'in-process'): Promise<CliResult> {
   const id = `${key}\u0000${args.join('\u0000')}`;
   let result = runs.get(id);
   if (!result) {
-    result = heavy(() => (env ? vpccni(args, { env }) : vpccniInProcess(args)));
+    result = heavy(() => (how === 'spawned' ? vpccni(args, env ? { env } : {}) : vpccniInProcess(args, env ? { env } : {})));
     runs.set(id, result);
   }
   return result;
@@ -336,13 +340,14 @@ describe.concurrent('each finding family fires on its scenario and fails the gat
   });
 });
 
-describe.concurrent('check under GitHub Actions', () => {
+// Not concurrent: these runs set the process's environment in turn (the first spawns the built CLI).
+describe('check under GitHub Actions', () => {
   const annotations = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('::'));
 
   it('annotates each finding on stderr, keeps stdout one JSON document and writes the step summary', async () => {
     const summary = join(mkdtempSync(join(tmpdir(), 'vpccni-gha-')), 'step-summary.md');
     const env = isolatedEnv({ GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary });
-    const result = await run(['--scenario', 'irsa-broken', 'check', '--kubernetes-version', '1.28', '--output', 'json'], env, 'gha-json');
+    const result = await run(['--scenario', 'irsa-broken', 'check', '--kubernetes-version', '1.28', '--output', 'json'], env, 'gha-json', 'spawned');
     expect(result.exitCode).toBe(1);
     const report = parseJson<CheckReport>(result);
     expect(schemaErrors('check', report)).toEqual([]);

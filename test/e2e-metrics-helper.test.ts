@@ -1,6 +1,7 @@
 /**
- * `vpccni metrics-helper status|upgrade` end to end: the real CLI against an in-process sandbox; the AWS CLI
- * (an independent client) reads the IAM role it creates, and the sandbox's request log proves what changed.
+ * `vpccni metrics-helper status|upgrade` end to end: the CLI against an in-process sandbox; the AWS CLI (an
+ * independent client) reads the IAM role it creates, and the sandbox's request log proves what changed. One
+ * status spawns the real, built CLI; the other runs are the same CLI in-process (helpers/in-process.ts).
  */
 import { execa } from 'execa';
 import { mkdtempSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { KubeObject } from '../src/decide/manifests.js';
 import { onSandbox, parseJson } from './helpers/cli.js';
+import { onSandboxInProcess, useInProcessCli } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 interface Report {
@@ -23,6 +25,7 @@ interface Report {
   steps?: Array<{ to: string; result: string }>;
 }
 
+useInProcessCli();
 const open: RunningSandbox[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
@@ -43,6 +46,7 @@ const mutating = (sandbox: RunningSandbox) => sandbox.log.mutating().map((e) => 
 describe('metrics-helper', () => {
   it('absent: status says so; upgrade installs it at the CNI version', async () => {
     const sandbox = await sandboxFor('metrics-helper-absent');
+    // The real, built CLI, spawned: the one end-to-end run of metrics-helper.
     const status = await onSandbox(sandbox, ['metrics-helper', 'status', '--output', 'json']);
     expect(status.exitCode, status.stderr).toBe(0);
     const before = parseJson<Report>(status);
@@ -51,25 +55,25 @@ describe('metrics-helper', () => {
     expect(before.target).toBe('v1.19.5');
     expect(before.findings.map((f) => f.id)).toContain('metrics-helper-absent');
 
-    const run = await onSandbox(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir(), '--output', 'json']);
+    const run = await onSandboxInProcess(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir(), '--output', 'json']);
     expect(run.exitCode, run.stderr).toBe(0);
     const report = parseJson<Report>(run);
     expect(schemaErrors('metrics-helper', report)).toEqual([]);
     expect(report.steps).toEqual([{ to: 'v1.19.5', result: 'succeeded', diff: expect.any(String) }]);
     expect(helperImage(sandbox)).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com/cni-metrics-helper:v1.19.5');
-    const after = parseJson<Report>(await onSandbox(sandbox, ['metrics-helper', 'status', '--output', 'json']));
+    const after = parseJson<Report>(await onSandboxInProcess(sandbox, ['metrics-helper', 'status', '--output', 'json']));
     expect(after.inStep).toBe(true);
   }, 180_000);
 
   it('skewed: moves one minor at a time to the CNI version; --dry-run changes nothing', async () => {
     const sandbox = await sandboxFor('metrics-helper-skew');
-    const dry = await onSandbox(sandbox, ['metrics-helper', 'upgrade', '--dry-run', '--backup-dir', dir()]);
+    const dry = await onSandboxInProcess(sandbox, ['metrics-helper', 'upgrade', '--dry-run', '--backup-dir', dir()]);
     expect(dry.exitCode, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('kubectl rollout restart deployment cni-metrics-helper -n kube-system');
     expect(dry.stdout).toMatch(/\+\s+image: 602401143452\.dkr\.ecr\.us-west-2\.amazonaws\.com\/cni-metrics-helper:v1\.13\.4/);
     expect(mutating(sandbox)).toEqual([]);
 
-    const run = await onSandbox(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir(), '--output', 'json'], { timeoutMs: 180_000 });
+    const run = await onSandboxInProcess(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir(), '--output', 'json']);
     expect(run.exitCode, run.stderr).toBe(0);
     expect(parseJson<Report>(run).steps!.map((s) => s.to)).toEqual(['v1.13.4', 'v1.14.1', 'v1.15.5', 'v1.16.4', 'v1.17.1', 'v1.18.6', 'v1.19.5']);
     expect(helperImage(sandbox)).toMatch(/cni-metrics-helper:v1\.19\.5$/);
@@ -77,16 +81,16 @@ describe('metrics-helper', () => {
 
   it('broken role: status fails; upgrade refuses without --create-role and creates it with the flag', async () => {
     const sandbox = await sandboxFor('metrics-helper-broken-role');
-    const status = await onSandbox(sandbox, ['metrics-helper', 'status']);
+    const status = await onSandboxInProcess(sandbox, ['metrics-helper', 'status']);
     expect(status.exitCode).toBe(1);
     expect(status.stdout).toContain('metrics-helper-role-missing');
 
-    const refused = await onSandbox(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir()]);
+    const refused = await onSandboxInProcess(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir()]);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('--create-role');
     expect(mutating(sandbox)).toEqual([]);
 
-    const run = await onSandbox(sandbox, ['metrics-helper', 'upgrade', '--yes', '--create-role', '--backup-dir', dir(), '--output', 'json']);
+    const run = await onSandboxInProcess(sandbox, ['metrics-helper', 'upgrade', '--yes', '--create-role', '--backup-dir', dir(), '--output', 'json']);
     expect(run.exitCode, run.stderr).toBe(0);
     const report = parseJson<Report>(run);
     expect(report.roleCreated).toBe('arn:aws:iam::111122223333:role/AmazonEKSVPCCNIMetricsHelperRole-demo');
@@ -104,7 +108,7 @@ describe('metrics-helper', () => {
 
     const sa = sandbox.store.get('v1', 'ServiceAccount', 'cni-metrics-helper', 'kube-system') as KubeObject;
     expect((sa.metadata.annotations as Record<string, string>)['eks.amazonaws.com/role-arn']).toBe(report.roleCreated);
-    const after = parseJson<Report>(await onSandbox(sandbox, ['metrics-helper', 'status', '--output', 'json']));
+    const after = parseJson<Report>(await onSandboxInProcess(sandbox, ['metrics-helper', 'status', '--output', 'json']));
     expect([after.inStep, after.helper.roleState]).toEqual([true, 'ok']);
   }, 180_000);
 
@@ -114,7 +118,7 @@ describe('metrics-helper', () => {
       ['self-managed-china', '918309763551.dkr.ecr.cn-north-1.amazonaws.com.cn'],
     ] as const) {
       const sandbox = await sandboxFor(name);
-      const run = await onSandbox(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir()]);
+      const run = await onSandboxInProcess(sandbox, ['metrics-helper', 'upgrade', '--yes', '--backup-dir', dir()]);
       expect(run.exitCode, run.stderr).toBe(0);
       expect(helperImage(sandbox)).toBe(`${host}/cni-metrics-helper:v1.12.6`);
     }

@@ -1,7 +1,13 @@
-/** `status`, `plan` and `sandbox list` end to end: the real CLI, the real SDK and kubectl, the sandbox. */
+/**
+ * `status`, `plan` and `sandbox list` end to end: the CLI, the real SDK and kubectl, the sandbox. One status
+ * and one plan run spawn the real, built CLI (and `sandbox serve` runs as its own process); the other runs
+ * are the same CLI in-process (main(argv), helpers/in-process.ts).
+ */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
+import { startSandbox } from '../src/sandbox/index.js';
+import { isolatedEnv, parseJson, sandboxEnv, vpccni } from './helpers/cli.js';
+import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
 import { serve, type Served } from './helpers/serve.js';
 
@@ -14,8 +20,11 @@ interface Status {
   findings: Array<{ id: string; severity: string }>;
 }
 
+useInProcessCli();
+
 describe('status on the default scenario', () => {
   it('reports the user guide example as JSON that matches the schema', async () => {
+    // The real, built CLI, spawned: the one end-to-end run of status.
     const result = await vpccni(['--sandbox', 'status', '--output', 'json']);
     expect(result.exitCode).toBe(0);
     const status = parseJson<Status>(result);
@@ -33,7 +42,7 @@ describe('status on the default scenario', () => {
   });
 
   it('prints a readable text report', async () => {
-    const result = await vpccni(['--sandbox', 'status']);
+    const result = await vpccniInProcess(['--sandbox', 'status']);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('vpc-cni v1.12.6-eksbuild.2, managed by EKS, ACTIVE');
     expect(result.stdout).toContain('latest v1.14.0-eksbuild.3, default v1.12.6-eksbuild.2');
@@ -43,7 +52,7 @@ describe('status on the default scenario', () => {
 
 describe('status on the self-managed scenario', () => {
   it('says the add-on is not managed and reads the version from the image tag', async () => {
-    const result = await vpccni(['--scenario', 'self-managed-custom-networking', 'status', '--output', 'json']);
+    const result = await vpccniInProcess(['--scenario', 'self-managed-custom-networking', 'status', '--output', 'json']);
     const status = parseJson<Status>(result);
     expect(schemaErrors('status', status)).toEqual([]);
     expect(status.addon.managed).toBe(false);
@@ -55,12 +64,13 @@ describe('status on the self-managed scenario', () => {
 
 describe('plan', () => {
   it('shows the same two steps as status, one minor at a time', async () => {
+    // The real, built CLI, spawned: the one end-to-end run of plan.
     const text = await vpccni(['--sandbox', 'plan', '--to', 'v1.14.0-eksbuild.3']);
     expect(text.exitCode).toBe(0);
     expect(text.stdout).toMatch(/1\. v1\.12\.6-eksbuild\.2 → v1\.13\.4-eksbuild\.1/);
     expect(text.stdout).toMatch(/2\. v1\.13\.4-eksbuild\.1 → v1\.14\.0-eksbuild\.3/);
     const json = parseJson<{ steps: unknown[]; from: string; to: string }>(
-      await vpccni(['--sandbox', 'plan', '--to', '1.14.0', '--output', 'json']),
+      await vpccniInProcess(['--sandbox', 'plan', '--to', '1.14.0', '--output', 'json']),
     );
     expect(schemaErrors('plan', json)).toEqual([]);
     expect(json).toMatchObject({ from: 'v1.12.6-eksbuild.2', to: 'v1.14.0-eksbuild.3' });
@@ -72,26 +82,26 @@ describe('plan', () => {
 
   it('plans a self-managed install as a create then updates', async () => {
     const json = parseJson<{ steps: Array<{ action: string; to: string }> }>(
-      await vpccni(['--scenario', 'self-managed-custom-networking', 'plan', '--to', 'v1.14.0-eksbuild.3', '--output', 'json']),
+      await vpccniInProcess(['--scenario', 'self-managed-custom-networking', 'plan', '--to', 'v1.14.0-eksbuild.3', '--output', 'json']),
     );
     expect(json.steps.map((s) => `${s.action} ${s.to}`)).toEqual(['create v1.13.4-eksbuild.1', 'update v1.14.0-eksbuild.3']);
   });
 
   it('resolves latest and default', async () => {
-    const latest = parseJson<{ to: string }>(await vpccni(['--sandbox', 'plan', '--to', 'latest', '--output', 'json']));
+    const latest = parseJson<{ to: string }>(await vpccniInProcess(['--sandbox', 'plan', '--to', 'latest', '--output', 'json']));
     expect(latest.to).toBe('v1.14.0-eksbuild.3');
-    const dflt = parseJson<{ steps: unknown[] }>(await vpccni(['--sandbox', 'plan', '--to', 'default', '--output', 'json']));
+    const dflt = parseJson<{ steps: unknown[] }>(await vpccniInProcess(['--sandbox', 'plan', '--to', 'default', '--output', 'json']));
     expect(dflt.steps).toEqual([]);
   });
 });
 
 describe('sandbox list', () => {
   it('names the four scenarios of the contract', async () => {
-    const json = parseJson<string[]>(await vpccni(['sandbox', 'list', '--output', 'json']));
+    const json = parseJson<string[]>(await vpccniInProcess(['sandbox', 'list', '--output', 'json']));
     expect(json).toEqual(
       expect.arrayContaining(['default', 'self-managed-custom-networking', 'hybrid-nodes', 'v1.19.3-custom-networking-sgp']),
     );
-    const text = await vpccni(['sandbox', 'list']);
+    const text = await vpccniInProcess(['sandbox', 'list']);
     expect(text.stdout.split('\n').filter(Boolean).length).toBe(json.length);
   });
 });
@@ -110,52 +120,50 @@ describe('bad input: one sentence on stderr, the contract exit code, no stack tr
     [['--sandbox', 'plan'], 2, /required option '--to/],
     [['--sandbox', 'frobnicate'], 2, /unknown command/],
   ])('%j exits %i', async (args, code, pattern) => {
-    const result = await vpccni(args as string[]);
+    const result = await vpccniInProcess(args as string[]);
     expect(result.exitCode).toBe(code);
     expect(result.stderr).toMatch(pattern as RegExp);
     expect(result.stdout).toBe('');
   });
 
   it('refuses a wrong kube context (exit 2) and never reads it as the cluster', async () => {
-    const served = await serve('default');
-    const other = await serve('hybrid-nodes');
+    const sb = await startSandbox('default');
+    const other = await startSandbox('hybrid-nodes');
     try {
       // Name the default sandbox's cluster, but point kubectl at the other sandbox's API server.
-      const result = await vpccni([...served.flags, '--kubeconfig', other.info.kubeconfig, 'status'], { env: served.env });
+      const env = sandboxEnv(sb, { KUBECONFIG: sb.kubeconfig });
+      const result = await vpccniInProcess(['--cluster', sb.cluster, '--region', sb.region, '--kubeconfig', other.kubeconfig, 'status'], { env });
       expect(result.exitCode).toBe(2);
       expect(result.stderr).toMatch(/refusing to read or change the wrong cluster/);
       noTrace(result.stderr);
     } finally {
-      await Promise.all([served.stop(), other.stop()]);
+      await Promise.all([sb.close(), other.close()]);
     }
   });
 
   it('says so when the cluster does not exist (exit 3)', async () => {
-    const served = await serve('default');
+    const sb = await startSandbox('default');
     try {
-      const result = await vpccni(['--cluster', 'nope', '--region', 'us-west-2', 'status'], { env: served.env });
+      const env = sandboxEnv(sb, { KUBECONFIG: sb.kubeconfig });
+      const result = await vpccniInProcess(['--cluster', 'nope', '--region', 'us-west-2', 'status'], { env });
       expect(result.exitCode).toBe(3);
       expect(result.stderr).toMatch(/Cluster "nope" was not found in us-west-2/);
       noTrace(result.stderr);
     } finally {
-      await served.stop();
+      await sb.close();
     }
   });
 
   it('says so when kubectl is missing and asked for (exit 3)', async () => {
-    // Run node by its absolute path, with a PATH on which there is no kubectl (the default client needs none).
-    const result = await execa(process.execPath, [new URL('../bin/vpccni.js', import.meta.url).pathname, '--sandbox', '--kube-client', 'kubectl', 'status'], {
-      reject: false,
-      env: isolatedEnv({ PATH: '/nonexistent' }),
-      extendEnv: true,
-    });
+    // A PATH on which there is no kubectl (the default client needs none).
+    const result = await vpccniInProcess(['--sandbox', '--kube-client', 'kubectl', 'status'], { env: isolatedEnv({ PATH: '/nonexistent' }) });
     expect(result.exitCode).toBe(3);
     expect(result.stderr).toMatch(/kubectl was not found on the PATH/);
     noTrace(result.stderr);
   });
 
   it('asks for a cluster when none can be found (exit 2)', async () => {
-    const result = await vpccni(['status'], { env: isolatedEnv({ AWS_REGION: 'us-west-2' }) });
+    const result = await vpccniInProcess(['status'], { env: isolatedEnv({ AWS_REGION: 'us-west-2' }) });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/No cluster was named/);
   });
@@ -170,7 +178,7 @@ describe('against `vpccni sandbox serve`', () => {
 
   it('defaults cluster and region from the EKS kube context', async () => {
     const env = { ...served.env, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined };
-    const status = parseJson<Status>(await vpccni(['status', '--output', 'json'], { env }));
+    const status = parseJson<Status>(await vpccniInProcess(['status', '--output', 'json'], { env }));
     expect(status.cluster).toMatchObject({ name: 'demo', region: 'us-west-2' });
   });
 
@@ -204,12 +212,12 @@ describe('against `vpccni sandbox serve`', () => {
 
   it('reports the new version in status after an upgrade through the same server', async () => {
     const backupDir = (await execa('mktemp', ['-d'])).stdout;
-    const up = await vpccni(['upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--output', 'json', '--backup-dir', backupDir], { env: served.env });
+    const up = await vpccniInProcess(['upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--output', 'json', '--backup-dir', backupDir], { env: served.env });
     expect(up.exitCode, up.stderr).toBe(0);
     const report = parseJson<{ steps: Array<{ action: string; result: string }>; backup: string }>(up);
     expect(schemaErrors('upgrade', report)).toEqual([]);
     expect(report.steps.map((s) => `${s.action} ${s.result}`)).toEqual(['update succeeded', 'update succeeded']);
-    const status = parseJson<Status>(await vpccni(['status', '--output', 'json'], { env: served.env }));
+    const status = parseJson<Status>(await vpccniInProcess(['status', '--output', 'json'], { env: served.env }));
     expect(status.addon.version).toBe('v1.14.0-eksbuild.3');
     expect(status.daemonSet?.version).toBe('v1.14.0-eksbuild.3');
     expect(status.daemonSet?.images['aws-eks-nodeagent']).toMatch(/aws-network-policy-agent:v1\.0\.1$/);

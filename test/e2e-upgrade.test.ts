@@ -1,6 +1,8 @@
 /**
- * `upgrade` end to end: the real CLI, the real SDK and kubectl, and an in-process sandbox whose request log
- * proves what was (and was not) called.
+ * `upgrade` end to end: the CLI, the real SDK and the Kubernetes API client, and an in-process sandbox whose
+ * request log proves what was (and was not) called. The CLI runs in-process (main(argv),
+ * helpers/in-process.ts); the resume of a walk that timed out and Ctrl-C spawn the built CLI, so that the real
+ * binary (and its signal handling) stays proven end to end.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +12,8 @@ import { readBackup } from '../src/act/backup.js';
 import type { KubeObject } from '../src/decide/manifests.js';
 import { loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario, ScenarioFaults } from '../src/sandbox/scenario-types.js';
-import { parseJson, sandboxEnv, sandboxFlags, spawnOnSandbox, vpccni, type CliResult } from './helpers/cli.js';
+import { parseJson, spawnOnSandbox, type CliResult } from './helpers/cli.js';
+import { onSandboxInProcess, useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
 
 interface Step {
@@ -34,6 +37,8 @@ interface Report {
 type Env = { name: string; value?: string; valueFrom?: unknown };
 type Container = { name: string; image: string; env?: Env[] };
 
+useInProcessCli();
+
 const open: RunningSandbox[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.close()));
@@ -53,16 +58,9 @@ async function sandboxFor(s: Scenario, faults?: ScenarioFaults, hold: GateName[]
   return sandbox;
 }
 
-/** What the CLI needs to talk to an in-process sandbox: the SDK's endpoints and kubectl's kubeconfig. */
-const cliEnv = (sandbox: RunningSandbox) => sandboxEnv(sandbox);
-
-function cliArgs(sandbox: RunningSandbox, backupDir: string, args: string[]): string[] {
-  return [...sandboxFlags(sandbox), 'upgrade', '--backup-dir', backupDir, ...args];
-}
-
-/** Runs `vpccni upgrade …args` against the sandbox with backups (and the journal) in `backupDir`. */
+/** Runs `vpccni upgrade …args` (in-process) against the sandbox with backups (and the journal) in `backupDir`. */
 function upgrade(sandbox: RunningSandbox, backupDir: string, args: string[]): Promise<CliResult> {
-  return vpccni(cliArgs(sandbox, backupDir, args), { env: cliEnv(sandbox) });
+  return onSandboxInProcess(sandbox, ['upgrade', '--backup-dir', backupDir, ...args]);
 }
 
 const tempDir = (): string => mkdtempSync(join(tmpdir(), 'vpccni-upgrade-'));
@@ -291,7 +289,7 @@ describe('--resume and Ctrl-C', () => {
     expect(elsewhere.stderr).toContain('The stopped upgrade goes to v1.14.0-eksbuild.3, not v1.1');
     expect(calls(sandbox, 'UpdateAddon')).toBe(1);
 
-    // The first update is still in flight at EKS; the resume waits for it, then it is let through.
+    // The first update is still in flight at EKS; the resume (the built CLI) waits for it, then it is let through.
     expect(sandbox.gates.eksChange.state().pending).toHaveLength(1);
     const resuming = spawnOnSandbox(sandbox, ['upgrade', '--backup-dir', dir, '--resume', '--to', '1.14.0', '--output', 'json']);
     await resuming.stderrMatches(/waiting for the change already in flight/);
@@ -333,7 +331,7 @@ describe('--resume and Ctrl-C', () => {
   });
 
   it('exits 130 on SIGINT while waiting, saying which step and how to resume', async () => {
-    // Step 1's update stays InProgress (gate held) while the CLI waits on it.
+    // Step 1's update stays InProgress (gate held) while the CLI (the built one: a signal is the point) waits on it.
     const sandbox = await sandboxFor(scenario('default'), undefined, ['eks-change']);
     const dir = tempDir();
     const child = spawnOnSandbox(sandbox, ['upgrade', '--backup-dir', dir, '--to', 'v1.14.0-eksbuild.3']);
@@ -409,7 +407,7 @@ describe('configuration values the add-on stores', () => {
   const scenario = ['--scenario', 'v1.19.3-custom-networking-sgp'];
 
   it('refuses new values that would silently remove stored settings', async () => {
-    const result = await vpccni([...scenario, 'upgrade', '--to', 'v1.19.5', '--configuration-values', '{"env":{"WARM_IP_TARGET":"5"}}']);
+    const result = await vpccniInProcess([...scenario, 'upgrade', '--to', 'v1.19.5', '--configuration-values', '{"env":{"WARM_IP_TARGET":"5"}}']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('env.AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG');
     expect(result.stderr).toContain('env.ENABLE_POD_ENI');
@@ -425,7 +423,7 @@ describe('configuration values the add-on stores', () => {
         WARM_IP_TARGET: '5',
       },
     });
-    const result = await vpccni([...scenario, 'upgrade', '--to', 'v1.19.5', '--configuration-values', values, '--dry-run', '--output', 'json']);
+    const result = await vpccniInProcess([...scenario, 'upgrade', '--to', 'v1.19.5', '--configuration-values', values, '--dry-run', '--output', 'json']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(parseJson<{ steps: Array<{ result: string }> }>(result).steps.map((s) => s.result)).toEqual(['planned']);
   });

@@ -1,6 +1,8 @@
 /**
- * Faults end to end: the real CLI (real AWS SDK, real kubectl) against an in-process sandbox whose faults
- * are switched on and off while it runs, so that the request log can prove what was and was not called.
+ * Faults end to end: the CLI (the real AWS SDK over HTTP, the Kubernetes API client) against an in-process
+ * sandbox whose faults are switched on and off while it runs, so that the request log can prove what was and
+ * was not called. The CLI runs in-process (main(argv), helpers/in-process.ts); one fault, a failed step with
+ * exit 4 and its --resume, spawns the built CLI so that the real binary stays proven end to end.
  * Read-only commands ride out throttling, 5xx and a short Kubernetes outage; an upgrade that meets a failed
  * step, a timeout, a stuck rollout or a vanished Kubernetes API stops with exit 4, keeps its backup, says
  * what the cluster runs, and `--resume` finishes the walk once the fault is gone.
@@ -15,7 +17,11 @@ import { parse as parseYaml } from 'yaml';
 import { EksApiError } from '../src/sandbox/addon-controller.js';
 import { loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
 import type { ScenarioFaults } from '../src/sandbox/scenario-types.js';
-import { onSandbox, parseJson, spawnOnSandbox, type CliResult } from './helpers/cli.js';
+import { onSandbox, parseJson, type CliResult } from './helpers/cli.js';
+import { onSandboxInProcess, useInProcessCli } from './helpers/in-process.js';
+import { startInProcess } from './helpers/in-process-watch.js';
+
+useInProcessCli();
 
 const running: RunningSandbox[] = [];
 afterEach(async () => {
@@ -30,10 +36,13 @@ async function start(faults: ScenarioFaults = {}, hold: GateName[] = []): Promis
   return sb;
 }
 
-/** Runs the CLI against the in-process sandbox the way a user's shell would against AWS. */
+/** Runs the CLI (in-process) against the in-process sandbox the way a user's shell would against AWS. */
 function cli(sb: RunningSandbox, args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return onSandbox(sb, args, { env });
+  return onSandboxInProcess(sb, args, { env });
 }
+
+/** Starts an in-process run that the test can act on once its stderr says something. */
+const startRun = (sb: RunningSandbox, args: string[]) => startInProcess(args, (a) => onSandboxInProcess(sb, a));
 
 const ops = (sb: RunningSandbox, operation: string) => sb.log.entries.filter((e) => e.operation === operation);
 const succeeded = (sb: RunningSandbox, operation: string) => ops(sb, operation).filter((e) => e.status < 300);
@@ -112,7 +121,7 @@ describe('read-only commands through flaky AWS APIs', () => {
     const sb = await start({}, ['kube-outage']);
     sb.startKubeOutage();
     const outageAt = sb.log.entries.length;
-    const child = spawnOnSandbox(sb, ['status', '--output', 'json', '--verbose']);
+    const child = startRun(sb, ['status', '--output', 'json', '--verbose']);
     let retried = false;
     void child.stderrMatches(/could not connect \(attempt 1 of \d+\); retrying/).then(() => {
       retried = true;
@@ -122,7 +131,7 @@ describe('read-only commands through flaky AWS APIs', () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(retried).toBe(true);
     expect(parseJson<{ daemonSet: { version: string } }>(result).daemonSet.version).toBe('v1.12.6-eksbuild.2');
-    // kubectl was answered again after the outage ended: the reads were retried, not given up.
+    // The Kubernetes API was answered again after the outage ended: the reads were retried, not given up.
     expect(sb.gates.kubeOutage.state().passed).toBe(1);
     const kubeAfter = sb.log.entries.slice(outageAt).filter((e) => e.service === 'kube');
     expect(kubeAfter.length).toBeGreaterThan(0);
@@ -136,10 +145,10 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
     cli(sb, ['upgrade', '--resume', '--yes', '--backup-dir', dir, ...extra]);
   const tmp = () => mkdtempSync(join(tmpdir(), 'vpccni-faults-'));
 
-  it('a step that EKS fails: exit 4, backup intact, real state reported, resume finishes', async () => {
+  it('a step that EKS fails: exit 4, backup intact, real state reported, resume finishes (the built CLI)', async () => {
     const sb = await start({ failUpdateNumber: 1 });
     const dir = tmp();
-    const first = await upgrade(sb, dir);
+    const first = await onSandbox(sb, ['upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', dir]);
     expect(first.exitCode, first.stderr).toBe(4);
     expect(first.stdout).toBe('');
     const line = errorLine(first);
@@ -152,7 +161,7 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
     expect(runningImage(sb)).toMatch(/:v1\.12\.6-eksbuild\.2$/);
 
     delete sb.scenario.sandbox.faults!.failUpdateNumber;
-    const second = await resume(sb, dir);
+    const second = await onSandbox(sb, ['upgrade', '--resume', '--yes', '--backup-dir', dir]);
     expect(second.exitCode, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/v1\.13\.4-eksbuild\.1 → v1\.14\.0-eksbuild\.3/);
     expect(sb.addon()).toMatchObject({ addonVersion: 'v1.14.0-eksbuild.3', status: 'ACTIVE' });
@@ -175,7 +184,7 @@ describe('an upgrade that meets a fault stops with exit 4 and resumes once it is
     expect(sb.gates.eksChange.state().pending).toHaveLength(1);
 
     // The resume starts while the change is still in flight; once it is polling that update, let it finish.
-    const resumed = spawnOnSandbox(sb, ['upgrade', '--resume', '--yes', '--backup-dir', dir, '--timeout', '60s']);
+    const resumed = startRun(sb, ['upgrade', '--resume', '--yes', '--backup-dir', dir, '--timeout', '60s']);
     await resumed.stderrMatches(/waiting for the change already in flight/);
     expect(sb.addon()?.status).toBe('UPDATING');
     sb.gates.eksChange.release();

@@ -13,6 +13,8 @@ import {
   summaryMarkdown,
   type GateSummary,
 } from '../src/render/github.js';
+import { isolatedEnv } from './helpers/cli.js';
+import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
 
 /** Undoes the workflow-command escaping the way the runner does (actions/runner ActionCommand.Unescape). */
 function unescape(text: string): string {
@@ -181,9 +183,9 @@ describe('publishToGitHub', () => {
 });
 
 describe('an error before the verdict under GitHub Actions', () => {
+  useInProcessCli();
   it('is annotated too, so the failed job says why', async () => {
-    const { vpccni, isolatedEnv } = await import('./helpers/cli.js');
-    const result = await vpccni(['--sandbox', 'check', '--kubernetes-version', '1.x'], {
+    const result = await vpccniInProcess(['--sandbox', 'check', '--kubernetes-version', '1.x'], {
       env: isolatedEnv({ GITHUB_ACTIONS: 'true' }),
     });
     expect(result.exitCode).toBe(2);

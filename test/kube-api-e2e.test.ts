@@ -2,6 +2,7 @@
  * The in-process Kubernetes client end to end: `status`, `check`, `plan` and `upgrade` through the real CLI
  * with a kubeconfig whose user is an exec credential plugin (as `aws eks update-kubeconfig` writes it),
  * the context checked before the first Kubernetes request, and the plugin run at most once per command.
+ * The CLI runs in-process (main(argv), helpers/in-process.ts), each run with its own environment.
  */
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,10 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
-import { parseJson, sandboxEnv, vpccni } from './helpers/cli.js';
+import { parseJson, sandboxEnv } from './helpers/cli.js';
+import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
+
+useInProcessCli();
 
 /** Writes a kubeconfig for the sandbox whose user runs `command args` as an exec plugin. */
 function execKubeconfig(sb: RunningSandbox, command: string, args: string[], server = sb.kubeEndpoint, caData = sb.caData): string {
@@ -66,16 +70,16 @@ describe('with an `aws eks get-token` kubeconfig (token made in-process)', () =>
     const kubeconfig = sb.kubeconfigExec;
     // PATH without `aws`: a run of the plugin would fail, so success proves the token was made in-process.
     const env = sandboxEnv(sb, { PATH: join(process.execPath, '..') });
-    const status = await vpccni([...flags(kubeconfig), 'status', '--output', 'json'], { env });
+    const status = await vpccniInProcess([...flags(kubeconfig), 'status', '--output', 'json'], { env });
     expect(status.stderr).toBe('');
     expect(status.exitCode).toBe(0);
     expect(parseJson<{ daemonSet: { version: string } }>(status).daemonSet.version).toBe('v1.12.6-eksbuild.2');
 
-    const check = await vpccni([...flags(kubeconfig), 'check', '--kubernetes-version', '1.28', '--output', 'json'], { env });
+    const check = await vpccniInProcess([...flags(kubeconfig), 'check', '--kubernetes-version', '1.28', '--output', 'json'], { env });
     expect([0, 1]).toContain(check.exitCode);
     expect(parseJson<{ schemaVersion: number }>(check).schemaVersion).toBe(1);
 
-    const plan = await vpccni([...flags(kubeconfig), 'plan', '--to', 'v1.14.0-eksbuild.3'], { env });
+    const plan = await vpccniInProcess([...flags(kubeconfig), 'plan', '--to', 'v1.14.0-eksbuild.3'], { env });
     expect(plan.exitCode).toBe(0);
     expect(plan.stdout).toMatch(/v1\.12\.6-eksbuild\.2 → v1\.13\.4-eksbuild\.1/);
 
@@ -89,7 +93,7 @@ describe('with an `aws eks get-token` kubeconfig (token made in-process)', () =>
   it('upgrade walks two steps, watching each rollout instead of polling it', async () => {
     const kubeconfig = sb.kubeconfigExec;
     const backups = mkdtempSync(join(tmpdir(), 'vpccni-backups-'));
-    const result = await vpccni([...flags(kubeconfig), 'upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', backups], { env: sandboxEnv(sb) });
+    const result = await vpccniInProcess([...flags(kubeconfig), 'upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', backups], { env: sandboxEnv(sb) });
     expect(result.exitCode, result.stderr).toBe(0);
     const watches = sb.log.entries.filter((e) => e.service === 'kube' && e.operation.startsWith('WATCH daemonsets'));
     expect(watches.length).toBeGreaterThanOrEqual(1);
@@ -103,13 +107,13 @@ describe('with another exec plugin', () => {
   it('runs it once per command, however many requests the command makes', async () => {
     const plugin = countingPlugin(sb.kubeToken);
     const kubeconfig = execKubeconfig(sb, plugin.command, []);
-    const status = await vpccni([...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
+    const status = await vpccniInProcess([...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
     expect(status.exitCode, status.stderr).toBe(0);
     expect(sb.log.entries.filter((e) => e.service === 'kube').length).toBeGreaterThan(3);
     expect(runs(plugin.count)).toBe(1);
 
     const backups = mkdtempSync(join(tmpdir(), 'vpccni-backups-'));
-    const upgrade = await vpccni([...flags(kubeconfig), 'upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', backups], { env: sandboxEnv(sb) });
+    const upgrade = await vpccniInProcess([...flags(kubeconfig), 'upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', backups], { env: sandboxEnv(sb) });
     expect(upgrade.exitCode, upgrade.stderr).toBe(0);
     expect(runs(plugin.count)).toBe(2);
   });
@@ -117,7 +121,7 @@ describe('with another exec plugin', () => {
 
 describe('check first', () => {
   it.each(['api', 'kubectl'])('sends no Kubernetes request before DescribeCluster has answered (--kube-client %s)', async (client) => {
-    const result = await vpccni(['--kube-client', client, '--kubeconfig', sb.kubeconfig, '--context', sb.contextName, '--cluster', sb.cluster, '--region', sb.region, 'status'], {
+    const result = await vpccniInProcess(['--kube-client', client, '--kubeconfig', sb.kubeconfig, '--context', sb.contextName, '--cluster', sb.cluster, '--region', sb.region, 'status'], {
       env: sandboxEnv(sb),
     });
     expect(result.exitCode, result.stderr).toBe(0);
@@ -131,7 +135,7 @@ describe('check first', () => {
     // The sandbox's API server under another name: reachable, but not the endpoint EKS reports.
     const other = sb.kubeEndpoint.replace('127.0.0.1', 'localhost');
     const kubeconfig = execKubeconfig(sb, countingPlugin(sb.kubeToken).command, [], other);
-    const result = await vpccni(['--kube-client', client, ...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
+    const result = await vpccniInProcess(['--kube-client', client, ...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/refusing to read or change the wrong cluster/);
     expect(sb.log.entries.filter((e) => e.service === 'kube')).toEqual([]);
@@ -140,14 +144,14 @@ describe('check first', () => {
   it('refuses a context that trusts another CA than DescribeCluster reports, without one Kubernetes request', async () => {
     const otherCa = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIBOTHERCA\n-----END CERTIFICATE-----\n').toString('base64');
     const kubeconfig = execKubeconfig(sb, countingPlugin(sb.kubeToken).command, [], sb.kubeEndpoint, otherCa);
-    const result = await vpccni([...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
+    const result = await vpccniInProcess([...flags(kubeconfig), 'status'], { env: sandboxEnv(sb) });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/trusts a different certificate authority/);
     expect(sb.log.entries.filter((e) => e.service === 'kube')).toEqual([]);
   });
 
   it('with no kubeconfig at all, says so instead of trying localhost:8080', async () => {
-    const result = await vpccni(['--cluster', sb.cluster, '--region', sb.region, 'status'], { env: sandboxEnv(sb) });
+    const result = await vpccniInProcess(['--cluster', sb.cluster, '--region', sb.region, 'status'], { env: sandboxEnv(sb) });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toMatch(/No kubeconfig was found/);
     expect(sb.log.entries.filter((e) => e.service === 'kube')).toEqual([]);

@@ -2,7 +2,8 @@
  * Installs with many kinds of custom settings (env on both containers, node agent args, a digest-pinned
  * image, nodeSelector, updateStrategy, pod annotations, a sidecar, ConfigMap keys, ENIConfigs) adopted and
  * upgraded over one and two steps under NONE, OVERWRITE and PRESERVE, in process (the real upgrade code,
- * the real SDK and kubectl against the sandbox), asserting the live objects afterwards.
+ * the real SDK and the Kubernetes API client against the sandbox; one walk with kubectl, so that both clients
+ * stay covered), asserting the live objects afterwards.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { runUpgrade, type UpgradeRequest } from '../src/act/upgrade/run.js';
 import type { KubeObject } from '../src/decide/manifests.js';
 import { UsageError } from '../src/errors.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
-import { recordingUi, runtimeFor, sandboxesClosedAfterEach, type RecordingUi } from './helpers/in-process-runtime.js';
+import { recordingUi, runtimeFor, sandboxesClosedAfterEach, type RecordingUi, type RuntimeOptions } from './helpers/in-process-runtime.js';
 
 type Env = { name: string; value?: string };
 type Container = { name: string; image: string; env?: Env[]; args?: string[] };
@@ -23,14 +24,18 @@ const sandboxOf = sandboxesClosedAfterEach();
 async function upgrade(
   sandbox: RunningSandbox,
   request: Partial<UpgradeRequest>,
+  options: RuntimeOptions = {},
 ): Promise<{ ui: RecordingUi; error: unknown; backupDir: string }> {
   const ui = recordingUi('json');
   const backupDir = mkdtempSync(join(tmpdir(), 'vpccni-settings-'));
   let error: unknown = null;
+  const runtime = runtimeFor(sandbox, ui, options);
   try {
-    await runUpgrade(runtimeFor(sandbox, ui), { values: null, timeoutMs: 60_000, backupDir, ...request });
+    await runUpgrade(runtime, { values: null, timeoutMs: 60_000, backupDir, ...request });
   } catch (e) {
     error = e;
+  } finally {
+    await runtime.close();
   }
   return { ui, error, backupDir };
 }
@@ -49,9 +54,9 @@ const mutating = (sandbox: RunningSandbox): string[] => sandbox.log.mutating().m
 const report = (ui: RecordingUi) => ui.documents.at(-1) as Record<string, unknown> & { droppedSettings?: Array<{ path: string }> };
 
 describe('adopting an install with network policy and Windows IPAM on (one step)', () => {
-  it('OVERWRITE: carries enforcement into enableNetworkPolicy and Windows IPAM into enableWindowsIpam, and the cluster keeps them', async () => {
+  it('OVERWRITE (through kubectl): carries enforcement into enableNetworkPolicy and Windows IPAM into enableWindowsIpam, and the cluster keeps them', async () => {
     const sandbox = await sandboxOf('custom-settings-network-policy');
-    const { error, ui } = await upgrade(sandbox, { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'OVERWRITE', yes: true });
+    const { error, ui } = await upgrade(sandbox, { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'OVERWRITE', yes: true }, { kubeClient: 'kubectl' });
     expect(error, ui.stderr.join('\n')).toBeNull();
     expect(mutating(sandbox)).toEqual(['eks CreateAddon']);
     const values = JSON.parse(sandbox.addon()?.configurationValues ?? '{}') as Record<string, unknown>;

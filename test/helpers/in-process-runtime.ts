@@ -1,10 +1,14 @@
 /**
- * Runs the real command code in this process against an in-process sandbox: the same gateways (real SDK
- * over loopback, kubectl) as the CLI, with a Ui that records what would be printed.
+ * Runs the real command code in this process against an in-process sandbox: the same gateways as the CLI
+ * (the real SDK over loopback; the in-process Kubernetes API client users get by default, or kubectl when
+ * asked), with a Ui that records what would be printed.
  */
 import { createEksGateway } from '../../src/gateways/eks.js';
 import { createIamGateway } from '../../src/gateways/iam.js';
-import { createKubeGateway } from '../../src/gateways/kubectl.js';
+import { tokenSource } from '../../src/gateways/kube-auth.js';
+import { createKubeApiGateway } from '../../src/gateways/kube-api.js';
+import { createKubeHttp } from '../../src/gateways/kube-http.js';
+import { createKubeGateway, type KubeGateway } from '../../src/gateways/kubectl.js';
 import { resolveKubeContext } from '../../src/gateways/kubeconfig.js';
 import { startProgress } from '../../src/render/progress.js';
 import type { Ui } from '../../src/render/ui.js';
@@ -43,28 +47,55 @@ export function recordingUi(format: 'text' | 'json' = 'text'): RecordingUi {
   };
 }
 
+/** Which Kubernetes client a runtime uses: the in-process API client (the CLI's default) or kubectl. */
+export interface RuntimeOptions {
+  kubeClient?: 'api' | 'kubectl';
+}
+
 /**
- * A runtime on `sandbox` (closing it does not stop the sandbox). It behaves like a run against a real
- * cluster: no `sandbox` on the Runtime, so the journal, its lock and backups go where --backup-dir says.
+ * A runtime on `sandbox` (closing it closes its Kubernetes connections, not the sandbox; the sandbox's close
+ * drops them anyway). It behaves like a run against a real cluster: no `sandbox` on the Runtime, so the
+ * journal, its lock and backups go where --backup-dir says. The Kubernetes client is the one a `--sandbox` run
+ * of the CLI gets: the in-process API client reading the kubeconfig `aws eks update-kubeconfig` would write
+ * (exec plugin, token made in-process), or with `kubeClient: 'kubectl'` kubectl with the static-token one.
  */
-export function runtimeFor(sandbox: RunningSandbox, ui: Ui = recordingUi()): Runtime {
+export function runtimeFor(sandbox: RunningSandbox, ui: Ui = recordingUi(), options: RuntimeOptions = {}): Runtime {
+  // The first cluster's account, as `--sandbox` uses (a multi-cluster sandbox chooses the account by key).
+  const account = sandbox.accounts.find((a) => a.id === sandbox.accountId);
+  const credentials = account
+    ? { accessKeyId: account.accessKeyId, secretAccessKey: account.secretAccessKey }
+    : { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' };
   const aws = {
     region: sandbox.region,
     eksEndpoint: sandbox.eksEndpoint,
     iamEndpoint: sandbox.iamEndpoint,
-    credentials: { accessKeyId: 'sandbox', secretAccessKey: 'sandbox' },
+    credentials,
   };
+  const kubectl = { kubeconfig: sandbox.kubeconfig, context: sandbox.contextName };
+  let kube: KubeGateway;
+  let kubeContext = resolveKubeContext(kubectl);
+  let close = (): void => undefined;
+  if (options.kubeClient === 'kubectl') {
+    kube = createKubeGateway(kubectl);
+  } else {
+    const context = resolveKubeContext({ kubeconfig: sandbox.kubeconfigExec, context: sandbox.contextName });
+    kubeContext = context;
+    if (!context?.connection) throw new Error(`the sandbox's exec kubeconfig ${sandbox.kubeconfigExec} has no connection`);
+    const http = createKubeHttp(context.connection, tokenSource(context.connection, { region: sandbox.region, credentials: async () => credentials }));
+    kube = createKubeApiGateway(http);
+    close = () => http.close();
+  }
   return {
     ui,
     clusterName: sandbox.cluster,
     region: sandbox.region,
     aws,
     sandbox: null,
-    kubeContext: resolveKubeContext({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
+    kubeContext,
     eks: createEksGateway(aws, sandbox.cluster),
     iam: createIamGateway(aws),
-    kube: createKubeGateway({ kubeconfig: sandbox.kubeconfig, context: sandbox.contextName }),
-    close: async () => undefined,
+    kube,
+    close: async () => close(),
   };
 }
 
