@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { readYamlDocuments, yamlLib } from '../decide/yaml-files.js';
 import { UsageError } from '../errors.js';
 import { tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { CATALOGUES, DEFAULT_CATALOGUE } from './default-catalogue.js';
@@ -175,6 +175,8 @@ export function validateScenario(data: unknown, source: string, options: { schem
 }
 
 function parseFile(path: string): unknown {
+  // A built-in scenario (one YAML document) comes from its JSON copy when the build wrote one.
+  if (path.startsWith(SCENARIO_DIR)) return readYamlDocuments(path)[0];
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -182,7 +184,7 @@ function parseFile(path: string): unknown {
     throw new UsageError(`Cannot read scenario file ${path}: ${(error as Error).message}.`, { cause: error });
   }
   try {
-    return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+    return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : yamlLib().parse(text);
   } catch (error) {
     const kind = extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML';
     throw new UsageError(`Scenario ${path} is not valid ${kind}: ${(error as Error).message.split('\n')[0]}.`, {
