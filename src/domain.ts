@@ -8,6 +8,10 @@ export interface CatalogueEntry {
   /** As EKS spells it, e.g. `v1.14.0-eksbuild.3`. */
   version: string;
   compatibilities: Array<{ clusterVersion: string; defaultVersion: boolean }>;
+  /** DescribeAddonVersions' `requiresIamPermissions` (absent from older EKS answers): whether the version needs an IAM role's permissions. */
+  requiresIamPermissions?: boolean;
+  /** DescribeAddonVersions' `computeTypes` (absent from older EKS answers): `ec2`, `auto`, `hybrid`, `fargate`. */
+  computeTypes?: string[];
 }
 
 /** The severity of a finding; `error` fails `check` and makes `status`/`plan` exit 1. */

@@ -117,7 +117,8 @@ describe('KubeStore', () => {
     const get = (): KubeObject => store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject;
     expect(get().status).toMatchObject({ observedGeneration: 1, updatedNumberScheduled: 2, numberAvailable: 2 });
     const events: string[] = [];
-    const unsubscribe = store.subscribe((event) => events.push(`${event.type} ${event.object.kind}`));
+    // The DaemonSet's own changes (its pods change too: test/sandbox-kube-pods.test.ts).
+    const unsubscribe = store.subscribe((event) => event.object.kind === 'DaemonSet' && events.push(`${event.type} ${event.object.kind}`));
 
     const changed = get();
     awsNode(changed).env = [...(awsNode(changed).env ?? []), { name: 'FOO', value: 'bar' }];

@@ -3,9 +3,9 @@
  * github.com/aws/amazon-vpc-cni-k8s at each tag; sources in fixtures/README.md). They tell what a version's
  * defaults are, so that custom settings can be told apart from them.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { readYamlDocuments } from './yaml-files.js';
 import {
   compareAddonVersions,
   minorIndex,
@@ -73,9 +73,7 @@ export function loadUpstreamManifest(version: string): KubeObject[] {
   const file = manifestFileFor(version);
   let objects = parsedCache.get(file);
   if (!objects) {
-    const text = readFileSync(new URL(file, `file://${MANIFEST_DIR}`), 'utf8');
-    objects = parseAllDocuments(text)
-      .map((doc) => doc.toJS() as KubeObject | null)
+    objects = (readYamlDocuments(`${MANIFEST_DIR}${file}`) as Array<KubeObject | null>)
       .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
     parsedCache.set(file, objects);
   }

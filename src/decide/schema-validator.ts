@@ -2,7 +2,7 @@
  * One Ajv set-up for the add-on's configuration schemas: EKS publishes draft-06 documents whose env values
  * are strings with the custom formats `boolean` and `integer` (see fixtures/addon-configuration/).
  */
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -14,7 +14,9 @@ export const INTEGER_STRING = /^[+-]?\d+$/;
 
 /** A fresh Ajv that knows draft-06 and the schema's custom formats, reporting every error. */
 export function createAddonSchemaAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+  // Required on first use: a run that validates nothing (status, the sandbox's start-up) never loads Ajv.
+  const { Ajv: AjvClass } = require('ajv') as typeof import('ajv');
+  const ajv = new AjvClass({ allErrors: true, strict: false, validateFormats: true });
   ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
   ajv.addFormat('boolean', BOOLEAN_STRING);
   ajv.addFormat('integer', INTEGER_STRING);

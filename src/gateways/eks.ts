@@ -153,6 +153,8 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
                   clusterVersion: c.clusterVersion ?? '',
                   defaultVersion: c.defaultVersion ?? false,
                 })),
+                ...(info.requiresIamPermissions !== undefined ? { requiresIamPermissions: info.requiresIamPermissions } : {}),
+                ...(info.computeTypes ? { computeTypes: info.computeTypes } : {}),
               });
             }
           }

@@ -7,7 +7,7 @@
  */
 import { eksImageRegistry } from '../decide/registries.js';
 import { randomUUID } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from '../decide/yaml-files.js';
 import type { ErrorObject } from 'ajv';
 import { canonicalJson } from '../decide/json.js';
 import { loadUpstreamManifest, type KubeObject } from '../decide/manifests.js';
@@ -87,7 +87,7 @@ export function validateConfigurationValues(version: string, text: string | unde
   if (text === undefined || text === null || text.trim() === '') return {};
   let parsed: unknown;
   try {
-    parsed = parseYaml(text); // YAML is a superset of JSON; EKS accepts both
+    parsed = yamlLib().parse(text); // YAML is a superset of JSON; EKS accepts both
   } catch {
     throw new EksApiError(400, 'InvalidParameterException', 'ConfigurationValue provided in request is not valid JSON or YAML');
   }

@@ -1,7 +1,7 @@
 /**
  * Version catalogues (what DescribeAddonVersions offers) for the sandbox, as dated snapshots read from
  * fixtures/catalogues/<snapshot>.json. Each entry names its source; which parts are real and which derived
- * is in fixtures/README.md.
+ * is in fixtures/README.md. A snapshot is read the first time a run asks for it (start-up reads one).
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonVersions.html
  */
 import { readFileSync } from 'node:fs';
@@ -15,6 +15,8 @@ export interface CatalogueSnapshot {
   date: string;
   description: string;
   kubernetesVersions: string[];
+  /** The default version per Kubernetes version (the one `defaultVersion: true` marks). */
+  defaults: Record<string, string | null>;
   sources: string[];
   entries: Array<ScenarioCatalogueEntry & { source: string }>;
 }
@@ -27,8 +29,8 @@ export function loadCatalogueSnapshot(name: string): CatalogueSnapshot {
 }
 
 function entriesOf(name: string): readonly ScenarioCatalogueEntry[] {
-  return loadCatalogueSnapshot(name).entries.map(({ version, compatibilities }) => ({
-    version,
+  return loadCatalogueSnapshot(name).entries.map(({ source: _source, compatibilities, ...rest }) => ({
+    ...rest,
     compatibilities: compatibilities.map(({ clusterVersion, defaultVersion }) => ({ clusterVersion, defaultVersion })),
   }));
 }
@@ -37,19 +39,23 @@ function entriesOf(name: string): readonly ScenarioCatalogueEntry[] {
 export const CATALOGUE_SNAPSHOTS = ['eks-1.28-launch', 'eks-2024-04', 'eks-2024-12', 'mid-2025', 'eks-2026-07'] as const;
 
 /**
+ * The built-in catalogues a scenario may name with `catalogueSnapshot`: each read on first access (an
+ * enumerable getter, so `in` and `Object.keys` still list them all).
+ */
+export const CATALOGUES: Readonly<Record<string, readonly ScenarioCatalogueEntry[]>> = (() => {
+  const out: Record<string, readonly ScenarioCatalogueEntry[]> = {};
+  for (const name of CATALOGUE_SNAPSHOTS) {
+    let cached: readonly ScenarioCatalogueEntry[] | undefined;
+    Object.defineProperty(out, name, { enumerable: true, get: () => (cached ??= entriesOf(name)) });
+  }
+  return Object.freeze(out);
+})();
+
+/**
  * The Kubernetes 1.28 launch (September 2023), as the CLI contract's default scenario needs it: 1.27 tops out
  * at v1.14.0-eksbuild.3, v1.12.6-eksbuild.2 is 1.27's default but not offered for 1.28.
  */
-export const DEFAULT_CATALOGUE: readonly ScenarioCatalogueEntry[] = entriesOf('eks-1.28-launch');
+export const DEFAULT_CATALOGUE: readonly ScenarioCatalogueEntry[] = CATALOGUES['eks-1.28-launch']!;
 
 /** Mid 2025, Kubernetes 1.29–1.32, v1.16.0 to v1.20.x; still offers the known-bad v1.16.3 and v1.19.4. */
-export const LATER_CATALOGUE: readonly ScenarioCatalogueEntry[] = entriesOf('mid-2025');
-
-/** The built-in catalogues a scenario may name with `catalogueSnapshot`. */
-export const CATALOGUES: Readonly<Record<string, readonly ScenarioCatalogueEntry[]>> = {
-  'eks-1.28-launch': DEFAULT_CATALOGUE,
-  'mid-2025': LATER_CATALOGUE,
-  'eks-2024-04': entriesOf('eks-2024-04'),
-  'eks-2024-12': entriesOf('eks-2024-12'),
-  'eks-2026-07': entriesOf('eks-2026-07'),
-};
+export const LATER_CATALOGUE: readonly ScenarioCatalogueEntry[] = CATALOGUES['mid-2025']!;

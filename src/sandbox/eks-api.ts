@@ -453,11 +453,13 @@ export class EksApi {
           .map((entry) => ({
             addonVersion: entry.version,
             architecture: ['amd64', 'arm64'],
+            // As the catalogue gives them, in EKS's order; snapshots older than a field leave it out, as EKS did then.
+            ...(entry.computeTypes ? { computeTypes: entry.computeTypes } : {}),
             compatibilities: entry.compatibilities
               .filter((c) => !kubernetesVersion || c.clusterVersion === kubernetesVersion)
               .map((c) => ({ clusterVersion: c.clusterVersion, platformVersions: ['*'], defaultVersion: c.defaultVersion ?? false })),
-            requiresConfiguration: false,
-            requiresIamPermissions: true,
+            ...(entry.requiresConfiguration !== undefined ? { requiresConfiguration: entry.requiresConfiguration } : {}),
+            ...(entry.requiresIamPermissions !== undefined ? { requiresIamPermissions: entry.requiresIamPermissions } : {}),
           }));
     const addons = versions.length === 0 ? [] : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: versions, publisher: 'eks', owner: 'aws' }];
     const filter = JSON.stringify([kubernetesVersion, addonName, query.getAll('types'), query.getAll('owners'), query.getAll('publishers')]);

@@ -2,12 +2,12 @@
  * The sandbox: EKS, IAM and Kubernetes API emulators on 127.0.0.1 for one scenario, with a kubeconfig that
  * points kubectl at the Kubernetes emulator. State lives as long as the returned object.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { readYamlDocuments } from '../decide/yaml-files.js';
 import { eksImageRegistry, partitionOf } from '../decide/registries.js';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
@@ -103,8 +103,7 @@ function metricsHelperObjects(tag: string, region: string, clusterName: string):
     .sort((a, b) => compareAddonVersions(a.version, b.version));
   const chosen = files.filter((f) => compareAddonVersions(f.version, wanted) <= 0).at(-1) ?? files[0];
   if (!chosen) return [];
-  const objects = parseAllDocuments(readFileSync(join(METRICS_DIR, chosen.file), 'utf8'))
-    .map((doc) => doc.toJS() as KubeObject | null)
+  const objects = (readYamlDocuments(join(METRICS_DIR, chosen.file)) as Array<KubeObject | null>)
     .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
   for (const obj of objects) {
     if (obj.kind !== 'Deployment') continue;

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { parse as parseYaml } from 'yaml';
+import { yamlLib } from '../decide/yaml-files.js';
 import type { KubeObject } from '../decide/manifests.js';
 import type { RequestLog } from './request-log.js';
 import { Gate } from './gates.js';
@@ -589,7 +589,7 @@ function parseResourcePath(pathname: string): ResourceRoute | undefined {
 function parseObject(body: string, contentType: string | undefined): KubeObject {
   let value: unknown;
   try {
-    value = contentType?.includes('yaml') ? parseYaml(body) : JSON.parse(body);
+    value = contentType?.includes('yaml') ? yamlLib().parse(body) : JSON.parse(body);
   } catch (error) {
     throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
   }
@@ -648,7 +648,7 @@ function userAgentManager(userAgent: string | undefined): string {
 function appliedConfiguration(body: string, res: KubeResource, apiVersion: string, namespace: string | undefined, name: string): KubeObject {
   let patch: unknown;
   try {
-    patch = parseYaml(body);
+    patch = yamlLib().parse(body);
   } catch (error) {
     throw new ApiError(400, 'BadRequest', `the body of the request could not be decoded: ${(error as Error).message}`);
   }

@@ -1,12 +1,14 @@
 /**
  * The object store of the sandbox's Kubernetes API emulator, with the little controller behaviour our
  * commands observe: DaemonSet rollouts pod by pod, maxUnavailable at a time, through the rollout gate (or never
- * finishing), Deployments that are ready at once, and CRDs whose deletion takes their resources along.
+ * finishing), with the DaemonSet's Pods following each step (kube-pods.ts), Deployments that are ready at once,
+ * and CRDs whose deletion takes their resources along.
  */
 import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../decide/json.js';
 import type { KubeObject } from '../decide/manifests.js';
 import { Gate } from './gates.js';
+import { isCurrent, isReady, newDaemonPod, ownedBy, planPods, podStatus, revisionHash } from './kube-pods.js';
 import { recordUpdate } from './kube-ssa.js';
 
 /** One kind the emulator serves; the same table drives the store and API discovery. */
@@ -140,6 +142,8 @@ export class KubeStore {
   private readonly rolloutWaiters = new Set<() => void>();
   private readonly removedCrds = new Set<string>();
   private counter = 0;
+  /** While the controller writes pods: their own changes must not start another pass. */
+  private syncingPods = false;
   private durationMs: number;
   private neverFinishes: boolean;
   /** See KubeStoreOptions.rolloutGate: one passage is one pod of a rollout. */
@@ -264,6 +268,8 @@ export class KubeStore {
     this.emit(existing ? 'MODIFIED' : 'ADDED', res, obj);
     const result = structuredClone(obj);
     if (rolloutStarts) this.beginBatch(key);
+    if (res.kind === 'DaemonSet') this.syncPods(key);
+    if (res.kind === 'Pod' && !this.syncingPods) this.resyncOwnerOf(obj);
     if (res.kind === 'Node') this.recountDaemonSets();
     if (res.kind === 'CustomResourceDefinition') this.removedCrds.delete(obj.metadata.name);
     this.notifyRolloutWaiters();
@@ -285,6 +291,9 @@ export class KubeStore {
     this.rollouts.delete(key);
     existing.metadata.resourceVersion = String(++this.counter);
     this.emit('DELETED', res, existing);
+    // The garbage collector deletes a DaemonSet's pods with it; the controller replaces a deleted pod.
+    if (res.kind === 'DaemonSet') this.deleteOwnedPods(existing);
+    if (res.kind === 'Pod' && !this.syncingPods) this.resyncOwnerOf(existing);
     if (res.kind === 'Node') this.recountDaemonSets();
     if (res.kind === 'CustomResourceDefinition') this.removeCustomResources(name);
     return true;
@@ -426,18 +435,85 @@ export class KubeStore {
 
   private writeStatus(key: string, ds: KubeObject, rollout: PendingRollout | undefined): void {
     const status = this.daemonSetStatus(ds, rollout);
-    if (canonicalJson(status) === canonicalJson(ds.status)) return;
-    const updated = structuredClone(ds);
-    updated.status = status;
-    updated.metadata.resourceVersion = String(++this.counter);
-    this.objects.set(key, updated);
-    this.emit('MODIFIED', this.resourceFor('apps/v1', 'DaemonSet'), updated);
+    if (canonicalJson(status) !== canonicalJson(ds.status)) {
+      const updated = structuredClone(ds);
+      updated.status = status;
+      updated.metadata.resourceVersion = String(++this.counter);
+      this.objects.set(key, updated);
+      this.emit('MODIFIED', this.resourceFor('apps/v1', 'DaemonSet'), updated);
+    }
+    this.syncPods(key);
     this.notifyRolloutWaiters();
+  }
+
+  /**
+   * Brings a DaemonSet's pods in line with its rollout (kube-pods.ts): a pod on every admitted node, the
+   * first `updated` of the current revision and ready, the next `inFlight` of it and starting, the rest as
+   * they were; pods on nodes it no longer admits are deleted. Writes only what changes.
+   */
+  private syncPods(key: string): void {
+    const ds = this.objects.get(key);
+    if (!ds || this.syncingPods) return;
+    this.syncingPods = true;
+    try {
+      const namespace = ds.metadata.namespace;
+      const nodes = this.list('v1', 'Node').filter((node) => daemonSetAdmitsNode(ds, node));
+      const admitted = new Set(nodes.map((n) => n.metadata.name));
+      const byNode = new Map<string, KubeObject>();
+      for (const pod of this.list('v1', 'Pod', namespace)) {
+        if (!ownedBy(pod, ds.metadata.uid)) continue;
+        const nodeName = String(path(pod, ['spec', 'nodeName']) ?? '');
+        if (!admitted.has(nodeName) || byNode.has(nodeName)) this.delete('v1', 'Pod', pod.metadata.name, namespace);
+        else byNode.set(nodeName, pod);
+      }
+      const rollout = this.rollouts.get(key);
+      const desired = nodes.length;
+      const updated = rollout ? Math.min(rollout.updated, desired) : desired;
+      const inFlight = rollout ? Math.min(rollout.inFlight, desired - updated) : 0;
+      const hash = revisionHash(ds);
+      const generation = templateGenerationOf(ds);
+      for (const [node, want] of planPods(nodes, (name) => byNode.get(name), hash, updated, inFlight)) {
+        const pod = byNode.get(node.metadata.name);
+        if (want === 'keep') {
+          if (!pod) this.put(newDaemonPod(ds, node, generation, true), { manager: null });
+          continue;
+        }
+        const ready = want === 'ready';
+        if (pod && isCurrent(pod, hash)) {
+          if (isReady(pod) !== ready) this.put({ ...pod, status: podStatus(pod, node, ready) }, { manager: null });
+          continue;
+        }
+        if (pod) this.delete('v1', 'Pod', pod.metadata.name, namespace);
+        this.put(newDaemonPod(ds, node, generation, ready), { manager: null });
+      }
+    } finally {
+      this.syncingPods = false;
+    }
+  }
+
+  private deleteOwnedPods(ds: KubeObject): void {
+    this.syncingPods = true;
+    try {
+      for (const pod of this.list('v1', 'Pod', ds.metadata.namespace)) {
+        if (ownedBy(pod, ds.metadata.uid)) this.delete('v1', 'Pod', pod.metadata.name, pod.metadata.namespace);
+      }
+    } finally {
+      this.syncingPods = false;
+    }
+  }
+
+  /** A pod of a DaemonSet changed or went away outside the controller: the controller puts it right. */
+  private resyncOwnerOf(pod: KubeObject): void {
+    const refs = Array.isArray(pod.metadata.ownerReferences) ? pod.metadata.ownerReferences : [];
+    const ref = refs.find((r) => isRecord(r) && r.kind === 'DaemonSet');
+    if (!isRecord(ref) || typeof ref.name !== 'string') return;
+    const key = this.key(this.resourceFor('apps/v1', 'DaemonSet'), ref.name, pod.metadata.namespace);
+    if (this.objects.get(key)?.metadata.uid === ref.uid) this.syncPods(key);
   }
 
   /** Node changes move every DaemonSet's desired count, as the real DaemonSet controller does. */
   private recountDaemonSets(): void {
-    for (const [key, ds] of this.objects) {
+    for (const [key, ds] of [...this.objects]) {
       if (!key.startsWith('apps/DaemonSet/')) continue;
       this.writeStatus(key, ds, this.rollouts.get(key));
     }

@@ -89,7 +89,12 @@ const COLUMNS: Record<string, Column[]> = {
       const ready = Array.isArray(statuses) ? statuses.filter((s) => isRecord(s) && s.ready === true).length : 0;
       return `${ready}/${total}`;
     }),
-    str('Status', 'The aggregate status of the containers in this pod.', (o) => String(get(o, 'status', 'phase') ?? 'Pending')),
+    str('Status', 'The aggregate status of the containers in this pod.', (o) => {
+      // As kubectl's printer: a waiting container's reason (ContainerCreating) stands for the phase.
+      const statuses = get(o, 'status', 'containerStatuses');
+      const waiting = Array.isArray(statuses) ? statuses.map((c) => get(c, 'state', 'waiting', 'reason')).find((r) => typeof r === 'string') : undefined;
+      return String(waiting ?? get(o, 'status', 'phase') ?? 'Pending');
+    }),
     int('Restarts', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.', () => 0),
     age,
     str('IP', 'The IP address assigned to the pod', (o) => String(get(o, 'status', 'podIP') ?? '<none>'), 1),

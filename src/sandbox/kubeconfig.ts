@@ -1,7 +1,6 @@
 /** Kubeconfig files that point the real kubectl at the sandbox's API server. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { stringify } from 'yaml';
 
 /** How kubectl authenticates: a bearer token, an `aws eks get-token` exec plugin, or nothing (plain HTTP tests). */
 export type KubeconfigUser =
@@ -46,8 +45,9 @@ export function writeKubeconfig(path: string, options: { server: string; context
     preferences: {},
   };
   mkdirSync(dirname(path), { recursive: true });
-  // kubectl warns about group- or world-readable kubeconfigs on some platforms.
-  writeFileSync(path, stringify(config), { mode: 0o600 });
+  // kubectl warns about group- or world-readable kubeconfigs on some platforms. JSON is YAML: kubectl and every
+  // kubeconfig reader take it, and the sandbox's start-up need not load a YAML library to write it.
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
 }
 
 /** Writes a kubeconfig with one cluster, context and user per entry; the first is the current context. */
@@ -65,5 +65,5 @@ export function writeMultiKubeconfig(path: string, entries: Array<{ server: stri
     preferences: {},
   };
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, stringify(config), { mode: 0o600 });
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
 }

@@ -88,6 +88,12 @@ export interface ScenarioDaemonSetCustom {
 export interface ScenarioCatalogueEntry {
   version: string;
   compatibilities: Array<{ clusterVersion: string; defaultVersion?: boolean }>;
+  /** Where the version runs (`ec2`, `auto`, `hybrid`, `fargate`); absent in catalogues older than the field (before December 2024). */
+  computeTypes?: string[];
+  /** Absent in catalogues older than the field; EKS answers false for vpc-cni. */
+  requiresConfiguration?: boolean;
+  /** Absent in catalogues older than the field (before November 2023); true for vpc-cni, which needs the CNI policy. */
+  requiresIamPermissions?: boolean;
 }
 
 export interface ScenarioNode {

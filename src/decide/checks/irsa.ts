@@ -63,6 +63,8 @@ export function irsaFindings(facts: ClusterFacts): Finding[] {
   const role = facts.role;
   if (!role) {
     if (!facts.addon.managed && facts.daemonSet === null) return [];
+    // EKS says whether the installed version needs IAM permissions at all (requiresIamPermissions); none needed, no role to suggest.
+    if (facts.addon.version && facts.catalogue.find((e) => e.version === facts.addon.version)?.requiresIamPermissions === false) return [];
     return [
       {
         id: 'irsa-not-configured',

@@ -36,11 +36,14 @@ export function networkingModeFindings(facts: ClusterFacts): Finding[] {
     ];
   }
   if (facts.cluster.autoMode && facts.daemonSet !== null) {
+    // DescribeAddonVersions' computeTypes says where the add-on version runs; vpc-cni's lists no `auto`.
+    const types = facts.catalogue.find((e) => e.version === facts.addon.version)?.computeTypes;
+    const where = types && !types.includes('auto') ? ` (EKS offers ${facts.addon.version} for ${types.join(', ')} compute only)` : '';
     return [
       {
         id: 'auto-mode',
         severity: 'info',
-        message: 'The cluster runs EKS Auto Mode beside an aws-node DaemonSet; aws-node serves only the nodes you run yourself.',
+        message: `The cluster runs EKS Auto Mode beside an aws-node DaemonSet; aws-node serves only the nodes you run yourself${where}.`,
       },
     ];
   }

@@ -1,0 +1,35 @@
+/**
+ * The JSON copies of the YAML fixtures that `npm run build` writes (scripts/fixtures-json.mjs) and the built
+ * CLI and sandbox read instead of parsing YAML at start-up (src/decide/yaml-files.ts): each holds exactly the
+ * documents of its YAML file, and a copy older than its YAML is not used.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseYamlDocuments, readYamlDocuments } from '../src/decide/yaml-files.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('the built JSON copies of the YAML fixtures', () => {
+  it.runIf(existsSync(join(root, 'dist/fixtures-json')))('hold the same documents as the YAML (manifests and scenarios)', () => {
+    let compared = 0;
+    for (const dir of ['manifests', 'scenarios']) {
+      for (const file of readdirSync(join(root, 'fixtures', dir)).filter((f) => /\.ya?ml$/.test(f))) {
+        const copy = join(root, 'dist/fixtures-json', dir, `${file}.json`);
+        expect(existsSync(copy), `${copy}: run npm run build`).toBe(true);
+        expect(JSON.parse(readFileSync(copy, 'utf8')), file).toEqual(parseYamlDocuments(readFileSync(join(root, 'fixtures', dir, file), 'utf8')));
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(40);
+  });
+
+  it('a YAML file outside fixtures/ is parsed, every document but the empty ones', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'vpccni-yaml-')), 'two.yaml');
+    writeFileSync(file, 'a: 1\n---\n---\nb: [x]\n');
+    utimesSync(file, new Date(), new Date());
+    expect(readYamlDocuments(file)).toEqual([{ a: 1 }, { b: ['x'] }]);
+  });
+});
