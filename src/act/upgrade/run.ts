@@ -20,7 +20,7 @@ import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { acquireJournalLock } from './lock.js';
-import { BUSY, confirmRolledOut, journalFileOf, openJournal, settleInFlight, stepsDone } from './resume.js';
+import { BUSY, confirmRolledOut, graceOf, journalFileOf, openJournal, recoverOnResume, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
@@ -40,6 +40,8 @@ export interface UpgradeRequest {
   /** Adopt a self-managed install with one CreateAddon at the target, skipping minors. */
   jump?: boolean;
   timeoutMs: number;
+  /** How long a Failed-but-applied update or a DEGRADED add-on gets to recover (default 5 minutes). */
+  graceMs?: number;
   backupDir: string;
   resume?: boolean;
 }
@@ -78,6 +80,10 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   // A resumed walk may find its last step still running: wait for it rather than call again.
   if (resumed && facts.addon.status && BUSY.has(facts.addon.status)) {
     facts = await settleInFlight(runtime, resumed, facts, o.timeoutMs);
+  }
+  // A resume gives a DEGRADED add-on the same grace as the walk does before it calls the state final.
+  if (resumed && facts.addon.status === 'DEGRADED') {
+    facts = await recoverOnResume(runtime, resumed, facts, graceOf(o));
   } else if (facts.addon.status && BUSY.has(facts.addon.status)) {
     throw new GateFailedError(`The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status}; wait until it is ACTIVE (vpccni status) and try again.`);
   }
@@ -133,6 +139,12 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
       ui.out(`Upgraded vpc-cni on ${runtime.clusterName}: ${[report.from, ...done.map((s) => s.to)].join(' → ')}`);
     } else ui.out(`vpc-cni on ${facts.cluster.name} is at ${plan.to} already; nothing to do.`);
     return 0;
+  }
+  // A resume never sends the next step over a rollout the stopped walk left unfinished: wait for it, or stop.
+  if (resumed && !o.dryRun) {
+    const next = steps[0]!;
+    const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'the manifest apply' }[next.action];
+    await confirmRolledOut(runtime, installed, o.timeoutMs, `${call} ${next.from} → ${next.to}`);
   }
 
   // Preflight: schemas of every EKS step, the values each carries, the role, what OVERWRITE resets.
@@ -219,6 +231,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     journal,
     journalFile,
     timeoutMs: o.timeoutMs,
+    graceMs: graceOf(o),
     createValues: values.text,
     updateValues: userValues?.text,
     serviceAccountRoleArn: roleArn,
