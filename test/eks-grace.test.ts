@@ -22,11 +22,11 @@ const TEN_MINUTES = 600_000;
 
 /** The default cluster whose first change EKS applies but reports Failed, the add-on DEGRADED until the gate lets it recover. */
 const failedButApplied = (s: Scenario): void => {
-  s.sandbox = { ...s.sandbox, faults: { ...s.sandbox.faults, failedButApplied: { changeNumber: 1 }, degradedRecovers: true } };
+  s.sandbox = { ...s.sandbox, faults: { ...s.sandbox?.faults, failedButApplied: { changeNumber: 1 }, degradedRecovers: true } };
 };
 
 const imageOf = (sandbox: RunningSandbox): string =>
-  ((sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }).spec.template.spec
+  ((sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as unknown as { spec: { template: { spec: { containers: Array<{ image: string }> } } } }).spec.template.spec
     .containers[0]!.image);
 
 /** Resolves once the run has said that it waits in the grace (what EKS reports shown). */
