@@ -14,9 +14,11 @@ import { UpgradeStoppedError } from '../src/errors.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
 import { spawnOnSandbox } from './helpers/cli.js';
-import { recordingUi, runtimeFor, sandboxesClosedAfterEach, type RecordingUi } from './helpers/in-process-runtime.js';
+import { apiRuntimes } from './helpers/api-runtime.js';
+import { recordingUi, sandboxesClosedAfterEach, type RecordingUi } from './helpers/in-process-runtime.js';
 
 const sandboxOf = sandboxesClosedAfterEach();
+const runtimeFor = apiRuntimes();
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'vpccni-grace-'));
 const TEN_MINUTES = 600_000;
 

@@ -3,7 +3,7 @@
  * drifted many ways since the backup (env on both containers, a node agent argument, a digest pin,
  * nodeSelector, updateStrategy, a pod annotation, a sidecar, ConfigMap keys, an ENIConfig), the dry run lists
  * each one with the same paths upgrade uses, and the restore puts every one back. In process: the real
- * restore code, the real SDK and kubectl against the sandbox.
+ * restore code, the real SDK and the in-process Kubernetes client against the sandbox.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +14,15 @@ import { runRestore, type RestoreReport } from '../src/act/restore.js';
 import type { KubeObject } from '../src/decide/manifests.js';
 import { gatherFacts } from '../src/gather/facts.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
-import { recordingUi, runtimeFor, sandboxesClosedAfterEach } from './helpers/in-process-runtime.js';
+import { apiRuntimes } from './helpers/api-runtime.js';
+import { recordingUi, sandboxesClosedAfterEach } from './helpers/in-process-runtime.js';
 
 type Container = { name: string; image: string; env?: Array<{ name: string; value?: string }>; args?: string[] };
 type Pod = { containers: Container[]; initContainers?: Container[]; nodeSelector?: Record<string, string> };
 type Ds = KubeObject & { spec: { updateStrategy: unknown; template: { metadata: { annotations?: Record<string, string> }; spec: Pod } } };
 
 const sandboxOf = sandboxesClosedAfterEach();
+const runtimeFor = apiRuntimes();
 const DIGEST = 'sha256:7d3f9a1e5b2c4d6e8f0a1b3c5d7e9f1a2b4c6d8e0f1a3b5c7d9e1f2a4b6c8d0e';
 
 const daemonSet = (sandbox: RunningSandbox): Ds => structuredClone(sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')) as Ds;

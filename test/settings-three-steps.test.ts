@@ -3,7 +3,7 @@
  * containers, a digest-pinned image, nodeSelector, updateStrategy, pod annotations, a sidecar, a ConfigMap
  * key, ENIConfigs; scenario custom-settings-three-steps) adopted with CreateAddon v1.12.6 and upgraded to
  * v1.13.4 and v1.14.0 under OVERWRITE, PRESERVE (the updates; the create is NONE) and NONE, in process (the
- * real upgrade code, the real SDK and kubectl against the sandbox), asserting the live objects afterwards.
+ * real upgrade code, the real SDK and the in-process Kubernetes client against the sandbox), asserting the live objects afterwards.
  * And what each step loses is computed per step: a refusal names the step that loses each setting.
  */
 import { mkdtempSync } from 'node:fs';
@@ -15,7 +15,8 @@ import type { KubeObject } from '../src/decide/manifests.js';
 import { UsageError } from '../src/errors.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
-import { recordingUi, runtimeFor, sandboxesClosedAfterEach, type RecordingUi } from './helpers/in-process-runtime.js';
+import { apiRuntimes } from './helpers/api-runtime.js';
+import { recordingUi, sandboxesClosedAfterEach, type RecordingUi } from './helpers/in-process-runtime.js';
 
 type Container = { name: string; image: string; env?: Array<{ name: string; value?: string }> };
 type Pod = { containers: Container[]; initContainers?: Container[]; nodeSelector?: Record<string, string> };
@@ -23,6 +24,7 @@ type Pod = { containers: Container[]; initContainers?: Container[]; nodeSelector
 const SCENARIO = 'custom-settings-three-steps';
 const TARGET = 'v1.14.0-eksbuild.3';
 const sandboxOf = sandboxesClosedAfterEach();
+const runtimeFor = apiRuntimes();
 
 async function upgrade(sandbox: RunningSandbox, request: Partial<UpgradeRequest>): Promise<{ ui: RecordingUi; error: unknown }> {
   const ui = recordingUi('json');
