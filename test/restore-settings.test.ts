@@ -15,6 +15,7 @@ import type { KubeObject } from '../src/decide/manifests.js';
 import { gatherFacts } from '../src/gather/facts.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { apiRuntimes } from './helpers/api-runtime.js';
+import { schemaErrors } from './helpers/schemas.js';
 import { recordingUi, sandboxesClosedAfterEach } from './helpers/in-process-runtime.js';
 
 type Container = { name: string; image: string; env?: Array<{ name: string; value?: string }>; args?: string[] };
@@ -65,6 +66,7 @@ describe('restore changes back every setting, named by the settings model', () =
     const ui = recordingUi('json');
     await expect(runRestore(runtimeFor(sandbox, ui), file, doc, { dryRun: true, yes: false, timeoutSeconds: 60 })).resolves.toBe(0);
     const report = ui.documents.at(-1) as RestoreReport;
+    expect(schemaErrors('restore', report)).toEqual([]);
     expect(report.settings).toEqual([
       { path: 'configMap.enable-network-policy-controller', live: 'false', backup: 'true' },
       { path: 'configMap.enable-windows-ipam', live: 'false', backup: 'true' },

@@ -16,6 +16,7 @@ import { UsageError } from '../src/errors.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
 import { apiRuntimes } from './helpers/api-runtime.js';
+import { schemaErrors } from './helpers/schemas.js';
 import { recordingUi, sandboxesClosedAfterEach, type RecordingUi } from './helpers/in-process-runtime.js';
 
 type Container = { name: string; image: string; env?: Array<{ name: string; value?: string }> };
@@ -97,6 +98,7 @@ describe('a self-managed install adopted and upgraded over three steps', () => {
     const { error, ui } = await upgrade(sandbox, { resolveConflicts: 'OVERWRITE', yes: true, acceptSettingLoss: true });
     expect(error, ui.stderr.join('\n')).toBeNull();
     expect(mutating(sandbox)).toEqual(['CreateAddon', 'UpdateAddon', 'UpdateAddon']);
+    expect(schemaErrors('upgrade', ui.documents.at(-1))).toEqual([]);
     expect(dropped(ui)).toEqual([
       'configMap.enable-windows-ipam @3',
       'containers[aws-node].image.digest @1',
