@@ -85,6 +85,9 @@ describe('what each step of a three-step walk loses, computed per step', () => {
     const message = (error as Error).message;
     expect(message).toMatch(/containers\[aws-node\]\.image\.digest at step 1 of 3 \(→ v1\.12\.6-eksbuild\.2\)/);
     expect(message).toMatch(/updateStrategy at step 1 of 3 \(→ v1\.12\.6-eksbuild\.2\)/);
+    // The v1.12 schema cannot carry the init container's env (v1.13's and v1.14's can): lost at the v1.12 step.
+    expect(message).toMatch(/initContainers\[aws-vpc-cni-init\]\.env\.DISABLE_TCP_EARLY_DEMUX at step 1 of 3 \(→ v1\.12\.6-eksbuild\.2\)/);
+    expect(ui.stderr.join('\n')).toMatch(/DISABLE_TCP_EARLY_DEMUX = true: the v1\.12\.6-eksbuild\.2 schema has no init\.env\.DISABLE_TCP_EARLY_DEMUX/);
     // Kept by the v1.12 and v1.13 steps (their EKS does not render the key), reset by the v1.14 one.
     expect(message).toMatch(/configMap\.enable-windows-ipam at step 3 of 3 \(→ v1\.14\.0-eksbuild\.3\)/);
     expect(ui.stderr.join('\n')).toMatch(/configMap\.enable-windows-ipam = true: .*EKS resets it to "false" \(lost at step 3 of 3/);
