@@ -156,6 +156,7 @@ export function buildProgram(): Command {
     .option('--yes', 'answer yes to confirmations (needed for OVERWRITE without a terminal)')
     .option('--accept-setting-loss', 'go on although some custom settings cannot be carried over')
     .option('--timeout <duration>', 'how long to wait for each step (e.g. 20m, 90s)', '20m')
+    .option('--grace <duration>', 'how long a Failed-but-applied update or a DEGRADED add-on gets to recover (e.g. 5m, 0s)', '5m')
     .option('--backup-dir <dir>', 'where the backup goes', '.vpccni/backups')
     .option('--resume', 'continue an interrupted upgrade from its journal')
     .option('--self-managed', 'stay self-managed: server-side apply the upstream manifest of each step, custom settings carried over')

@@ -18,8 +18,11 @@ import {
   planConfigMapRestore,
   planEniConfigRestore,
   planRestore,
+  formatSettingRestore,
+  settingsRestored,
   type ObjectRestore,
   type RestoreChange,
+  type SettingRestore,
 } from '../decide/restore-plan.js';
 import type { Runtime } from '../runtime.js';
 import { confirm } from '../render/ui.js';
@@ -44,6 +47,8 @@ export interface RestoreReport {
   objects: RestoreObjectReport[];
   /** Live objects the backup does not hold (`eniconfig/<name>`, `configmap/amazon-vpc-cni`): left as they are. */
   kept: string[];
+  /** Every setting restore changes back, named as the settings model names it (the same paths as upgrade's). */
+  settings: SettingRestore[];
   applied: boolean;
   /** True when the rollout finished, false when it did not in time, null when the DaemonSet was not applied. */
   rolledOut: boolean | null;
@@ -100,6 +105,10 @@ export async function runRestore(
     changes,
     objects: planned.map((p) => ({ ...p, applied: false })),
     kept,
+    settings: settingsRestored(
+      { daemonSet: live, configMap: liveConfigMap, eniConfigs: liveEniConfigs ?? [] },
+      { daemonSet: doc.daemonSet, configMap: doc.configMap, eniConfigs: doc.eniConfigs },
+    ),
     applied: false,
     rolledOut: null,
     managed: addon.managed,
@@ -133,6 +142,10 @@ export async function runRestore(
           ? [`${DAEMONSET_OBJECT}: (absent) → (create), the whole DaemonSet of the backup (${backupVersion(doc) ?? 'unknown version'})`]
           : formatObjectRestore(p);
       for (const line of lines) ui.out(`  ${line}`);
+    }
+    if (report.settings.length > 0) {
+      ui.out(`The settings it changes back (${report.settings.length}, live → backup):`);
+      for (const setting of report.settings) ui.out(`  ${formatSettingRestore(setting)}`);
     }
     if (keptNote) ui.out(keptNote);
   }

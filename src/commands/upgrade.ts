@@ -4,6 +4,7 @@
  */
 import { assertBackupDir } from '../act/backup.js';
 import { parseDuration } from '../act/upgrade/wait.js';
+import { DEFAULT_GRACE } from '../act/upgrade/grace.js';
 import { runUpgrade } from '../act/upgrade/run.js';
 import { parseConfigurationValues } from '../decide/config/values.js';
 import type { ResolveConflicts } from '../domain.js';
@@ -22,6 +23,7 @@ interface UpgradeOptions {
   yes?: boolean;
   acceptSettingLoss?: boolean;
   timeout: string;
+  grace?: string;
   backupDir: string;
   resume?: boolean;
   selfManaged?: boolean;
@@ -45,10 +47,11 @@ export async function upgradeCommand(options: Record<string, unknown>, globals: 
     throw new UsageError('--resume continues the way the upgrade started (its journal says whether it stays self-managed); do not pass --self-managed or --jump with it.');
   }
   const timeoutMs = parseDuration(o.timeout);
+  const graceMs = parseDuration(o.grace ?? DEFAULT_GRACE, '--grace', 0);
   assertBackupDir(o.backupDir);
   const values = o.configurationValues !== undefined ? parseConfigurationValues(o.configurationValues) : null;
   if (o.serviceAccountRoleArn) roleNameFromArn(o.serviceAccountRoleArn);
   if (o.podIdentityRoleArn) roleNameFromArn(o.podIdentityRoleArn);
-  const { configurationValues: _text, timeout: _timeout, ...rest } = o;
-  return withRuntime(globals, (runtime) => runUpgrade(runtime, { ...rest, values, timeoutMs }));
+  const { configurationValues: _text, timeout: _timeout, grace: _grace, ...rest } = o;
+  return withRuntime(globals, (runtime) => runUpgrade(runtime, { ...rest, values, timeoutMs, graceMs }));
 }

@@ -5,7 +5,9 @@
  */
 import { stripServerFields } from '../act/backup.js';
 import { sameValue } from './json.js';
-import type { KubeObject } from './manifests.js';
+import { parseImage, type KubeObject } from './manifests.js';
+import { liveInstall, settingLeaves, type SettingLeaves } from './settings/index.js';
+import { sameSetting } from './settings/leaves.js';
 
 /**
  * One field that restore changes. `path` names it readably (`spec.template.spec.containers[aws-node].env.WARM_IP_TARGET`);
@@ -201,4 +203,74 @@ function isNamedList(list: unknown[], key: string): list is Json[] {
 
 function envValue(env: Json): unknown {
   return env.valueFrom !== undefined ? { valueFrom: env.valueFrom } : (env.value ?? '');
+}
+
+/** One setting restore changes back, named as the settings model names it (src/decide/settings/leaves.ts). */
+export interface SettingRestore {
+  /** e.g. `containers[aws-node].env.WARM_IP_TARGET`, `containers[aws-node].image.digest`, `updateStrategy`, `configMap.enable-windows-ipam`. */
+  path: string;
+  /** The value on the cluster now, null when absent. */
+  live: unknown;
+  /** The backup's value, null when absent (restore removes it). */
+  backup: unknown;
+}
+
+/** What restore reads and puts back, as objects. */
+export interface RestoreObjects {
+  daemonSet: KubeObject | null;
+  configMap: KubeObject | null;
+  eniConfigs: KubeObject[];
+}
+
+/**
+ * Every setting restore changes back, in the vocabulary of the settings model that adoption, the OVERWRITE
+ * preview and PRESERVE drift use: env, args, image registries, digests and versions (tags) of every
+ * container, nodeSelector, updateStrategy, pod-template annotations and labels, a sidecar as a whole, the
+ * ConfigMap keys (when the backup holds the ConfigMap) and the ENIConfigs the backup holds (a live ENIConfig
+ * the backup does not hold is left alone, so it is not named). Sorted by path.
+ */
+export function settingsRestored(live: RestoreObjects, backup: RestoreObjects): SettingRestore[] {
+  if (!backup.daemonSet) return [];
+  const names = (ds: KubeObject | null) => {
+    const pod = ((ds?.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template?.spec ?? {});
+    return new Set(['containers', 'initContainers'].flatMap((k) => ((pod[k] as Array<{ name: string }> | undefined) ?? []).map((c) => c.name)));
+  };
+  const liveNames = names(live.daemonSet);
+  // Containers on both sides compare field by field; one on a single side (a sidecar) as a whole.
+  const knownContainers = new Set([...names(backup.daemonSet)].filter((n) => liveNames.has(n)));
+  const backupNames = new Set(backup.eniConfigs.map((e) => e.metadata.name));
+  const leavesOf = (o: RestoreObjects, configMap: boolean): SettingLeaves => {
+    const install = o.daemonSet
+      ? liveInstall({ daemonSet: o.daemonSet, configMap: configMap ? o.configMap : null, eniConfigs: o.eniConfigs.filter((e) => backupNames.has(e.metadata.name)) })
+      : null;
+    const leaves = install ? settingLeaves(install, { knownContainers }) : new Map<string, unknown>();
+    for (const [path, tag] of imageTags(o.daemonSet)) if (knownContainers.has(path.slice(path.indexOf('[') + 1, path.indexOf(']')))) leaves.set(path, tag);
+    return leaves;
+  };
+  const withConfigMap = backup.configMap !== null;
+  const a = leavesOf(live, withConfigMap);
+  const b = leavesOf(backup, withConfigMap);
+  return [...new Set([...a.keys(), ...b.keys()])]
+    .filter((path) => !sameSetting(a.get(path), b.get(path)))
+    .sort()
+    .map((path) => ({ path, live: a.get(path) ?? null, backup: b.get(path) ?? null }));
+}
+
+/** `containers[C].image.tag` → tag for every container (the version: restore may move it too). */
+function imageTags(ds: KubeObject | null): Map<string, string> {
+  const out = new Map<string, string>();
+  const pod = ((ds?.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template?.spec ?? {});
+  for (const key of ['containers', 'initContainers']) {
+    for (const c of (pod[key] as Array<{ name: string; image?: string }> | undefined) ?? []) {
+      if (!c.image) continue;
+      const tag = parseImage(c.image).tag;
+      if (tag) out.set(`${key}[${c.name}].image.tag`, tag);
+    }
+  }
+  return out;
+}
+
+/** One restored setting as a text line: `path: live → backup`. */
+export function formatSettingRestore(s: SettingRestore): string {
+  return `${s.path}: ${shown(s.live)} → ${shown(s.backup)}`;
 }

@@ -51,13 +51,15 @@ export function decideValues(
   steps: Array<PlanStep & { resolveConflicts?: 'PRESERVE' | 'OVERWRITE' | 'NONE' | null }>,
   user: { value: Record<string, unknown>; text: string } | null,
   firstSchema: string,
+  schemas?: ReadonlyMap<string, string>,
 ): StepValues {
   const stored = parseStoredConfigurationValues(facts.addon.configurationValues);
   // The first EKS step; manifest (`apply`) steps before it carry the running install's settings as they are,
   // so its custom settings are still judged against the upstream manifest of the running version.
   const eks = steps.find((s) => s.action !== 'apply');
   const first = eks ? { ...eks, from: steps[0]!.from } : undefined;
-  const settings = first ? settingsOfStep(facts, first, user?.value ?? null, firstSchema) : null;
+  const firstSettings = first ? settingsOfStep(facts, first, user?.value ?? null, firstSchema) : null;
+  const settings = first && firstSettings && schemas ? withLossesPerStep(firstSettings, facts, steps, first, user?.value ?? null, schemas) : firstSettings;
   if (first?.action === 'create' && settings) {
     const adoption: AdoptionResult = {
       values: settings.values,
@@ -70,6 +72,44 @@ export function decideValues(
   }
   if (user) return { text: user.text, effective: user.value, adoption: null, settings };
   return { text: undefined, effective: stored, adoption: null, settings };
+}
+
+/**
+ * What each EKS step of a walk loses, computed separately: the first step as adoption or drift decides, then
+ * every later step against its own version and schema. A setting is lost at the first step that loses it
+ * (a setting the v1.13 schema cannot carry is lost at the v1.13 step, even though v1.14's could); each lost
+ * setting names its step.
+ */
+export function withLossesPerStep(
+  firstSettings: SettingsComparison,
+  facts: ClusterFacts,
+  steps: Array<PlanStep & { resolveConflicts?: 'PRESERVE' | 'OVERWRITE' | 'NONE' | null }>,
+  first: PlanStep & { resolveConflicts?: 'PRESERVE' | 'OVERWRITE' | 'NONE' | null },
+  userValues: Record<string, unknown> | null,
+  schemas: ReadonlyMap<string, string>,
+): SettingsComparison {
+  const of = steps.length;
+  const firstIndex = steps.findIndex((s) => s.action !== 'apply');
+  const at = (index: number) => ({ number: index + 1, of, to: steps[index]!.to });
+  const lost = firstSettings.lost.map((d) => ({ ...d, step: at(firstIndex) }));
+  const seen = new Set(lost.map((d) => d.path));
+  steps.forEach((step, index) => {
+    const schema = schemas.get(step.to);
+    if (index <= firstIndex || step.action === 'apply' || schema === undefined) return;
+    // A later step sends the user's values, else EKS keeps what the first step stored: nothing new is carried.
+    const sent = userValues ?? firstSettings.values;
+    const later = settingsOfStep(facts, { ...first, to: step.to, resolveConflicts: step.resolveConflicts ?? first.resolveConflicts ?? null }, userValues, schema, sent);
+    for (const d of later?.lost ?? []) {
+      if (seen.has(d.path)) continue;
+      seen.add(d.path);
+      lost.push({ ...d, step: at(index) });
+    }
+  });
+  const laterPaths = new Set(lost.filter((d) => d.step.number !== firstIndex + 1).map((d) => d.path));
+  const kept = firstSettings.kept.filter((d) => !laterPaths.has(d.path));
+  const carried = firstSettings.carried.filter((d) => !laterPaths.has(d.path));
+  const differences = [...carried, ...kept, ...lost].sort((a, b) => a.path.localeCompare(b.path));
+  return { ...firstSettings, differences, carried, kept, lost };
 }
 
 function valueAt(values: Record<string, unknown>, path: string): unknown {
@@ -89,6 +129,8 @@ export function settingsOfStep(
   step: PlanStep & { resolveConflicts?: 'PRESERVE' | 'OVERWRITE' | 'NONE' | null },
   userValues: Record<string, unknown> | null,
   schemaText: string,
+  /** A later step of a walk: the values it sends are those given here, nothing more is carried. */
+  sent?: Record<string, unknown>,
 ): SettingsComparison | null {
   const raw = (facts as Partial<GatheredFacts>).raw?.objects;
   const live = liveInstall(raw ?? { daemonSet: (facts.daemonSet?.raw as unknown as KubeObject) ?? null });
@@ -102,7 +144,7 @@ export function settingsOfStep(
       baseline: upstreamBaseline(step.from, registry),
       target,
       mode: step.resolveConflicts ?? 'NONE',
-      ...(userValues ? { values: userValues } : {}),
+      ...(sent ? { values: sent, carry: false } : userValues ? { values: userValues } : {}),
     });
   }
   return compareSettings({

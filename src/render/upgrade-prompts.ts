@@ -61,7 +61,7 @@ export async function confirmRisks(
       ui.warn('Under NONE, EKS will stop with a conflict on these settings (nothing is changed then; OVERWRITE resets them, PRESERVE keeps them on updates):');
       for (const d of conflicts) ui.warn(`  ${d.path} = ${shown(d.current)}`);
     }
-    report.droppedSettings = settings.lost.map((d) => ({ path: d.path, value: d.current ?? null, reason: d.reason }));
+    report.droppedSettings = settings.lost.map((d) => ({ path: d.path, value: d.current ?? null, reason: d.reason, ...(d.step ? { step: d.step.number } : {}) }));
   }
   if (resets) {
     report.resetByOverwrite = resets;
@@ -78,11 +78,16 @@ export async function confirmRisks(
   const lost = settings?.lost ?? [];
   if (lost.length > 0) {
     ui.warn(`These settings cannot be carried over and would be lost:`);
-    for (const d of lost) ui.warn(`  ${d.path} = ${shown(d.current)}: ${d.reason}`);
+    for (const d of lost) ui.warn(`  ${d.path} = ${shown(d.current)}: ${d.reason}${d.step && d.step.of > 1 ? ` (lost at ${stepName(d.step)})` : ''}`);
     if (!o.dryRun && !o.acceptSettingLoss && !(await confirm('Lose these settings?'))) {
-      throw new UsageError(`${lost.length} setting(s) would be lost (listed above: ${lost.map((d) => d.path).join(', ')}); carry them with --configuration-values where the schema allows, or pass --accept-setting-loss to go on without them.`);
+      const named = lost.map((d) => (d.step && d.step.of > 1 ? `${d.path} at ${stepName(d.step)}` : d.path)).join(', ');
+      throw new UsageError(`${lost.length} setting(s) would be lost (listed above: ${named}); carry them with --configuration-values where the schema allows, or pass --accept-setting-loss to go on without them.`);
     }
   }
+}
+
+function stepName(step: { number: number; of: number; to: string }): string {
+  return `step ${step.number} of ${step.of} (→ ${step.to})`;
 }
 
 function shown(value: unknown): string {

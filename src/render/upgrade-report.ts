@@ -17,7 +17,7 @@ export interface UpgradeReport {
   steps: Array<JournalStep & { result: 'succeeded' | 'failed' | 'skipped' | 'planned' }>;
   findings: Finding[];
   carriedSettings?: Array<{ path: string; value: unknown }>;
-  droppedSettings?: Array<{ path: string; value: unknown; reason: string }>;
+  droppedSettings?: Array<{ path: string; value: unknown; reason: string; step?: number }>;
   /** Custom settings that stay as they are (EKS does not own them, PRESERVE keeps them, or NONE conflicts). */
   keptSettings?: Array<{ path: string; value: unknown; reason: string }>;
   resetByOverwrite?: Array<{ field: string; current: string; after: string | null }>;

@@ -2,13 +2,14 @@
  * What a resumed walk trusts: the journal of the stopped run, checked against the flags given now, and the
  * cluster as it is now (a change still in flight is waited for, never sent again).
  */
-import { gatherFacts, type GatheredFacts } from '../../gather/facts.js';
+import { daemonSetInfo, gatherFacts, type GatheredFacts } from '../../gather/facts.js';
 import { UpgradeStoppedError, UsageError } from '../../errors.js';
 import type { Runtime } from '../../runtime.js';
-import { tryParseAddonVersion, versionMatches } from '../../upgrade-planner/version.js';
+import { sameRelease, tryParseAddonVersion, versionMatches } from '../../upgrade-planner/version.js';
 import { journalPath, loadJournal, type Journal, type JournalStep } from './journal.js';
 import { rolloutOutcome } from './walk.js';
-import { pollUntil } from './wait.js';
+import { parseDuration, pollUntil } from './wait.js';
+import { awaitRecovery, DEFAULT_GRACE } from './grace.js';
 
 /** The add-on states in which EKS is still applying a change. */
 export const BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
@@ -79,11 +80,44 @@ export async function settleInFlight(runtime: Runtime, journal: Journal, facts: 
   return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
 }
 
-/** Waits for the aws-node rollout of a step that settled while no walk was watching, and checks its images. */
-export async function confirmRolledOut(runtime: Runtime, version: string, timeoutMs: number): Promise<void> {
+/**
+ * Waits for the aws-node rollout of a step that settled while no walk was watching (or that a stopped walk
+ * left stuck), and checks its images: a resume never sends the next step over a rollout that is not done.
+ * Stops (exit 4, resumable) naming the rollout, pods updated and available out of desired.
+ */
+export async function confirmRolledOut(runtime: Runtime, version: string, timeoutMs: number, next?: string): Promise<void> {
   const line = runtime.ui.progress('Waiting for the aws-node rollout');
   const { done, running } = await rolloutOutcome(runtime.kube, Date.now() + timeoutMs, line).finally(() => line.stop());
-  if (!done || running !== version) {
-    throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet ${done ? `runs ${running ?? 'no readable version'}` : 'has not rolled out'}; check it with vpccni status and run \`vpccni upgrade --resume\` again.`);
+  const want = tryParseAddonVersion(version);
+  const got = running ? tryParseAddonVersion(running) : null;
+  if (done && want && got && sameRelease(want, got)) return;
+  const retry = `check it with vpccni status (kubectl -n kube-system get pods -l k8s-app=aws-node) and run \`vpccni upgrade --resume\` again.`;
+  if (done) throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet runs ${running ?? 'no readable version'}; ${retry}`);
+  const ds = await runtime.kube.getDaemonSet();
+  const info = ds ? daemonSetInfo(ds) : null;
+  const pods = info ? `${info.updated}/${info.desired} pods updated, ${info.available}/${info.desired} available` : 'the DaemonSet unreadable';
+  throw new UpgradeStoppedError(
+    `The aws-node rollout of ${version} is stuck (${pods}) after the ${Math.round(timeoutMs / 1000)}s timeout${next ? `; ${next} was not sent` : ''}; ${retry}`,
+  );
+}
+
+/** The grace of a run: --grace, or the default. */
+export function graceOf(o: { graceMs?: number }): number {
+  return o.graceMs ?? parseDuration(DEFAULT_GRACE, '--grace', 0);
+}
+
+/**
+ * A resume that finds the add-on DEGRADED gives it the grace to recover (showing what EKS reports) before
+ * anything else; when it does not, stops (exit 4, resumable) naming EKS's last report.
+ */
+export async function recoverOnResume(runtime: Runtime, journal: Journal, facts: GatheredFacts, graceMs: number): Promise<GatheredFacts> {
+  const version = facts.addon.version ?? journal.to;
+  const line = runtime.ui.progress('Waiting for EKS to recover');
+  const { recovered, report } = await awaitRecovery({ eks: runtime.eks, version, graceMs, progress: (t) => runtime.ui.info(t), line }).finally(() => line.stop());
+  if (!recovered) {
+    throw new UpgradeStoppedError(
+      `EKS still reports ${report} after the ${Math.round(graceMs / 1000)}s grace; fix the cause (vpccni status names EKS's health issues) and run \`vpccni upgrade --resume\` again, with a longer --grace if it is still recovering.`,
+    );
   }
+  return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
 }

@@ -20,7 +20,7 @@ import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { acquireJournalLock } from './lock.js';
-import { BUSY, confirmRolledOut, journalFileOf, openJournal, settleInFlight, stepsDone } from './resume.js';
+import { BUSY, confirmRolledOut, graceOf, journalFileOf, openJournal, recoverOnResume, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
@@ -40,6 +40,8 @@ export interface UpgradeRequest {
   /** Adopt a self-managed install with one CreateAddon at the target, skipping minors. */
   jump?: boolean;
   timeoutMs: number;
+  /** How long a Failed-but-applied update or a DEGRADED add-on gets to recover (default 5 minutes). */
+  graceMs?: number;
   backupDir: string;
   resume?: boolean;
 }
@@ -78,6 +80,10 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   // A resumed walk may find its last step still running: wait for it rather than call again.
   if (resumed && facts.addon.status && BUSY.has(facts.addon.status)) {
     facts = await settleInFlight(runtime, resumed, facts, o.timeoutMs);
+  }
+  // A resume gives a DEGRADED add-on the same grace as the walk does before it calls the state final.
+  if (resumed && facts.addon.status === 'DEGRADED') {
+    facts = await recoverOnResume(runtime, resumed, facts, graceOf(o));
   } else if (facts.addon.status && BUSY.has(facts.addon.status)) {
     throw new GateFailedError(`The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status}; wait until it is ACTIVE (vpccni status) and try again.`);
   }
@@ -134,6 +140,12 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     } else ui.out(`vpc-cni on ${facts.cluster.name} is at ${plan.to} already; nothing to do.`);
     return 0;
   }
+  // A resume never sends the next step over a rollout the stopped walk left unfinished: wait for it, or stop.
+  if (resumed && !o.dryRun) {
+    const next = steps[0]!;
+    const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'the manifest apply' }[next.action];
+    await confirmRolledOut(runtime, installed, o.timeoutMs, `${call} ${next.from} → ${next.to}`);
+  }
 
   // Preflight: schemas of every EKS step, the values each carries, the role, what OVERWRITE resets.
   const eksSteps = steps.filter((s) => s.action !== 'apply');
@@ -142,7 +154,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
   );
   const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
-  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!) : { text: undefined, effective: {}, adoption: null, settings: null };
+  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!, schemas) : { text: undefined, effective: {}, adoption: null, settings: null };
   const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
@@ -219,6 +231,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     journal,
     journalFile,
     timeoutMs: o.timeoutMs,
+    graceMs: graceOf(o),
     createValues: values.text,
     updateValues: userValues?.text,
     serviceAccountRoleArn: roleArn,

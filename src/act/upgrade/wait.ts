@@ -2,12 +2,12 @@
 import { InterruptedError, UsageError } from '../../errors.js';
 
 /** Parses `20m`, `90s`, `1h`, `1500ms` or a bare number of seconds into milliseconds. */
-export function parseDuration(text: string): number {
+export function parseDuration(text: string, flag = '--timeout', minMs = 1000): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`--timeout "${text}" is not a duration; use e.g. 90s, 20m or 1h.`);
+  if (!match) throw new UsageError(`${flag} "${text}" is not a duration; use e.g. 90s, 20m or 1h.`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
   const ms = Number(match[1]) * unit;
-  if (ms < 1000 || ms > 24 * 3_600_000) throw new UsageError(`--timeout must be between 1s and 24h, not "${text}".`);
+  if (ms < minMs || ms > 24 * 3_600_000) throw new UsageError(`${flag} must be between ${minMs === 0 ? '0s' : '1s'} and 24h, not "${text}".`);
   return ms;
 }
 

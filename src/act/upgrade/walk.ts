@@ -14,6 +14,7 @@ import { FIELD_MANAGER } from '../../decide/self-managed.js';
 import type { ProgressLine } from '../../render/progress.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
+import { awaitRecovery, eksReport, mayRecover } from './grace.js';
 import { sameRelease, tryParseAddonVersion, type AddonVersion } from '../../upgrade-planner/version.js';
 
 /** Why a step stopped, in words for the user. */
@@ -33,6 +34,8 @@ export interface WalkContext {
   journal: Journal;
   journalFile: string;
   timeoutMs: number;
+  /** How long a Failed-but-applied update or a DEGRADED add-on gets to recover before the step fails. */
+  graceMs: number;
   signal: AbortSignal;
   /** The values text every step sends (undefined keeps what EKS stores), and the role. */
   configurationValues: string | undefined;
@@ -66,6 +69,7 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
     ...(ctx.podIdentityRoleArn ? { podIdentityAssociations: [{ serviceAccount: 'aws-node', roleArn: ctx.podIdentityRoleArn }] } : {}),
   };
   const n = `Step ${index + 1}/${ctx.journal.steps.length}`;
+  let graceMs = 0;
 
   // Fresh facts before every mutating call: the add-on and aws-node must be where the plan left them.
   const stale = await staleness(ctx, step);
@@ -85,20 +89,21 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
   } else if (step.action === 'create') {
     ctx.progress(`${n}: CreateAddon vpc-cni ${step.to} (resolve conflicts ${step.resolveConflicts})`);
     await mutate(ctx, () => ctx.eks.createAddon(change), step);
-    await waitForCreate(ctx, step, deadline);
+    graceMs = await waitForCreate(ctx, step, deadline);
   } else {
     ctx.progress(`${n}: UpdateAddon vpc-cni ${step.from} → ${step.to} (resolve conflicts ${step.resolveConflicts})`);
     const updateId = await mutate(ctx, () => ctx.eks.updateAddon(change), step);
     if (updateId) {
       step.updateId = updateId;
       await saveJournal(ctx.journalFile, ctx.journal);
-      await waitForUpdate(ctx, updateId, deadline);
+      graceMs = await waitForUpdate(ctx, updateId, step, deadline);
     } else {
-      await waitForAddonSettled(ctx, step, deadline);
+      graceMs = await waitForAddonSettled(ctx, step, deadline);
     }
   }
   ctx.progress(`${n}: waiting for the aws-node rollout`);
-  await waitForRollout(ctx, step, deadline);
+  // The grace is time of its own: it never eats the rollout's share of --timeout.
+  await waitForRollout(ctx, step, deadline + graceMs);
   step.result = 'succeeded';
   await saveJournal(ctx.journalFile, ctx.journal);
   ctx.progress(`${n}: done, aws-node runs ${step.to}`);
@@ -166,7 +171,8 @@ async function live<T>(ctx: WalkContext, title: string, wait: (line: ProgressLin
   }
 }
 
-async function waitForUpdate(ctx: WalkContext, updateId: string, deadline: number): Promise<void> {
+/** Waits for EKS to finish the update; returns the time spent in the grace (0 when there was none). */
+async function waitForUpdate(ctx: WalkContext, updateId: string, step: JournalStep, deadline: number): Promise<number> {
   const update = await live(ctx, 'Waiting for EKS', (line) =>
     pollUntil(
       async () => {
@@ -179,12 +185,25 @@ async function waitForUpdate(ctx: WalkContext, updateId: string, deadline: numbe
   );
   if (!update) throw new StepFailure(`update ${updateId} was still InProgress when the timeout ran out`, 'timeout');
   if (update.status !== 'Successful') {
-    const errors = update.errors.map((e) => `${e.errorCode}: ${e.errorMessage}`).join('; ');
-    throw new StepFailure(`EKS reported update ${updateId} ${update.status}${errors ? ` (${errors})` : ''}`, 'failed');
+    // A Failed update that EKS applied anyway (the add-on DEGRADED or ACTIVE at the new version) may recover.
+    const addon = await ctx.eks.describeAddon();
+    if (addon.version === step.to && mayRecover(addon)) return withinGrace(ctx, step, { ...update, id: updateId });
+    throw new StepFailure(`EKS reported ${eksReport(addon, { ...update, id: updateId })}`, 'failed');
   }
+  return 0;
 }
 
-async function waitForCreate(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
+/** Gives a DEGRADED add-on (or a Failed update EKS applied) the grace to be ACTIVE at the step's version. */
+async function withinGrace(ctx: WalkContext, step: JournalStep, update?: { id: string; status: string; errors: Array<{ errorCode: string; errorMessage: string }> }): Promise<number> {
+  const started = Date.now();
+  const { recovered, report } = await live(ctx, 'Waiting for EKS to recover', (line) =>
+    awaitRecovery({ eks: ctx.eks, version: step.to, graceMs: ctx.graceMs, signal: ctx.signal, progress: ctx.progress, ...(line ? { line } : {}), ...(update ? { update } : {}) }),
+  );
+  if (!recovered) throw new StepFailure(`EKS still reported ${report} when the grace ran out`, 'failed');
+  return Date.now() - started;
+}
+
+async function waitForCreate(ctx: WalkContext, step: JournalStep, deadline: number): Promise<number> {
   const addon = await live(ctx, 'Waiting for EKS', (line) =>
     pollUntil(
       async () => {
@@ -196,16 +215,15 @@ async function waitForCreate(ctx: WalkContext, step: JournalStep, deadline: numb
     ),
   );
   if (!addon) throw new StepFailure(`the add-on was still CREATING when the timeout ran out`, 'timeout');
-  if (addon.status !== 'ACTIVE') {
-    const issues = addon.health.map((i) => `${i.code}: ${i.message}`).join('; ');
-    throw new StepFailure(`EKS reported the add-on ${addon.status ?? 'in no status'}${issues ? ` (${issues})` : ''}`, 'failed');
-  }
+  if (addon.status === 'DEGRADED' && addon.version === step.to) return withinGrace(ctx, step);
+  if (addon.status !== 'ACTIVE') throw new StepFailure(`EKS reported ${eksReport(addon)}`, 'failed');
   if (addon.version !== step.to) {
     throw new StepFailure(`EKS reports version ${addon.version ?? 'none'} instead of ${step.to}`, 'failed');
   }
+  return 0;
 }
 
-async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
+async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline: number): Promise<number> {
   const addon = await live(ctx, 'Waiting for EKS', (line) =>
     pollUntil(
       async () => {
@@ -217,9 +235,9 @@ async function waitForAddonSettled(ctx: WalkContext, step: JournalStep, deadline
     ),
   );
   if (!addon) throw new StepFailure('the add-on was still UPDATING when the timeout ran out', 'timeout');
-  if (addon.status !== 'ACTIVE' || addon.version !== step.to) {
-    throw new StepFailure(`EKS reports the add-on ${addon.status ?? 'in no status'} at ${addon.version ?? 'no version'}`, 'failed');
-  }
+  if (addon.status === 'DEGRADED' && addon.version === step.to) return withinGrace(ctx, step);
+  if (addon.status !== 'ACTIVE' || addon.version !== step.to) throw new StepFailure(`EKS reports ${eksReport(addon)}`, 'failed');
+  return 0;
 }
 
 /**

@@ -45,6 +45,8 @@ export interface SettingDifference {
   reason: string;
   /** True when EKS will stop with a conflict on this field (NONE): kept, but the call fails. */
   conflict?: boolean;
+  /** For a walk of several steps: the step that loses it (1-based, of `of`, EKS's call going to `to`). */
+  step?: { number: number; of: number; to: string };
 }
 
 /** The target EKS renders: its version, configuration schema (the string EKS returns) and registry. */
