@@ -61,7 +61,13 @@ describe('a Failed update that EKS applied, the add-on DEGRADED', () => {
     const backupDir = tmp();
     // The one spawn of the real CLI: the flag, the exit code and the message as a user sees them.
     const cli = spawnOnSandbox(sandbox, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--yes', '--grace', '0s', '--backup-dir', backupDir]);
-    await sandbox.gates.eksChange.waitForPending(1);
+    // The CLI ending before its update reaches the gate is a failure to show, not a hang to wait out.
+    await Promise.race([
+      sandbox.gates.eksChange.waitForPending(1),
+      cli.result.then((r) => {
+        throw new Error(`vpccni ended (exit ${r.exitCode}) before its update reached the gate:\n${r.stderr}`);
+      }),
+    ]);
     sandbox.gates.eksChange.step();
     const first = await cli.result;
     expect(first.exitCode, first.stderr).toBe(4);
