@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCommand } from './helpers/aws-cli.js';
 import { isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
 import { schemaErrors } from './helpers/schemas.js';
 import { serve, type Served } from './helpers/serve.js';
@@ -123,7 +124,7 @@ describe('vpccni fleet against `sandbox serve fleet`', () => {
 
     // The matrix job: assume the role (here with the AWS CLI, as aws-actions/configure-aws-credentials would) and upgrade.
     const assumed = await execa(
-      'aws',
+      awsCommand(),
       ['sts', 'assume-role', '--role-arn', entry.roleArn, '--role-session-name', 'vpccni-wave', '--endpoint-url', info.stsEndpoint, '--output', 'json'],
       { env, extendEnv: true, reject: false },
     );
