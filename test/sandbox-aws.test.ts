@@ -76,6 +76,7 @@ describe('EKS emulator through the AWS CLI', () => {
       version: '1.27',
       status: 'ACTIVE',
       endpoint: sandbox.kubeEndpoint,
+      certificateAuthority: { data: sandbox.caData },
       kubernetesNetworkConfig: { ipFamily: 'ipv4' },
       identity: { oidc: { issuer: 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE' } },
     });

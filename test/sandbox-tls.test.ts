@@ -3,6 +3,7 @@
  * certificateAuthority.data) and accepts only EKS tokens for its cluster (`aws eks get-token`, through the exec
  * kubeconfig `aws eks update-kubeconfig` writes) or the long-lived token it minted; 401 otherwise.
  */
+import { DescribeClusterCommand } from '@aws-sdk/client-eks';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { eksTokenProblem, makeEksToken } from '../src/sandbox/kube-auth.js';
-import { aws, pathWithAws } from './helpers/aws-cli.js';
+import { pathWithAws } from './helpers/aws-cli.js';
+import { eksSdk } from './helpers/aws-sdk.js';
 import { kubectlFor } from './helpers/kubectl.js';
 
 let sb: RunningSandbox;
@@ -39,12 +41,11 @@ function get(path: string, token?: string): Promise<{ status: number; body: stri
 describe('TLS', () => {
   it('serves HTTPS with a certificate for 127.0.0.1 signed by the CA DescribeCluster returns', async () => {
     expect(sb.kubeEndpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    const described = await aws(sb.eksEndpoint, ['eks', 'describe-cluster', '--name', 'demo'], { region: 'us-west-2', accessKeyId: 'sandbox', secretAccessKey: 'sandbox' });
-    expect(described.exitCode, described.stderr).toBe(0);
-    const cluster = described.json.cluster as { certificateAuthority: { data: string }; endpoint: string };
-    expect(cluster.certificateAuthority.data).toBe(sb.caData);
-    expect(cluster.endpoint).toBe(sb.kubeEndpoint);
-    const ca = new X509Certificate(Buffer.from(cluster.certificateAuthority.data, 'base64'));
+    // DescribeCluster's wire format goes through the AWS CLI in sandbox-aws.test.ts; here its CA is the point.
+    const { cluster } = await eksSdk(sb).send(new DescribeClusterCommand({ name: 'demo' }));
+    expect(cluster?.certificateAuthority?.data).toBe(sb.caData);
+    expect(cluster?.endpoint).toBe(sb.kubeEndpoint);
+    const ca = new X509Certificate(Buffer.from(cluster!.certificateAuthority!.data!, 'base64'));
     expect(ca.ca).toBe(true);
     // The handshake succeeds only with the CA: a plain fetch without it is refused.
     await expect(fetch(`${sb.kubeEndpoint}/version`)).rejects.toThrow();
