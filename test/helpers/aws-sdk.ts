@@ -4,6 +4,7 @@
  */
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { Agent } from 'node:http';
 
 export interface SdkTarget {
   region: string;
@@ -19,12 +20,18 @@ export interface SdkKeys {
 
 const SANDBOX_KEYS: SdkKeys = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'sandbox' };
 
+/**
+ * A new connection per request: with one attempt, a kept-alive socket the server closes after its idle timeout (a
+ * test that waits on a CLI call or a gate for a few seconds) would fail the next call with ECONNRESET.
+ */
+const requestHandler = { httpAgent: new Agent({ keepAlive: false }) };
+
 /** An EKS client of the sandbox's EKS endpoint: one attempt, so an error is the sandbox's answer. */
 export function eksSdk(target: SdkTarget, keys: SdkKeys = SANDBOX_KEYS, region = target.region): EKSClient {
-  return new EKSClient({ endpoint: target.eksEndpoint, region, credentials: keys, maxAttempts: 1 });
+  return new EKSClient({ endpoint: target.eksEndpoint, region, credentials: keys, maxAttempts: 1, requestHandler });
 }
 
 /** An IAM client of the sandbox's IAM endpoint: one attempt. */
 export function iamSdk(target: SdkTarget, keys: SdkKeys = SANDBOX_KEYS, region = target.region): IAMClient {
-  return new IAMClient({ endpoint: target.iamEndpoint, region, credentials: keys, maxAttempts: 1 });
+  return new IAMClient({ endpoint: target.iamEndpoint, region, credentials: keys, maxAttempts: 1, requestHandler });
 }
