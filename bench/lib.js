@@ -1,9 +1,9 @@
-// What the benchmarks share: running a command with its wall time (and peak RSS under /usr/bin/time), and
+// What the benchmarks share: running a command with its wall time (and CPU and peak RSS under /usr/bin/time), and
 // the formats of their tables.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** GNU time, for the peak RSS; null where the machine has none. */
@@ -12,10 +12,13 @@ export const ms = (x) => `${Math.round(x)} ms`;
 export const ratio = (x) => `${x.toFixed(2)}×`;
 export const log = (text) => process.stderr.write(`${text}\n`);
 
-/** Runs a command, returns wall time (ms), exit code and, under /usr/bin/time, the peak RSS (KiB). */
-export function run(cmd, args, { env = process.env, rss = false } = {}) {
-  const rssFile = rss && TIME ? join(mkdtempSync(join(tmpdir(), 'vpccni-bench-')), 'rss') : null;
-  const [file, argv] = rssFile ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+/**
+ * Runs a command; returns its wall time (ms), exit code, and under /usr/bin/time (always, where the machine
+ * has it) its CPU time, user + sys (ms: the load-independent measure on a shared machine) and peak RSS (KiB).
+ */
+export function run(cmd, args, { env = process.env } = {}) {
+  const timeFile = TIME ? join(mkdtempSync(join(tmpdir(), 'vpccni-bench-')), 'time') : null;
+  const [file, argv] = timeFile ? [TIME, ['-f', '%M %U %S', '-o', timeFile, cmd, ...args]] : [cmd, args];
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(file, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -24,8 +27,12 @@ export function run(cmd, args, { env = process.env, rss = false } = {}) {
     child.on('error', reject);
     child.on('close', (code) => {
       const wall = performance.now() - started;
-      const kib = rssFile ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : null;
-      resolve({ wall, code, rssKiB: kib, stderr });
+      const last = timeFile ? readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number) : null;
+      if (timeFile) rmSync(dirname(timeFile), { recursive: true, force: true });
+      resolve({ wall, code, rssKiB: last ? last[0] : null, cpu: last ? Math.round((last[1] + last[2]) * 1000) : null, stderr });
     });
   });
 }
+
+/** The load average now, as `1.2, 3.4, 5.6`. */
+export const load = () => loadavg().map((x) => x.toFixed(1)).join(', ');

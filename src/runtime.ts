@@ -76,9 +76,9 @@ async function kubeGateway(
   eks: EksGateway,
   tokens: EksTokenSettings,
 ): Promise<{ kube: KubeGateway; close(): void }> {
-  const check = () => checkContext(context, () => eks.describeCluster());
   if (client === 'kubectl' || !context?.connection) {
     // No connection (no kubeconfig): the check refuses before kubectl could fall back to localhost:8080.
+    const check = () => checkContext(context, () => eks.describeCluster());
     return { kube: guardKubeGateway(createKubeGateway(kubectl), check), close: () => undefined };
   }
   const [{ tokenSource }, { createKubeHttp }, { createKubeApiGateway }] = await Promise.all([
@@ -86,7 +86,14 @@ async function kubeGateway(
     import('./gateways/kube-http.js'),
     import('./gateways/kube-api.js'),
   ]);
-  const http = createKubeHttp(context.connection, tokenSource(context.connection, tokens));
+  const source = tokenSource(context.connection, tokens);
+  // DescribeCluster first; the EKS token is made while it is answered (it talks to no Kubernetes API).
+  const check = () => {
+    const checked = checkContext(context, () => eks.describeCluster());
+    source.prepare?.();
+    return checked;
+  };
+  const http = createKubeHttp(context.connection, source);
   return {
     kube: guardKubeGateway(createKubeApiGateway(http, kubectl.onRetry ? { onRetry: kubectl.onRetry } : {}), check),
     close: () => http.close(),

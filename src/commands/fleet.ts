@@ -3,7 +3,7 @@ import { decideCluster, failedRow, fleetExitCode, fleetReport, notUpgradable, ty
 import { UsageError } from '../errors.js';
 import { createFleetAccess, type FleetAccess } from '../gather/fleet-access.js';
 import { credentialSources, discoverTargets, matchesSelector, readFleetFile } from '../gather/fleet-targets.js';
-import { describeError, mapLimit, readFleet, type Deadline } from '../gather/fleet.js';
+import { describeError, mapLimit, readFleet, type ClusterOutcome, type Deadline } from '../gather/fleet.js';
 import { publishFleetSummary, renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../render/fleet.js';
 import { createUi } from '../render/ui.js';
 import type { GlobalOptions } from '../runtime.js';
@@ -22,21 +22,22 @@ export async function fleetRows(
     : await discoverTargets(credentialSources(flags), flags.regions, access.listClusters, limit, describeError);
   const targets = found.targets.filter((t) => matchesSelector(t, flags.selector));
   progress(`Reading ${targets.length} cluster${targets.length === 1 ? '' : 's'}, ${flags.concurrency} at a time.`);
-  const outcomes = await readFleet(targets, access, {
+  // Each cluster is decided as soon as it is read, so that its facts need not be kept until the last one.
+  const rows = await readFleet(targets, access, {
     concurrency: flags.concurrency,
     clusterTimeoutMs: flags.clusterTimeoutMs,
     ...(deadline ? { deadline } : {}),
     onDone: (o, done, total) => progress(`[${done}/${total}] ${o.target.cluster} (${o.target.region})${'error' in o ? `: ${o.error}` : ''}`),
-  });
-  const rows = outcomes.map((o) => {
-    const { cluster, region, account, profile, roleArn } = o.target;
-    const identity = { cluster, region, account, ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}) };
-    if ('error' in o) return failedRow(identity, o.error);
-    try {
-      return decideCluster(identity, o.facts, flags.mode);
-    } catch (error) {
-      return failedRow(identity, describeError(error));
-    }
+    decide: (o: ClusterOutcome): FleetRow => {
+      const { cluster, region, account, profile, roleArn } = o.target;
+      const identity = { cluster, region, account, ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}) };
+      if ('error' in o) return failedRow(identity, o.error);
+      try {
+        return decideCluster(identity, o.facts, flags.mode);
+      } catch (error) {
+        return failedRow(identity, describeError(error));
+      }
+    },
   });
   return [...found.failures.map((f) => failedRow(f, f.error)), ...rows];
 }

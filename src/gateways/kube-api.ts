@@ -187,11 +187,25 @@ export function createKubeApiGateway(http: KubeHttp, options: KubeApiOptions = {
     },
 
     async getJson(args) {
-      const nsAt = args.indexOf('-n');
-      const namespace = nsAt >= 0 ? args[nsAt + 1] : undefined;
-      const [kind, name] = args.filter((_, i) => i !== nsAt && i !== nsAt + 1);
-      const path = kind ? resourcePath(kind, name, namespace) : null;
+      // kubectl get's arguments as the gather stage passes them: kind [name], -n ns, --all-namespaces, -l selector.
+      let namespace: string | undefined;
+      let allNamespaces = false;
+      let selector: string | undefined;
+      let known = true;
+      const words: string[] = [];
+      for (let i = 0; i < args.length; i++) {
+        const arg = args[i]!;
+        if (arg === '-n' || arg === '--namespace') namespace = args[++i];
+        else if (arg === '--all-namespaces' || arg === '-A') allNamespaces = true;
+        else if (arg === '-l' || arg === '--selector') selector = args[++i];
+        else if (arg.startsWith('-')) known = false;
+        else words.push(arg);
+      }
+      const [kind, name, extra] = words;
+      let path = known && kind && extra === undefined && !(allNamespaces && name) ? resourcePath(kind, name, namespace) : null;
+      if (path && allNamespaces) path = path.replace(/\/namespaces\/[^/]+/, '');
       if (!path) throw new UsageError(`The in-process Kubernetes client does not read "${args.join(' ')}".`);
+      if (selector) path += `?labelSelector=${encodeURIComponent(selector)}`;
       return getObject(path, `${kind} ${name ?? ''}`.trim());
     },
 

@@ -17,6 +17,12 @@ export interface TokenSource {
   invalidate(): boolean;
   /** How many exec plugins were started (for tests and benchmarks). */
   readonly execRuns: number;
+  /**
+   * Starts making the token now when that talks to no Kubernetes API (an EKS token, in-process or by
+   * `aws eks get-token`), so that it is ready when the context check passes instead of after it; a failure
+   * is left to the first real use, which tries again. Other plugins (an OIDC login, say) wait for the check.
+   */
+  prepare?(): void;
 }
 
 /** Where the in-process EKS token gets its credentials and region (the sandbox passes its own). */
@@ -36,6 +42,7 @@ export function tokenSource(connection: KubeConnection, eks: EksTokenSettings = 
   let execRuns = 0;
   const exec = connection.exec;
   const eksRequest = exec && !eks.disableInProcess ? eksTokenRequest(exec) : null;
+  const eksPlugin = exec ? eksTokenRequest(exec) !== null : false;
 
   async function fresh(): Promise<BearerToken> {
     if (eksRequest) {
@@ -48,9 +55,13 @@ export function tokenSource(connection: KubeConnection, eks: EksTokenSettings = 
     return runExecPlugin(exec!, connection);
   }
 
-  return {
+  const source: TokenSource = {
     get execRuns() {
       return execRuns;
+    },
+    prepare() {
+      if (!eksPlugin || connection.token || connection.tokenFile) return;
+      source.authorization().catch(() => undefined);
     },
     async authorization() {
       if (connection.token) return `Bearer ${connection.token}`;
@@ -81,6 +92,7 @@ export function tokenSource(connection: KubeConnection, eks: EksTokenSettings = 
       return true;
     },
   };
+  return source;
 }
 
 /** Runs an exec credential plugin once, as kubectl does (KUBERNETES_EXEC_INFO, the plugin's env). */

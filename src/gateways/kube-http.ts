@@ -7,9 +7,10 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { UnreachableError, UsageError } from '../errors.js';
 import type { TokenSource } from './kube-auth.js';
+import { createH2Channel, H2_CONNECTION_CODES, h2Request } from './kube-http2.js';
 import type { KubeConnection } from './kubeconfig.js';
 
 /** A response read to the end. */
@@ -35,7 +36,7 @@ export interface KubeHttp {
   close(): void;
 }
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET', ...H2_CONNECTION_CODES]);
 
 /** True when an error means the server could not be reached (worth a retry for reads). */
 export function isConnectionFailure(error: unknown): boolean {
@@ -54,10 +55,13 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
     throw new UsageError(`The kube context's server "${connection.server}" is not a URL; fix the kubeconfig.`);
   }
   const secure = base.protocol === 'https:';
-  const tls: ConnectionOptions = {
+  const credentials = {
     ...(connection.ca ? { ca: connection.ca } : {}),
     ...(connection.clientCertificate ? { cert: connection.clientCertificate } : {}),
     ...(connection.clientKey ? { key: connection.clientKey } : {}),
+  };
+  const tls: ConnectionOptions = {
+    ...(secure ? sharedSecureContext(credentials) : credentials),
     rejectUnauthorized: !connection.insecureSkipTlsVerify,
     ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
   };
@@ -68,8 +72,10 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
   }
   if (proxy) installConnectProxy(agent, proxy, secure ? tls : null);
   const timeoutMs = options.timeoutMs ?? 30_000;
+  // Requests go over HTTP/2 where the server speaks it (ALPN), as kubectl's do; watches and proxies keep HTTP/1.1.
+  const h2 = secure && !proxy ? createH2Channel(base, tls, timeoutMs) : null;
 
-  function open(req: KubeRequest, authorization: string | null): Promise<{ response: IncomingMessage; abort(): void }> {
+  function open(req: KubeRequest, authorization: string | null, socket: Duplex | null = null): Promise<{ response: IncomingMessage; abort(): void }> {
     const url = new URL(base.pathname.replace(/\/+$/, '') + req.path, base);
     const headers: OutgoingHttpHeaders = {
       Accept: req.accept ?? 'application/json',
@@ -79,7 +85,8 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
     };
     const send = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const r = send(url, { method: req.method, headers, agent, ...(secure ? tls : {}) }, (response) => {
+      const via = socket ? { createConnection: () => socket } : { agent };
+      const r = send(url, { method: req.method, headers, ...via, ...(secure ? tls : {}) }, (response) => {
         resolve({ response, abort: () => r.destroy() });
       });
       r.setTimeout(req.timeoutMs ?? timeoutMs, () => r.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
@@ -97,23 +104,63 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
     return opened;
   }
 
+  /** One request read to the end: on the HTTP/2 session when there is one, else over HTTP/1.1. */
+  async function exchange(req: KubeRequest, authorization: string | null): Promise<KubeResponse> {
+    const url = new URL(base.pathname.replace(/\/+$/, '') + req.path, base);
+    let session: Awaited<ReturnType<NonNullable<typeof h2>['session']>> = null;
+    try {
+      session = h2 ? await h2.session() : null;
+      if (session) {
+        const headers = {
+          Accept: req.accept ?? 'application/json',
+          'User-Agent': 'vpccni',
+          ...(authorization ? { Authorization: authorization } : {}),
+          ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}),
+        };
+        return await h2Request(session, url.pathname + url.search, req, headers, req.timeoutMs ?? timeoutMs);
+      }
+    } catch (error) {
+      throw translate(error as NodeJS.ErrnoException, url);
+    }
+    const { response } = await open(req, authorization, h2?.takeSocket() ?? null);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+    } catch (error) {
+      throw translate(error as NodeJS.ErrnoException, url);
+    }
+    return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+  }
+
   return {
     async request(req) {
-      const { response } = await withAuth(req);
-      const chunks: Buffer[] = [];
-      try {
-        for await (const chunk of response) chunks.push(chunk as Buffer);
-      } catch (error) {
-        throw translate(error as NodeJS.ErrnoException, new URL(req.path, base));
-      }
-      return { status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') };
+      let response = await exchange(req, await tokens.authorization());
+      if (response.status === 401 && tokens.invalidate()) response = await exchange(req, await tokens.authorization());
+      return response;
     },
     async stream(req) {
       const { response, abort } = await withAuth(req);
       return { status: response.statusCode ?? 0, response, abort };
     },
-    close: () => agent.destroy(),
+    close: () => {
+      h2?.close();
+      agent.destroy();
+    },
   };
+}
+
+/**
+ * The CA and client certificate parsed once into a SecureContext that every connection of this client
+ * shares (given as `ca`/`cert`/`key`, each connection would parse them again: a fleet run's largest CPU cost
+ * in TLS). Options Node cannot parse are passed on as they are, so that they fail where they always did.
+ */
+function sharedSecureContext(credentials: { ca?: string; cert?: string; key?: string }): { secureContext: SecureContext } | typeof credentials {
+  if (!credentials.ca && !credentials.cert && !credentials.key) return credentials;
+  try {
+    return { secureContext: createSecureContext(credentials) };
+  } catch {
+    return credentials;
+  }
 }
 
 function translate(error: NodeJS.ErrnoException, url: URL): Error {

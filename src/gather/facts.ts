@@ -57,7 +57,8 @@ export async function gatherFacts(gateways: Gateways, options: { roleArn?: strin
   });
   for (const p of [addon, catalogue, providers, role]) p.catch(() => undefined);
   const unread: string[] = [];
-  const modernReads = startModernReads(gateways, unread);
+  const irsaRoleArn = addon.then((a) => options.roleArn ?? a.serviceAccountRoleArn ?? null, () => null);
+  const modernReads = startModernReads(gateways, unread, irsaRoleArn);
 
   const clusterInfo: ClusterInfo = await cluster;
   assertContextMatches(gateways.kubeContext, clusterInfo, sameApiServer);

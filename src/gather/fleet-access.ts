@@ -137,12 +137,15 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       entry = shared.get(key);
       if (!entry) {
         const aws = settings(source, region);
+        // The middleware of each command is resolved once per client, not on every call (the clients are
+        // set up here, before their first call, and nothing adds middleware later).
+        const config = (endpoint: string | undefined) => ({ ...clientConfig(aws, endpoint), cacheMiddleware: true });
         entry = {
           aws: {
             ...aws,
             clients: {
-              eks: abortable(new EKSClient(clientConfig(aws, aws.eksEndpoint)), run.signal),
-              iam: abortable(new IAMClient(clientConfig(aws, aws.iamEndpoint)), run.signal),
+              eks: abortable(new EKSClient(config(aws.eksEndpoint)), run.signal),
+              iam: abortable(new IAMClient(config(aws.iamEndpoint)), run.signal),
             },
           },
           memo: new Map(),
@@ -240,11 +243,16 @@ function memoEks(eks: EksGateway, memo: Map<string, Promise<unknown>>): EksGatew
   return { ...eks, describeAddonVersions: (k8s) => remember(memo, `versions:${k8s ?? ''}`, () => eks.describeAddonVersions(k8s)) };
 }
 
-/** IAM is global: the OIDC providers of the account and each role, asked once. */
+/**
+ * IAM is global: the OIDC providers of the account, each role and each role's permission policies, asked
+ * once (clusters of an account share their add-on role, so this takes GetRole, ListAttachedRolePolicies,
+ * ListRolePolicies, GetPolicy and GetPolicyVersion off every cluster's critical path but the first).
+ */
 function memoIam(iam: IamGateway, memo: Map<string, Promise<unknown>>): IamGateway {
   return {
     ...iam,
     getRole: (arn) => remember(memo, `role:${arn}`, () => iam.getRole(arn)),
+    readRolePolicies: (arn) => remember(memo, `policies:${arn}`, () => iam.readRolePolicies(arn)),
     listOpenIdConnectProviders: () => remember(memo, 'oidc', () => iam.listOpenIdConnectProviders()),
   };
 }

@@ -58,8 +58,18 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
 
-/** Reads every target; never throws for one cluster's failure. */
-export async function readFleet(targets: FleetTarget[], access: FleetAccess, options: ReadFleetOptions): Promise<ClusterOutcome[]> {
+/**
+ * Reads every target; never throws for one cluster's failure. With `decide`, each outcome is turned into its
+ * result as soon as it is in, so that a cluster's facts (its raw objects) are not all held until the end.
+ */
+export async function readFleet(targets: FleetTarget[], access: FleetAccess, options: ReadFleetOptions): Promise<ClusterOutcome[]>;
+export async function readFleet<R>(targets: FleetTarget[], access: FleetAccess, options: ReadFleetOptions & { decide: (outcome: ClusterOutcome) => R }): Promise<R[]>;
+export async function readFleet<R>(
+  targets: FleetTarget[],
+  access: FleetAccess,
+  options: ReadFleetOptions & { decide?: (outcome: ClusterOutcome) => R },
+): Promise<Array<R | ClusterOutcome>> {
+  const decide = options.decide ?? ((outcome: ClusterOutcome) => outcome);
   const deadline = options.deadline ?? realDeadline;
   const gather = options.gather ?? gatherFacts;
   let done = 0;
@@ -90,6 +100,6 @@ export async function readFleet(targets: FleetTarget[], access: FleetAccess, opt
     }
     done += 1;
     options.onDone?.(outcome, done, targets.length);
-    return outcome;
+    return decide(outcome);
   });
 }

@@ -12,7 +12,7 @@ import { rolePermissionsFrom } from '../decide/checks/permissions.js';
 import { POD_IDENTITY_AGENT } from '../decide/checks/pod-identity.js';
 import type { KubeObject } from '../decide/manifests.js';
 import type { EksGateway } from '../gateways/eks.js';
-import type { IamGateway } from '../gateways/iam.js';
+import type { IamGateway, RolePolicies } from '../gateways/iam.js';
 import type { KubeGateway } from '../gateways/kubectl.js';
 
 /** The releases the prometheus-adapter advisory concerns (a wider range than it, to be safe). */
@@ -41,13 +41,42 @@ function summary(object: KubeObject): DaemonSetSummary {
 
 /**
  * The reads that depend on nothing, started at once beside the classic ones; the kube results are used only
- * after the kube context was checked.
+ * after the kube context was checked. The policies of each role aws-node may use are asked for as soon as
+ * that role's ARN is known (`irsaRoleArn` when DescribeAddon answers, the Pod Identity role when its
+ * association is read), beside its GetRole rather than after it: which one applies is decided later, and a
+ * read that is not used is dropped without a word (its failure is not reported either).
  */
-export function startModernReads(gateways: { eks: EksGateway; kube: KubeGateway }, unread: string[]) {
+export function startModernReads(
+  gateways: { eks: EksGateway; iam: IamGateway; kube: KubeGateway },
+  unread: string[],
+  irsaRoleArn: Promise<string | null> = Promise.resolve(null),
+) {
   const kube = gateways.kube;
+  const policyReads = new Map<string, Promise<RolePolicies>>();
+  const policiesOf = (arn: string): Promise<RolePolicies> => {
+    let read = policyReads.get(arn);
+    if (!read) {
+      read = gateways.iam.readRolePolicies(arn);
+      read.catch(() => undefined);
+      policyReads.set(arn, read);
+    }
+    return read;
+  };
+  irsaRoleArn.then(
+    (arn) => {
+      if (arn) policiesOf(arn);
+    },
+    () => undefined,
+  );
   const associations = settle('the Pod Identity associations of kube-system/aws-node', unread, () =>
     gateways.eks.listPodIdentityAssociations('kube-system', 'aws-node'),
   );
+  const podIdentityRole = associations.then((list) => {
+    const roleArn = list?.[0]?.roleArn;
+    if (!roleArn) return null;
+    policiesOf(roleArn);
+    return settle(`the Pod Identity role ${roleArn}`, unread, () => gateways.iam.getRole(roleArn));
+  });
   const insights = settle('the upgrade insights', unread, async () => {
     const items = await gateways.eks.listUpgradeInsights(concernsAddons);
     return { readAt: new Date().toISOString(), items };
@@ -56,7 +85,7 @@ export function startModernReads(gateways: { eks: EksGateway; kube: KubeGateway 
     const list = await kube.getJson(['daemonsets.v1.apps', '-n', 'kube-system']);
     return ((list as unknown as { items?: KubeObject[] } | null)?.items ?? []).map(summary);
   });
-  return { daemonSets, associations, insights };
+  return { daemonSets, associations, podIdentityRole, insights, policiesOf };
 }
 
 /** Reads the modern facts; `reads` come from `startModernReads` (awaited here, after the context check). */
@@ -74,9 +103,7 @@ export async function gatherModern(
 ): Promise<ModernFacts> {
   const associations = await reads.associations;
   const association = associations?.[0] ?? null;
-  const podIdentityRole = association?.roleArn
-    ? await settle(`the Pod Identity role ${association.roleArn}`, unread, () => gateways.iam.getRole(association.roleArn))
-    : null;
+  const podIdentityRole = await reads.podIdentityRole;
 
   // The role aws-node uses: Pod Identity's when the IRSA role is absent, else IRSA's, else the node role.
   let via: 'irsa' | 'pod-identity' | 'node' | null = null;
@@ -87,7 +114,7 @@ export async function gatherModern(
     const nodeRoles = await settle('the node groups\' node role', unread, () => gateways.eks.listNodeRoleArns());
     if (nodeRoles && nodeRoles.length > 0) [via, roleArn] = ['node', nodeRoles[0]!];
   }
-  const policies = roleArn ? await settle(`the policies of ${roleArn}`, unread, () => gateways.iam.readRolePolicies(roleArn)) : null;
+  const policies = roleArn ? await settle(`the policies of ${roleArn}`, unread, () => reads.policiesOf(roleArn)) : null;
 
   // Reads only some advisories need, made only where they can matter (each is one more kubectl): the
   // policyendpoints CRD when the next step creates the add-on, a prometheus-adapter on the releases it breaks.

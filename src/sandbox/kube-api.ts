@@ -5,7 +5,7 @@
  * server-side apply conflicts), kube-protobuf.ts (1.32+ typed creates) and kube-auth.ts (HTTPS, EKS tokens).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createSecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../decide/manifests.js';
@@ -130,8 +130,10 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
       else res.destroy();
     });
   };
+  // HTTPS speaks HTTP/2 as well as HTTP/1.1 (ALPN), as a real API server does: kubectl and vpccni multiplex
+  // their requests on one connection instead of a TLS handshake each.
   const server: Server = options.tls
-    ? createHttpsServer({ cert: options.tls.certPem, key: options.tls.keyPem }, onRequest)
+    ? (createSecureServer({ cert: options.tls.certPem, key: options.tls.keyPem, allowHTTP1: true }, onRequest as never) as unknown as Server)
     : createServer(onRequest);
   server.on('connection', (socket) => {
     sockets.add(socket);
