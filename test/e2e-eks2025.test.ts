@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { awsCommand } from './helpers/aws-cli.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { isolatedEnv, parseJson, sandboxEnv, sandboxFlags, vpccni } from './helpers/cli.js';
 import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
@@ -116,7 +117,7 @@ describe('Pod Identity', () => {
       const upgraded = await vpccniInProcess([...served.flags, 'upgrade', '--to', 'v1.20.1-eksbuild.1', '--yes', '--pod-identity-role-arn', PI_ROLE, '--backup-dir', backups], { env, cwd: backups });
       expect(upgraded.exitCode, upgraded.stderr).toBe(0);
 
-      const aws = (args: string[]) => execa('aws', [...args, '--endpoint-url', served.info.eksEndpoint, '--output', 'json'], { env, reject: false });
+      const aws = (args: string[]) => execa(awsCommand(), [...args, '--endpoint-url', served.info.eksEndpoint, '--output', 'json'], { env, reject: false });
       const listed = await aws(['eks', 'list-pod-identity-associations', '--cluster-name', served.info.cluster, '--namespace', 'kube-system', '--service-account', 'aws-node']);
       expect(listed.exitCode, String(listed.stderr)).toBe(0);
       const associations = (JSON.parse(String(listed.stdout)) as { associations: Array<{ associationId: string; ownerArn?: string }> }).associations;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { KubeObject } from '../src/decide/manifests.js';
+import { awsCommand } from './helpers/aws-cli.js';
 import { onSandbox, parseJson } from './helpers/cli.js';
 import { onSandboxInProcess, useInProcessCli } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
@@ -98,7 +99,7 @@ describe('metrics-helper', () => {
 
     // The AWS CLI sees the role, its trust for the helper's service account, and the policy.
     const aws = (args: string[]) =>
-      execa('aws', [...args, '--endpoint-url', sandbox.iamEndpoint, '--output', 'json'], {
+      execa(awsCommand(), [...args, '--endpoint-url', sandbox.iamEndpoint, '--output', 'json'], {
         env: { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-west-2', HOME: dir(), AWS_CONFIG_FILE: '/dev/null' },
       });
     const role = JSON.parse((await aws(['iam', 'get-role', '--role-name', 'AmazonEKSVPCCNIMetricsHelperRole-demo'])).stdout) as { Role: { AssumeRolePolicyDocument: unknown } };

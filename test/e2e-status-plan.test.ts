@@ -5,6 +5,7 @@
  */
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCommand } from './helpers/aws-cli.js';
 import { startSandbox } from '../src/sandbox/index.js';
 import { isolatedEnv, parseJson, sandboxEnv, vpccni } from './helpers/cli.js';
 import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
@@ -194,7 +195,7 @@ describe('against `vpccni sandbox serve`', () => {
 
   it('lets the real AWS CLI read the add-on and get EKS’s minor-skip error', async () => {
     const aws = (args: string[]) =>
-      execa('aws', [...args, '--region', 'us-west-2', '--output', 'json'], { env: served.env, extendEnv: true, reject: false });
+      execa(awsCommand(), [...args, '--region', 'us-west-2', '--output', 'json'], { env: served.env, extendEnv: true, reject: false });
     const eks = served.info.eksEndpoint;
     const addon = await aws(['eks', 'describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--endpoint-url', eks]);
     expect(JSON.parse(addon.stdout).addon.addonVersion).toBe('v1.12.6-eksbuild.2');

@@ -5,6 +5,7 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { eksTokenRequest, makeEksToken } from '../src/gateways/eks-token.js';
+import { awsCommand } from './helpers/aws-cli.js';
 import { isolatedEnv } from './helpers/cli.js';
 
 const haveAws = (await execa('sh', ['-c', 'command -v aws'], { reject: false })).exitCode === 0;
@@ -26,7 +27,7 @@ describe.skipIf(!haveAws)('against the real `aws eks get-token`', () => {
     [{ AWS_SESSION_TOKEN: 'FwoGZXIvYXdzEXAMPLE//token+with/specials=' }, 'session credentials'],
   ])('makes the same presigned URL (%j, %s)', async (extra: Record<string, string>) => {
     const credentials = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', ...('AWS_SESSION_TOKEN' in extra ? { sessionToken: extra.AWS_SESSION_TOKEN } : {}) };
-    const cli = await execa('aws', ['eks', 'get-token', '--cluster-name', 'demo', '--region', 'eu-west-1', '--output', 'json'], {
+    const cli = await execa(awsCommand(), ['eks', 'get-token', '--cluster-name', 'demo', '--region', 'eu-west-1', '--output', 'json'], {
       env: isolatedEnv({ AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, ...extra }),
       extendEnv: true,
     });

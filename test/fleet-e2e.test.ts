@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awsCommand } from './helpers/aws-cli.js';
 import { isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
 import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
@@ -127,7 +128,7 @@ describe('vpccni fleet against `sandbox serve fleet`', () => {
 
     // The matrix job: assume the role (here with the AWS CLI, as aws-actions/configure-aws-credentials would) and upgrade.
     const assumed = await execa(
-      'aws',
+      awsCommand(),
       ['sts', 'assume-role', '--role-arn', entry.roleArn, '--role-session-name', 'vpccni-wave', '--endpoint-url', info.stsEndpoint, '--output', 'json'],
       { env, extendEnv: true, reject: false },
     );

@@ -1,81 +1,87 @@
 /**
  * The sandbox's AWS side through the real AWS CLI (v1, botocore) and the real AWS SDK v3 over HTTP on
  * 127.0.0.1: if they parse our answers and errors, so will vpccni's gateways.
+ *
+ * The CLI reads each shape once (DescribeAddonVersions, DescribeUpdate and the other error shapes go through it in
+ * sandbox-eks-conformance.test.ts); what EKS decides (the version list, its wording) is read with the SDK.
  */
-import { DescribeAddonVersionsCommand, EKSClient, paginateDescribeAddonVersions } from '@aws-sdk/client-eks';
-import { execFile } from 'node:child_process';
+import {
+  DescribeAddonCommand,
+  DescribeAddonVersionsCommand,
+  DescribeUpdateCommand,
+  CreateAddonCommand,
+  EKSClient,
+  paginateDescribeAddonVersions,
+  UpdateAddonCommand,
+} from '@aws-sdk/client-eks';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitImage, type KubeObject } from '../src/decide/manifests.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { aws as awsCli, type AwsResult } from './helpers/aws-cli.js';
+import { eksSdk } from './helpers/aws-sdk.js';
 
 let sandbox: RunningSandbox;
+let sdk: EKSClient;
 const home = mkdtempSync(join(tmpdir(), 'vpccni-aws-test-'));
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+function aws(service: 'eks' | 'iam', args: string[]): Promise<AwsResult> {
+  const endpoint = service === 'eks' ? sandbox.eksEndpoint : sandbox.iamEndpoint;
+  return awsCli(endpoint, [service, ...args], { region: 'us-west-2', accessKeyId: 'test', secretAccessKey: 'test' });
 }
 
-function aws(service: 'eks' | 'iam', args: string[]): Promise<CliResult> {
-  const endpoint = service === 'eks' ? sandbox.eksEndpoint : sandbox.iamEndpoint;
-  return new Promise((resolve) => {
-    execFile(
-      'aws',
-      [service, ...args, '--endpoint-url', endpoint, '--output', 'json'],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_DEFAULT_REGION: 'us-west-2',
-          AWS_CONFIG_FILE: join(home, 'no-config'),
-          AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-          AWS_MAX_ATTEMPTS: '1',
-          AWS_PAGER: '',
-        },
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) });
-      },
-    );
-  });
+/**
+ * What the AWS CLI prints for a service error: `An error occurred (Code) when calling the Op operation: message`
+ * (with " (reached max retries: 0)" before the colon under the standard retry mode the helper sets).
+ */
+function cliError(code: string, operation: string, message: string): RegExp {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`An error occurred \\(${code}\\) when calling the ${operation} operation( \\(reached max retries: \\d+\\))?: ${escape(message)}`);
+}
+
+/** The error an SDK call rejects with (name and message), or 'resolved'. */
+async function failure(call: Promise<unknown>): Promise<{ name: string; message: string } | 'resolved'> {
+  try {
+    await call;
+    return 'resolved';
+  } catch (error) {
+    return { name: (error as Error).name, message: (error as Error).message };
+  }
 }
 
 beforeAll(async () => {
   sandbox = await startSandbox('default', { dir: home });
+  sdk = eksSdk(sandbox, { accessKeyId: 'test', secretAccessKey: 'test' });
 });
 afterAll(async () => {
+  sdk?.destroy();
   await sandbox?.close();
 });
 
 describe('EKS emulator through the AWS CLI', () => {
   it('describes the cluster, the add-on and its versions', async () => {
-    const [cluster, addon, versions, list] = await Promise.all([
+    const [cluster, addon, list] = await Promise.all([
       aws('eks', ['describe-cluster', '--name', 'demo']),
       aws('eks', ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni']),
-      aws('eks', ['describe-addon-versions', '--addon-name', 'vpc-cni', '--kubernetes-version', '1.27', '--page-size', '3']),
       aws('eks', ['list-addons', '--cluster-name', 'demo']),
     ]);
-    expect(cluster.code, cluster.stderr).toBe(0);
-    const c = cluster.json().cluster;
+    const versions = await sdk.send(new DescribeAddonVersionsCommand({ addonName: 'vpc-cni', kubernetesVersion: '1.27', maxResults: 3 }));
+    expect(cluster.exitCode, cluster.stderr).toBe(0);
+    const c = cluster.json.cluster;
     expect(c).toMatchObject({
       name: 'demo',
       arn: 'arn:aws:eks:us-west-2:111122223333:cluster/demo',
       version: '1.27',
       status: 'ACTIVE',
       endpoint: sandbox.kubeEndpoint,
+      certificateAuthority: { data: sandbox.caData },
       kubernetesNetworkConfig: { ipFamily: 'ipv4' },
       identity: { oidc: { issuer: 'https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE' } },
     });
-    expect(addon.code, addon.stderr).toBe(0);
-    expect(addon.json().addon).toMatchObject({
+    expect(addon.exitCode, addon.stderr).toBe(0);
+    expect(addon.json.addon).toMatchObject({
       addonName: 'vpc-cni',
       clusterName: 'demo',
       addonVersion: 'v1.12.6-eksbuild.2',
@@ -84,60 +90,66 @@ describe('EKS emulator through the AWS CLI', () => {
       health: { issues: [] },
     });
     // epoch seconds on the wire, as EKS sends them (CLI v1 prints them unchanged)
-    expect(typeof addon.json().addon.createdAt).toBe('number');
-    expect(list.json().addons).toEqual(['vpc-cni']);
+    expect(typeof addon.json.addon.createdAt).toBe('number');
+    expect(list.json.addons).toEqual(['vpc-cni']);
 
     // EKS pages by add-on (issue 9): one vpc-cni entry carrying every version, on one page.
-    expect(versions.code, versions.stderr).toBe(0);
-    const infos = versions.json().addons as Array<{ addonName: string; addonVersions: any[] }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const infos = versions.addons ?? [];
     expect(infos).toHaveLength(1);
+    expect(versions.nextToken).toBeUndefined();
     expect(sandbox.log.entries.filter((e) => e.operation === 'DescribeAddonVersions')).toHaveLength(1);
-    const all = infos.flatMap((a) => a.addonVersions);
+    const all = infos.flatMap((a) => a.addonVersions ?? []);
     const names = all.map((v) => v.addonVersion);
     expect(names[0]).toBe('v1.14.0-eksbuild.3');
     expect(names).toContain('v1.13.4-eksbuild.1');
     expect(names).not.toContain('v1.14.1-eksbuild.1');
-    const defaults = all.filter((v) => v.compatibilities[0].defaultVersion).map((v) => v.addonVersion);
+    const defaults = all.filter((v) => v.compatibilities?.[0]?.defaultVersion).map((v) => v.addonVersion);
     expect(defaults).toEqual(['v1.12.6-eksbuild.2']);
-    expect(all.every((v) => v.compatibilities.length === 1 && v.compatibilities[0].clusterVersion === '1.27')).toBe(true);
+    expect(all.every((v) => v.compatibilities?.length === 1 && v.compatibilities[0]!.clusterVersion === '1.27')).toBe(true);
   });
 
   it('serves the configuration schema as a string, and ResourceNotFoundException for unknown things', async () => {
-    const [config, missingCluster, missingAddon] = await Promise.all([
+    const [config, missingCluster] = await Promise.all([
       aws('eks', ['describe-addon-configuration', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1']),
       aws('eks', ['describe-cluster', '--name', 'nope']),
-      aws('eks', ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'coredns']),
     ]);
-    expect(config.code, config.stderr).toBe(0);
-    const schema = JSON.parse(config.json().configurationSchema as string);
+    expect(config.exitCode, config.stderr).toBe(0);
+    const schema = JSON.parse(config.json.configurationSchema as string);
     expect(schema.$schema).toBe('http://json-schema.org/draft-06/schema#');
     expect(Object.keys(schema.definitions.Env.properties)).toContain('WARM_IP_TARGET');
-    expect([254, 255]).toContain(missingCluster.code);
-    expect(missingCluster.stderr).toContain('(ResourceNotFoundException) when calling the DescribeCluster operation: No cluster found for name: nope.');
-    expect(missingAddon.stderr).toContain('ResourceNotFoundException');
+    expect([254, 255]).toContain(missingCluster.exitCode);
+    expect(missingCluster.stderr).toMatch(cliError('ResourceNotFoundException', 'DescribeCluster', 'No cluster found for name: nope.'));
+    expect(await failure(sdk.send(new DescribeAddonCommand({ clusterName: 'demo', addonName: 'coredns' })))).toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
   it('rejects what EKS rejects, with EKS wording', async () => {
+    // The CLI prints one refusal as a user sees it; the others' wording is EKS's logic, read with the SDK.
     const [skip, preserve, invalid, notOffered] = await Promise.all([
       aws('eks', ['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.14.0-eksbuild.3']),
-      aws('eks', ['create-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--resolve-conflicts', 'PRESERVE']),
-      aws('eks', [
-        'update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1',
-        '--configuration-values', '{"env":{"AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER":"false"}}',
-      ]),
-      aws('eks', ['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.15.1-eksbuild.1']),
+      failure(sdk.send(new CreateAddonCommand({ clusterName: 'demo', addonName: 'vpc-cni', resolveConflicts: 'PRESERVE' }))),
+      failure(
+        sdk.send(
+          new UpdateAddonCommand({
+            clusterName: 'demo',
+            addonName: 'vpc-cni',
+            addonVersion: 'v1.13.4-eksbuild.1',
+            configurationValues: '{"env":{"AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER":"false"}}',
+          }),
+        ),
+      ),
+      failure(sdk.send(new UpdateAddonCommand({ clusterName: 'demo', addonName: 'vpc-cni', addonVersion: 'v1.15.1-eksbuild.1' }))),
     ]);
-    expect([254, 255]).toContain(skip.code);
-    expect(skip.stderr).toContain(
-      'An error occurred (InvalidParameterException) when calling the UpdateAddon operation: Updating VPC-CNI can only go up or down 1 minor version at a time',
-    );
-    expect(preserve.stderr).toContain(
-      '(InvalidParameterException) when calling the CreateAddon operation: Resolve conflicts option preserve is not supported for operation CreateAddon',
-    );
-    expect(invalid.stderr).toContain(
+    expect([254, 255]).toContain(skip.exitCode);
+    expect(skip.stderr).toMatch(cliError('InvalidParameterException', 'UpdateAddon', 'Updating VPC-CNI can only go up or down 1 minor version at a time'));
+    expect(preserve).toMatchObject({
+      name: 'InvalidParameterException',
+      message: expect.stringContaining('Resolve conflicts option preserve is not supported for operation CreateAddon'),
+    });
+    expect(invalid).toMatchObject({ name: 'InvalidParameterException' });
+    expect(invalid !== 'resolved' && invalid.message).toContain(
       'ConfigurationValue provided in request is not supported [$.env.AWS_VPC_K8S_CNI_CONFIGURE_RPFILTER: is not defined in the schema and the schema does not allow additional properties]',
     );
-    expect(notOffered.stderr).toContain('Addon version specified is not supported');
+    expect(notOffered).toMatchObject({ name: 'InvalidParameterException', message: expect.stringContaining('Addon version specified is not supported') });
     expect(sandbox.addon()?.status).toBe('ACTIVE');
   });
 
@@ -147,12 +159,12 @@ describe('EKS emulator through the AWS CLI', () => {
       'update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni',
       '--addon-version', 'v1.13.4-eksbuild.1', '--resolve-conflicts', 'OVERWRITE',
     ]);
-    expect(update.code, update.stderr).toBe(0);
-    const { id, status, type } = update.json().update;
+    expect(update.exitCode, update.stderr).toBe(0);
+    const { id, status, type } = update.json.update;
     expect({ status, type }).toEqual({ status: 'InProgress', type: 'AddonUpdate' });
     // Nothing moves while the eks-change gate is held (the test took it before the call): still InProgress.
-    const describe = async () =>
-      (await aws('eks', ['describe-update', '--name', 'demo', '--update-id', id, '--addon-name', 'vpc-cni'])).json().update.status;
+    // (DescribeUpdate through the CLI: sandbox-eks-conformance.test.ts.)
+    const describe = async () => (await sdk.send(new DescribeUpdateCommand({ name: 'demo', updateId: id, addonName: 'vpc-cni' }))).update?.status;
     expect(await describe()).toBe('InProgress');
     sandbox.gates.eksChange.release();
     expect(await describe()).toBe('Successful');
@@ -173,8 +185,8 @@ describe('IAM emulator through the AWS CLI', () => {
       aws('iam', ['list-open-id-connect-providers']),
       aws('iam', ['get-role', '--role-name', 'Nope']),
     ]);
-    expect(role.code, role.stderr).toBe(0);
-    const r = role.json().Role;
+    expect(role.exitCode, role.stderr).toBe(0);
+    const r = role.json.Role;
     expect(r.Arn).toBe('arn:aws:iam::111122223333:role/AmazonEKSVPCCNIRole');
     // botocore URL-decodes and parses the trust policy, as it does for real IAM
     const statement = r.AssumeRolePolicyDocument.Statement[0];
@@ -182,14 +194,14 @@ describe('IAM emulator through the AWS CLI', () => {
     expect(statement.Condition.StringEquals['oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE:sub']).toBe(
       'system:serviceaccount:kube-system:aws-node',
     );
-    expect(policies.json().AttachedPolicies).toEqual([
+    expect(policies.json.AttachedPolicies).toEqual([
       { PolicyName: 'AmazonEKS_CNI_Policy', PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy' },
     ]);
-    expect(providers.json().OpenIDConnectProviderList).toEqual([
+    expect(providers.json.OpenIDConnectProviderList).toEqual([
       { Arn: 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE' },
     ]);
-    expect([254, 255]).toContain(missing.code);
-    expect(missing.stderr).toContain('An error occurred (NoSuchEntity) when calling the GetRole operation: The role with name Nope cannot be found.');
+    expect([254, 255]).toContain(missing.exitCode);
+    expect(missing.stderr).toMatch(cliError('NoSuchEntity', 'GetRole', 'The role with name Nope cannot be found.'));
   });
 });
 

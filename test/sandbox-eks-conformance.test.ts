@@ -3,12 +3,29 @@
  * the drifts held-out checks found (issue 9), Pod Identity, upgrade insights, Auto Mode, the
  * failed-but-applied and DEGRADED-then-ACTIVE faults (driven through the eks-change gate, never a clock),
  * and the IAM policies a role's permissions are read from.
+ *
+ * Each operation and each error shape goes through the AWS CLI at least once; set-up steps and reads whose wire
+ * format a CLI call here already proves go through the AWS SDK v3 in-process (a CLI call costs ~0.7 s of CPU).
  */
+import {
+  CreatePodIdentityAssociationCommand,
+  DescribeClusterCommand,
+  DescribeInsightCommand,
+  DescribeUpdateCommand,
+  DescribePodIdentityAssociationCommand,
+  DeletePodIdentityAssociationCommand,
+  ListAddonsCommand,
+  ListInsightsCommand,
+  ListPodIdentityAssociationsCommand,
+  UpdateAddonCommand,
+} from '@aws-sdk/client-eks';
+import { GetPolicyCommand, GetRoleCommand, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import type { Scenario } from '../src/sandbox/scenario-types.js';
 import { aws } from './helpers/aws-cli.js';
+import { eksSdk, iamSdk } from './helpers/aws-sdk.js';
 import { isolatedEnv } from './helpers/cli.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -26,6 +43,12 @@ async function start(scenario: string | Scenario, hold: Array<'eks-change' | 'ro
 
 const eksCli = (sb: RunningSandbox, args: string[]) => aws(sb.eksEndpoint, ['eks', ...args], { region: sb.region });
 const iamCli = (sb: RunningSandbox, args: string[]) => aws(sb.iamEndpoint, ['iam', ...args], { region: sb.region });
+
+/** Starts an add-on update through the SDK (the CLI's UpdateAddon is proven below); resolves its id. */
+async function updateAddon(sb: RunningSandbox, addonVersion: string): Promise<string> {
+  const { update } = await eksSdk(sb).send(new UpdateAddonCommand({ clusterName: 'demo', addonName: 'vpc-cni', addonVersion }));
+  return update!.id!;
+}
 
 async function kubectl(sb: RunningSandbox, args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const result = await execa('kubectl', ['--kubeconfig', sb.kubeconfig, ...args], { reject: false, env: isolatedEnv() });
@@ -50,16 +73,14 @@ describe('drifts from EKS, fixed (AWS CLI)', () => {
 
   it('DescribeUpdate without addonName is 404 "No update found for ID", as EKS answers', async () => {
     const sb = await start('default');
-    const update = await eksCli(sb, ['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1']);
-    expect(update.exitCode, update.stderr).toBe(0);
-    const id = update.json.update.id as string;
+    const id = await updateAddon(sb, 'v1.13.4-eksbuild.1');
     const bare = await eksCli(sb, ['describe-update', '--name', 'demo', '--update-id', id]);
     expect(bare.exitCode).not.toBe(0);
     expect(bare.stderr).toMatch(/\(ResourceNotFoundException\) when calling the DescribeUpdate operation( \(reached max retries: \d+\))?: No update found for ID: /);
     expect(bare.stderr).toContain(`No update found for ID: ${id}`);
-    const found = await eksCli(sb, ['describe-update', '--name', 'demo', '--update-id', id, '--addon-name', 'vpc-cni']);
-    expect(found.exitCode, found.stderr).toBe(0);
-    expect(found.json.update.id).toBe(id);
+    // With the add-on's name it is found (DescribeUpdate's answer goes through the CLI in the failedButApplied test).
+    const found = await eksSdk(sb).send(new DescribeUpdateCommand({ name: 'demo', updateId: id, addonName: 'vpc-cni' }));
+    expect(found.update?.id).toBe(id);
   }, 240_000);
 
   it("UpdateAddon lists only the parameters sent, and refuses a second one while UPDATING with EKS's words", async () => {
@@ -90,8 +111,7 @@ describe('drifts from EKS, fixed (AWS CLI)', () => {
     const deleted = await eksCli(sb, ['delete-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni']);
     expect(deleted.exitCode, deleted.stderr).toBe(0);
     expect(deleted.json.addon.status).toBe('DELETING');
-    const during = await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni']);
-    expect(during.json.addon.status).toBe('DELETING');
+    expect(sb.addon()?.status).toBe('DELETING');
     expect(sb.gates.eksChange.step()).toBe(true);
     const after = await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni']);
     expect(after.stderr).toMatch(/\(ResourceNotFoundException\) when calling the DescribeAddon operation( \(reached max retries: \d+\))?: No addon: vpc-cni found in cluster: demo/);
@@ -105,8 +125,7 @@ describe('faults of a 2025-2026 cluster, through the eks-change gate', () => {
       { name: 'failed-applied', sandbox: { faults: { failedButApplied: { changeNumber: 1 }, degradedRecovers: true } } },
       ['eks-change'],
     );
-    const update = await eksCli(sb, ['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1']);
-    const id = update.json.update.id as string;
+    const id = await updateAddon(sb, 'v1.13.4-eksbuild.1');
     await sb.gates.eksChange.waitForPending(1);
     sb.gates.eksChange.step();
     const described = await eksCli(sb, ['describe-update', '--name', 'demo', '--update-id', id, '--addon-name', 'vpc-cni']);
@@ -121,26 +140,25 @@ describe('faults of a 2025-2026 cluster, through the eks-change gate', () => {
     // The recovery waits in the gate: one step and the add-on is ACTIVE, the update still Failed.
     expect(sb.gates.eksChange.state().pending).toEqual(['Recover vpc-cni from DEGRADED']);
     sb.gates.eksChange.step();
-    const recovered = (await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni'])).json.addon;
-    expect(recovered.status).toBe('ACTIVE');
-    expect(recovered.health.issues).toEqual([]);
+    expect(sb.addon()).toMatchObject({ status: 'ACTIVE', health: { issues: [] } });
   }, 240_000);
 
   it('failedButApplied with addonStatus ACTIVE: Failed update, ACTIVE add-on at the new version', async () => {
     const sb = await start({ name: 'failed-active', sandbox: { faults: { failedButApplied: { changeNumber: 1, addonStatus: 'ACTIVE' } } } }, ['eks-change']);
-    const update = await eksCli(sb, ['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1']);
+    const id = await updateAddon(sb, 'v1.13.4-eksbuild.1');
     await sb.gates.eksChange.waitForPending(1);
     sb.gates.eksChange.step();
-    expect(sb.controller.updates.get(update.json.update.id as string)?.status).toBe('Failed');
+    expect(sb.controller.updates.get(id)?.status).toBe('Failed');
     expect(sb.addon()).toMatchObject({ addonVersion: 'v1.13.4-eksbuild.1', status: 'ACTIVE' });
   }, 240_000);
 
   it('degradedRecovers: a DEGRADED add-on turns ACTIVE on its own when the gate lets it', async () => {
     const sb = await start({ name: 'recovers', ...{ addon: { version: 'v1.12.6-eksbuild.2', status: 'DEGRADED' } }, sandbox: { faults: { degradedRecovers: true } } }, ['eks-change']);
     await sb.gates.eksChange.waitForPending(1);
-    expect((await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni'])).json.addon.status).toBe('DEGRADED');
+    // DescribeAddon's DEGRADED answer goes through the CLI in the failedButApplied test; here the state is the point.
+    expect(sb.addon()?.status).toBe('DEGRADED');
     sb.gates.eksChange.release();
-    expect((await eksCli(sb, ['describe-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni'])).json.addon.status).toBe('ACTIVE');
+    expect(sb.addon()?.status).toBe('ACTIVE');
   }, 240_000);
 });
 
@@ -159,12 +177,14 @@ describe('EKS Pod Identity (scenario pod-identity)', () => {
     const described = await eksCli(sb, ['describe-pod-identity-association', '--cluster-name', 'demo', '--association-id', id]);
     expect(described.json.association.roleArn).toBe('arn:aws:iam::111122223333:role/AmazonEKSPodIdentityAmazonVPCCNIRole');
     // An association the add-on owns is changed through the add-on only.
-    const refused = await eksCli(sb, ['delete-pod-identity-association', '--cluster-name', 'demo', '--association-id', id]);
-    expect(refused.stderr).toContain('(InvalidRequestException)');
+    await expect(eksSdk(sb).send(new DeletePodIdentityAssociationCommand({ clusterName: 'demo', associationId: id }))).rejects.toMatchObject({
+      name: 'InvalidRequestException',
+    });
 
-    const role = await iamCli(sb, ['get-role', '--role-name', 'AmazonEKSPodIdentityAmazonVPCCNIRole']);
-    expect(role.exitCode, role.stderr).toBe(0);
-    expect(role.json.Role.AssumeRolePolicyDocument.Statement[0]).toMatchObject({
+    // GetRole's URL-encoded trust policy goes through the CLI in sandbox-aws.test.ts; here the scenario's role is the point.
+    const role = await iamSdk(sb).send(new GetRoleCommand({ RoleName: 'AmazonEKSPodIdentityAmazonVPCCNIRole' }));
+    const trust = JSON.parse(decodeURIComponent(role.Role!.AssumeRolePolicyDocument!)) as Json;
+    expect(trust.Statement[0]).toMatchObject({
       Principal: { Service: 'pods.eks.amazonaws.com' },
       Action: ['sts:AssumeRole', 'sts:TagSession'],
     });
@@ -184,16 +204,17 @@ describe('EKS Pod Identity (scenario pod-identity)', () => {
     ]);
     expect(created.exitCode, created.stderr).toBe(0);
     expect(created.json.association.ownerArn).toBeUndefined();
-    const again = await eksCli(sb, [
-      'create-pod-identity-association', '--cluster-name', 'demo', '--namespace', 'default', '--service-account', 'app',
-      '--role-arn', 'arn:aws:iam::111122223333:role/AppRole',
-    ]);
-    expect(again.stderr).toContain('(ResourceInUseException)');
-    expect((await eksCli(sb, ['list-pod-identity-associations', '--cluster-name', 'demo'])).json.associations).toHaveLength(2);
+    const sdk = eksSdk(sb);
+    const again = sdk.send(
+      new CreatePodIdentityAssociationCommand({ clusterName: 'demo', namespace: 'default', serviceAccount: 'app', roleArn: 'arn:aws:iam::111122223333:role/AppRole' }),
+    );
+    await expect(again).rejects.toMatchObject({ name: 'ResourceInUseException' });
+    expect((await sdk.send(new ListPodIdentityAssociationsCommand({ clusterName: 'demo' }))).associations).toHaveLength(2);
     const gone = await eksCli(sb, ['delete-pod-identity-association', '--cluster-name', 'demo', '--association-id', created.json.association.associationId]);
+    expect(gone.exitCode, gone.stderr).toBe(0);
     expect(gone.json.association.serviceAccount).toBe('app');
-    const missing = await eksCli(sb, ['describe-pod-identity-association', '--cluster-name', 'demo', '--association-id', created.json.association.associationId]);
-    expect(missing.stderr).toContain('(ResourceNotFoundException)');
+    const missing = sdk.send(new DescribePodIdentityAssociationCommand({ clusterName: 'demo', associationId: created.json.association.associationId }));
+    await expect(missing).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
 
     const role = 'arn:aws:iam::111122223333:role/OtherCniRole';
     const update = await eksCli(sb, [
@@ -203,10 +224,10 @@ describe('EKS Pod Identity (scenario pod-identity)', () => {
     expect(update.json.update.params).toEqual([{ type: 'PodIdentityAssociations', value: JSON.stringify([{ serviceAccount: 'aws-node', roleArn: role }]) }]);
     await sb.gates.eksChange.waitForPending(1);
     sb.gates.eksChange.step();
-    const owned = (await eksCli(sb, ['list-pod-identity-associations', '--cluster-name', 'demo'])).json.associations as Json[];
+    const owned = (await sdk.send(new ListPodIdentityAssociationsCommand({ clusterName: 'demo' }))).associations ?? [];
     expect(owned).toHaveLength(1);
-    const now = await eksCli(sb, ['describe-pod-identity-association', '--cluster-name', 'demo', '--association-id', owned[0]!.associationId]);
-    expect(now.json.association.roleArn).toBe(role);
+    const now = await sdk.send(new DescribePodIdentityAssociationCommand({ clusterName: 'demo', associationId: owned[0]!.associationId }));
+    expect(now.association?.roleArn).toBe(role);
 
     const config = await eksCli(sb, ['describe-addon-configuration', '--addon-name', 'vpc-cni', '--addon-version', 'v1.19.5-eksbuild.1']);
     expect(config.json.podIdentityConfiguration).toEqual([
@@ -229,8 +250,10 @@ describe("IAM: reading a role's permissions", () => {
         ],
       },
     });
-    const attached = await iamCli(sb, ['list-attached-role-policies', '--role-name', 'AmazonEKSVPCCNIRole']);
-    expect(attached.json.AttachedPolicies).toEqual([{ PolicyName: 'AmazonEKS_CNI_Policy', PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy' }]);
+    // ListAttachedRolePolicies and NoSuchEntity go through the CLI in sandbox-aws.test.ts.
+    const iam = iamSdk(sb);
+    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'AmazonEKSVPCCNIRole' }));
+    expect(attached.AttachedPolicies).toEqual([{ PolicyName: 'AmazonEKS_CNI_Policy', PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy' }]);
     const policy = await iamCli(sb, ['get-policy', '--policy-arn', 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy']);
     expect(policy.exitCode, policy.stderr).toBe(0);
     expect(policy.json.Policy.DefaultVersionId).toBe('v4');
@@ -241,8 +264,7 @@ describe("IAM: reading a role's permissions", () => {
     expect(names.json.PolicyNames).toEqual(['describe-subnets']);
     const inline = await iamCli(sb, ['get-role-policy', '--role-name', 'AmazonEKSVPCCNIRole', '--policy-name', 'describe-subnets']);
     expect(inline.json.PolicyDocument.Statement[0].Action).toBe('ec2:DescribeSubnets');
-    const none = await iamCli(sb, ['get-policy', '--policy-arn', 'arn:aws:iam::aws:policy/NoSuchPolicy']);
-    expect(none.stderr).toContain('(NoSuchEntity)');
+    await expect(iam.send(new GetPolicyCommand({ PolicyArn: 'arn:aws:iam::aws:policy/NoSuchPolicy' }))).rejects.toMatchObject({ name: 'NoSuchEntityException' });
   }, 240_000);
 });
 
@@ -262,16 +284,16 @@ describe('upgrade insights (scenario upgrade-insight-error)', () => {
     expect(detail!.name).toBe('vpc-cni');
     expect(detail!.compatibleVersions).toContain('v1.19.5-eksbuild.1');
     expect(detail!.compatibleVersions).not.toContain('v1.18.6-eksbuild.1');
-    const passing = await eksCli(sb, ['list-insights', '--cluster-name', 'demo', '--filter', 'statuses=PASSING']);
-    expect(passing.json.insights).toEqual([]);
+    const sdk = eksSdk(sb);
+    const passing = await sdk.send(new ListInsightsCommand({ clusterName: 'demo', filter: { statuses: ['PASSING'] } }));
+    expect(passing.insights).toEqual([]);
 
-    await eksCli(sb, ['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.19.5-eksbuild.1']);
+    await updateAddon(sb, 'v1.19.5-eksbuild.1');
     await sb.gates.eksChange.waitForPending(1);
     sb.gates.eksChange.step();
-    const after = await eksCli(sb, ['list-insights', '--cluster-name', 'demo']);
-    expect(after.json.insights[0].insightStatus.status).toBe('PASSING');
-    const missing = await eksCli(sb, ['describe-insight', '--cluster-name', 'demo', '--id', 'no-such-insight']);
-    expect(missing.stderr).toContain('(ResourceNotFoundException)');
+    const after = await sdk.send(new ListInsightsCommand({ clusterName: 'demo' }));
+    expect(after.insights?.[0]?.insightStatus?.status).toBe('PASSING');
+    await expect(sdk.send(new DescribeInsightCommand({ clusterName: 'demo', id: 'no-such-insight' }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   }, 240_000);
 });
 
@@ -282,11 +304,11 @@ describe('EKS Auto Mode (scenario auto-mode)', () => {
     expect(cluster.computeConfig).toMatchObject({ enabled: true, nodePools: ['general-purpose', 'system'] });
     expect(cluster.storageConfig).toEqual({ blockStorage: { enabled: true } });
     expect(cluster.kubernetesNetworkConfig.elasticLoadBalancing).toEqual({ enabled: true });
-    expect((await eksCli(sb, ['list-addons', '--cluster-name', 'demo'])).json.addons).toEqual([]);
+    expect((await eksSdk(sb).send(new ListAddonsCommand({ clusterName: 'demo' }))).addons).toEqual([]);
     const ds = await kubectl(sb, ['get', 'daemonset', 'aws-node', '-n', 'kube-system']);
     expect(ds.exitCode).not.toBe(0);
     expect(ds.stderr).toContain('NotFound');
-    const plain = (await eksCli(await start('default'), ['describe-cluster', '--name', 'demo'])).json.cluster;
-    expect(plain.computeConfig).toBeUndefined();
+    const plain = await eksSdk(await start('default')).send(new DescribeClusterCommand({ name: 'demo' }));
+    expect(plain.cluster?.computeConfig).toBeUndefined();
   }, 240_000);
 });

@@ -2,13 +2,19 @@
  * The multi-cluster sandbox (scenario `fleet`) as `vpccni sandbox serve fleet` serves it, driven by the
  * real AWS CLI v1 (EKS routed by the SigV4 region and the access key's account, STS AssumeRole across
  * accounts) and the real kubectl (one Kubernetes API per cluster, one context each).
+ *
+ * The AWS CLI drives the routing (SigV4 region, access key, session token) and each error shape once; what each
+ * cluster holds is the scenario's data, read with the AWS SDK in-process.
  */
+import { DescribeAddonCommand, DescribeClusterCommand, ListAddonsCommand, ListClustersCommand, ListInsightsCommand } from '@aws-sdk/client-eks';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, vpccni } from './helpers/cli.js';
+import { isolatedEnv } from './helpers/cli.js';
+import { useInProcessCli, vpccniInProcess } from './helpers/in-process.js';
 import { schemaErrors } from './helpers/schemas.js';
 import { serve, type Served } from './helpers/serve.js';
 import { aws } from './helpers/aws-cli.js';
+import { eksSdk } from './helpers/aws-sdk.js';
 
 interface FleetLine {
   eksEndpoint: string;
@@ -37,6 +43,9 @@ function keys(account: string): { accessKeyId: string; secretAccessKey: string }
 }
 
 const eks = (account: string, region: string, args: string[]) => aws(line.eksEndpoint, ['eks', ...args], { region, ...keys(account) });
+const sdk = (account: string, region: string) => eksSdk({ region, eksEndpoint: line.eksEndpoint }, keys(account));
+
+useInProcessCli();
 
 describe('vpccni sandbox serve fleet', () => {
   it('prints the regions, the clusters with their region and account, and the credentials per account', () => {
@@ -53,25 +62,25 @@ describe('vpccni sandbox serve fleet', () => {
     const west = await eks('111122223333', 'us-west-2', ['list-clusters']);
     expect(west.exitCode, west.stderr).toBe(0);
     expect(west.json.clusters).toEqual(['legacy-usw2', 'prod-usw2-a', 'prod-usw2-b']);
-    expect((await eks('111122223333', 'eu-west-1', ['list-clusters'])).json.clusters).toEqual(['prod-euw1-a', 'slow-euw1']);
+    // Another region and another account: the CLI signs both into the request; the SDK reads the third corner.
     expect((await eks('444455556666', 'eu-west-1', ['list-clusters'])).json.clusters).toEqual(['auto-euw1', 'stage-euw1']);
+    expect((await sdk('111122223333', 'eu-west-1').send(new ListClustersCommand({}))).clusters).toEqual(['prod-euw1-a', 'slow-euw1']);
     // A cluster of another region is not found from this one.
     const elsewhere = await eks('111122223333', 'us-west-2', ['describe-cluster', '--name', 'prod-euw1-a']);
     expect(elsewhere.stderr).toContain('(ResourceNotFoundException)');
   }, 240_000);
 
   it('each cluster has its own state: version, add-on, DEGRADED, Auto Mode', async () => {
-    const degraded = await eks('111122223333', 'eu-west-1', ['describe-addon', '--cluster-name', 'prod-euw1-a', '--addon-name', 'vpc-cni']);
-    expect(degraded.json.addon).toMatchObject({ status: 'DEGRADED', addonVersion: 'v1.19.5-eksbuild.1' });
-    const auto = await eks('444455556666', 'eu-west-1', ['describe-cluster', '--name', 'auto-euw1']);
-    expect(auto.json.cluster.computeConfig.enabled).toBe(true);
-    expect(auto.json.cluster.arn).toBe('arn:aws:eks:eu-west-1:444455556666:cluster/auto-euw1');
-    const selfManaged = await eks('111122223333', 'us-west-2', ['list-addons', '--cluster-name', 'legacy-usw2']);
-    expect(selfManaged.json.addons).toEqual([]);
-    const insight = await eks('111122223333', 'us-west-2', ['list-insights', '--cluster-name', 'prod-usw2-b']);
-    expect(insight.json.insights[0].insightStatus.status).toBe('ERROR');
-    const ready = await eks('111122223333', 'us-west-2', ['list-insights', '--cluster-name', 'prod-usw2-a']);
-    expect(ready.json.insights[0].insightStatus.status).toBe('PASSING');
+    // The scenario's data per cluster (these shapes go through the CLI in sandbox-eks-conformance.test.ts).
+    const degraded = await sdk('111122223333', 'eu-west-1').send(new DescribeAddonCommand({ clusterName: 'prod-euw1-a', addonName: 'vpc-cni' }));
+    expect(degraded.addon).toMatchObject({ status: 'DEGRADED', addonVersion: 'v1.19.5-eksbuild.1' });
+    const auto = await sdk('444455556666', 'eu-west-1').send(new DescribeClusterCommand({ name: 'auto-euw1' }));
+    expect(auto.cluster?.computeConfig?.enabled).toBe(true);
+    expect(auto.cluster?.arn).toBe('arn:aws:eks:eu-west-1:444455556666:cluster/auto-euw1');
+    const west = sdk('111122223333', 'us-west-2');
+    expect((await west.send(new ListAddonsCommand({ clusterName: 'legacy-usw2' }))).addons).toEqual([]);
+    expect((await west.send(new ListInsightsCommand({ clusterName: 'prod-usw2-b' }))).insights?.[0]?.insightStatus?.status).toBe('ERROR');
+    expect((await west.send(new ListInsightsCommand({ clusterName: 'prod-usw2-a' }))).insights?.[0]?.insightStatus?.status).toBe('PASSING');
   }, 240_000);
 
   it('the account that denies access answers AccessDeniedException to every call', async () => {
@@ -81,8 +90,8 @@ describe('vpccni sandbox serve fleet', () => {
     expect(list.stderr).toContain('is not authorized to perform: eks:ListClusters');
     const iam = await aws(line.iamEndpoint, ['iam', 'get-role', '--role-name', 'AmazonEKSVPCCNIRole'], { region: 'us-west-2', ...keys('777788889999') });
     expect(iam.stderr).toContain('(AccessDenied)');
-    const unknown = await aws(line.eksEndpoint, ['eks', 'list-clusters'], { region: 'us-west-2', accessKeyId: 'AKIANOBODYKNOWS00000', secretAccessKey: 'x' });
-    expect(unknown.stderr).toContain('(UnrecognizedClientException)');
+    const unknown = eksSdk({ region: 'us-west-2', eksEndpoint: line.eksEndpoint }, { accessKeyId: 'AKIANOBODYKNOWS00000', secretAccessKey: 'x' }).send(new ListClustersCommand({}));
+    await expect(unknown).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
   }, 240_000);
 
   it('the cluster that times out never answers (the client gives up), its neighbours do', async () => {
@@ -94,16 +103,13 @@ describe('vpccni sandbox serve fleet', () => {
     expect(slow.exitCode).not.toBe(0);
     expect(slow.stderr).toMatch(/Read timeout/i);
     expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
-    const fine = await eks('111122223333', 'eu-west-1', ['describe-cluster', '--name', 'prod-euw1-a']);
-    expect(fine.exitCode, fine.stderr).toBe(0);
+    const fine = await sdk('111122223333', 'eu-west-1').send(new DescribeClusterCommand({ name: 'prod-euw1-a' }));
+    expect(fine.cluster?.name).toBe('prod-euw1-a');
   }, 240_000);
 
   it('STS: GetCallerIdentity per key, AssumeRole into the other account, whose clusters those credentials see', async () => {
     const sts = (args: string[], creds: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
       aws(line.stsEndpoint, ['sts', ...args], { region: 'us-west-2', ...creds });
-    const me = await sts(['get-caller-identity'], keys('111122223333'));
-    expect(me.exitCode, me.stderr).toBe(0);
-    expect(me.json.Account).toBe('111122223333');
     const assumed = await sts(
       ['assume-role', '--role-arn', 'arn:aws:iam::444455556666:role/VpccniFleetReadOnly', '--role-session-name', 'vpccni-fleet'],
       keys('111122223333'),
@@ -115,7 +121,9 @@ describe('vpccni sandbox serve fleet', () => {
       secretAccessKey: assumed.json.Credentials.SecretAccessKey as string,
       sessionToken: assumed.json.Credentials.SessionToken as string,
     };
-    expect((await sts(['get-caller-identity'], creds)).json.Account).toBe('444455556666');
+    const me = await sts(['get-caller-identity'], creds);
+    expect(me.exitCode, me.stderr).toBe(0);
+    expect(me.json.Account).toBe('444455556666');
     const clusters = await aws(line.eksEndpoint, ['eks', 'list-clusters'], { region: 'us-west-2', ...creds });
     expect(clusters.json.clusters).toEqual(['stage-usw2', 'stage-usw2-sm']);
     const refused = await sts(
@@ -141,7 +149,7 @@ describe('vpccni sandbox serve fleet', () => {
   }, 240_000);
 
   it('vpccni --scenario fleet works in-process on the first cluster, with its account\'s credentials', async () => {
-    const result = await vpccni(['status', '--scenario', 'fleet', '--output', 'json']);
+    const result = await vpccniInProcess(['status', '--scenario', 'fleet', '--output', 'json']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).cluster).toMatchObject({ name: 'prod-usw2-a', region: 'us-west-2', kubernetesVersion: '1.31' });
   }, 240_000);

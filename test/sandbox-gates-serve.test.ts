@@ -3,11 +3,13 @@
  * the control endpoint with fetch, while the AWS CLI and vpccni make the EKS calls. "In flight" is a state
  * this test sets, then lifts.
  */
-import { execFile } from 'node:child_process';
+import { DescribeAddonCommand, DescribeUpdateCommand } from '@aws-sdk/client-eks';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aws } from './helpers/aws-cli.js';
+import { eksSdk } from './helpers/aws-sdk.js';
 import { vpccni } from './helpers/cli.js';
 import { caFromKubeconfig, kubeVersionStatus } from './helpers/kube-https.js';
 import { serve, type Served } from './helpers/serve.js';
@@ -20,28 +22,7 @@ afterAll(() => served?.stop());
 
 const home = mkdtempSync(join(tmpdir(), 'vpccni-gates-serve-'));
 
-function aws(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'aws',
-      ['eks', ...args, '--endpoint-url', served.info.eksEndpoint, '--output', 'json'],
-      {
-        env: {
-          PATH: process.env.PATH,
-          HOME: home,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_DEFAULT_REGION: served.info.region,
-          AWS_CONFIG_FILE: join(home, 'no-config'),
-          AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
-          AWS_MAX_ATTEMPTS: '1',
-          AWS_PAGER: '',
-        },
-      },
-      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const sdk = () => eksSdk({ region: served.info.region, eksEndpoint: served.info.eksEndpoint }, { accessKeyId: 'test', secretAccessKey: 'test' });
 
 async function gate(action: 'hold' | 'release' | 'step' | null, name = 'eks-change'): Promise<{ held: boolean; pending: string[]; passed: number }> {
   const response = await fetch(`${served.info.eksEndpoint}/_sandbox/gates/${name}${action ? `/${action}` : ''}`, { method: action ? 'POST' : 'GET' });
@@ -52,12 +33,16 @@ async function gate(action: 'hold' | 'release' | 'step' | null, name = 'eks-chan
 describe('gates over sandbox serve', () => {
   it('keeps an update from the AWS CLI InProgress until released, and vpccni upgrade refuses to start over it', async () => {
     expect(await gate('hold')).toMatchObject({ held: true, pending: [] });
-    const update = await aws(['update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1']);
-    expect(update.code, update.stderr).toBe(0);
-    const id = (JSON.parse(update.stdout) as { update: { id: string } }).update.id;
+    const update = await aws(served.info.eksEndpoint, ['eks', 'update-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--addon-version', 'v1.13.4-eksbuild.1'], {
+      region: served.info.region,
+      accessKeyId: 'test',
+      secretAccessKey: 'test',
+    });
+    expect(update.exitCode, update.stderr).toBe(0);
+    const id = update.json.update.id as string;
     expect((await gate(null)).pending).toEqual([`UpdateAddon ${id}`]);
-    const describeUpdate = async () =>
-      (JSON.parse((await aws(['describe-update', '--name', 'demo', '--addon-name', 'vpc-cni', '--update-id', id])).stdout) as { update: { status: string } }).update.status;
+    // DescribeUpdate's wire format goes through the AWS CLI in sandbox-eks-conformance.test.ts; here the state is the point.
+    const describeUpdate = async () => (await sdk().send(new DescribeUpdateCommand({ name: 'demo', addonName: 'vpc-cni', updateId: id }))).update?.status;
     expect(await describeUpdate()).toBe('InProgress');
 
     // vpccni refuses to start an upgrade over a change in flight, whatever the clock says.
@@ -67,8 +52,10 @@ describe('gates over sandbox serve', () => {
 
     expect(await gate('release')).toMatchObject({ held: false, pending: [], passed: 1 });
     expect(await describeUpdate()).toBe('Successful');
-    const status = await vpccni([...served.flags, 'status', '--output', 'json'], { env: served.env });
-    expect(JSON.parse(status.stdout)).toMatchObject({ addon: { version: 'v1.13.4-eksbuild.1', status: 'ACTIVE' } });
+    expect((await sdk().send(new DescribeAddonCommand({ clusterName: 'demo', addonName: 'vpc-cni' }))).addon).toMatchObject({
+      addonVersion: 'v1.13.4-eksbuild.1',
+      status: 'ACTIVE',
+    });
   });
 
   it('starts and lifts a Kubernetes API outage', async () => {
