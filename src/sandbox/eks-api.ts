@@ -20,7 +20,9 @@ import type { ScenarioFaults } from './scenario-types.js';
 
 /**
  * Deterministic fault injection: a call is hit when the running count crosses a multiple of 1/rate, so a
- * rate of 0.34 hits every third call and tests stay stable (no randomness).
+ * rate of 0.34 hits every third call and tests stay stable (no randomness). A request that was just hit is
+ * never hit again on its retry: with calls in flight side by side, a global count alone could keep landing
+ * one request's retries on the faulty slots, which no rate below one does on a real service.
  */
 export class FaultInjector {
   private calls = 0;
@@ -32,12 +34,24 @@ export class FaultInjector {
     private readonly onMutatingCall?: (count: number) => void,
   ) {}
 
-  /** What happens to the next call: nothing, a throttle, or a 500 / 503 (alternating). */
-  next(): null | 'throttle' | 500 | 503 {
+  private readonly justHit = new Set<string>();
+
+  /**
+   * What happens to the next call: nothing, a throttle, or a 500 / 503 (alternating). `request` names the
+   * request (its method, path and body): the retry of a request that was just hit goes through.
+   */
+  next(request?: string): null | 'throttle' | 500 | 503 {
     const n = ++this.calls;
-    if (hits(n, this.faults.throttleRate)) return 'throttle';
-    if (hits(n, this.faults.serverErrorRate)) return ++this.serverErrors % 2 === 1 ? 500 : 503;
-    return null;
+    if (request !== undefined && this.justHit.delete(request)) return null;
+    const fault = hits(n, this.faults.throttleRate)
+      ? 'throttle'
+      : hits(n, this.faults.serverErrorRate)
+        ? ++this.serverErrors % 2 === 1
+          ? 500
+          : 503
+        : null;
+    if (fault !== null && request !== undefined) this.justHit.add(request);
+    return fault;
   }
 
   /** Counts a successful mutating call (for `kubeOutage.afterMutatingCall`). */
@@ -210,7 +224,7 @@ export class EksApi {
     const faults = this.options.faults;
     if (faults) {
       await faults.delay();
-      const fault = faults.next();
+      const fault = faults.next(`${method} ${url.pathname}${url.search} ${body}`);
       if (fault === 'throttle') return respondError(new EksApiError(429, 'ThrottlingException', 'Rate exceeded'));
       if (fault === 500) return respondError(new EksApiError(500, 'ServerException', 'An internal error occurred. Try again later.'));
       if (fault === 503) return respondError(new EksApiError(503, 'ServiceUnavailableException', 'The service is unavailable. Try again later.'));

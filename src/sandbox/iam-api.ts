@@ -131,7 +131,7 @@ export class IamApi {
     const faults = this.options.faults;
     if (faults) {
       await faults.delay();
-      const fault = faults.next();
+      const fault = faults.next(`${method} ${url.pathname}${url.search} ${body}`);
       if (fault === 'throttle') return sendError(new IamError(400, 'Throttling', 'Rate exceeded'));
       if (fault === 500) return sendError(new IamError(500, 'ServiceFailure', 'Service Failure', 'Receiver'));
       if (fault === 503) return sendError(new IamError(503, 'ServiceUnavailable', 'Service Unavailable', 'Receiver'));
