@@ -21,7 +21,7 @@ import type { ScenarioFaults } from './scenario-types.js';
 /**
  * Deterministic fault injection: a call is hit when the running count crosses a multiple of 1/rate, so a
  * rate of 0.34 hits every third call and tests stay stable (no randomness). A request that was just hit is
- * never hit again on its retry: with calls in flight side by side, a global count alone could keep landing
+ * never hit again on its retry (unless the rate is one): with calls in flight side by side, a global count alone could keep landing
  * one request's retries on the faulty slots, which no rate below one does on a real service.
  */
 export class FaultInjector {
@@ -42,7 +42,8 @@ export class FaultInjector {
    */
   next(request?: string): null | 'throttle' | 500 | 503 {
     const n = ++this.calls;
-    if (request !== undefined && this.justHit.delete(request)) return null;
+    const always = (this.faults.throttleRate ?? 0) >= 1 || (this.faults.serverErrorRate ?? 0) >= 1;
+    if (request !== undefined && !always && this.justHit.delete(request)) return null;
     const fault = hits(n, this.faults.throttleRate)
       ? 'throttle'
       : hits(n, this.faults.serverErrorRate)
