@@ -58,7 +58,7 @@ export async function gatherFacts(gateways: Gateways, options: { roleArn?: strin
   for (const p of [addon, catalogue, providers, role]) p.catch(() => undefined);
   const unread: string[] = [];
   const irsaRoleArn = addon.then((a) => options.roleArn ?? a.serviceAccountRoleArn ?? null, () => null);
-  const modernReads = startModernReads(gateways, unread, irsaRoleArn);
+  const modernReads = startModernReads(gateways, unread, irsaRoleArn, addon);
 
   const clusterInfo: ClusterInfo = await cluster;
   assertContextMatches(gateways.kubeContext, clusterInfo, sameApiServer);

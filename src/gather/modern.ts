@@ -50,8 +50,10 @@ export function startModernReads(
   gateways: { eks: EksGateway; iam: IamGateway; kube: KubeGateway },
   unread: string[],
   irsaRoleArn: Promise<string | null> = Promise.resolve(null),
+  addon: Promise<Pick<AddonInfo, 'managed' | 'version'>> = Promise.reject(new Error('not asked')),
 ) {
   const kube = gateways.kube;
+  const early = advisoryReads(kube, addon);
   const policyReads = new Map<string, Promise<RolePolicies>>();
   const policiesOf = (arn: string): Promise<RolePolicies> => {
     let read = policyReads.get(arn);
@@ -85,7 +87,38 @@ export function startModernReads(
     const list = await kube.getJson(['daemonsets.v1.apps', '-n', 'kube-system']);
     return ((list as unknown as { items?: KubeObject[] } | null)?.items ?? []).map(summary);
   });
-  return { daemonSets, associations, podIdentityRole, insights, policiesOf };
+  return { daemonSets, associations, podIdentityRole, insights, policiesOf, early };
+}
+
+/** A read started before it is known to be needed: its failure is reported only if it is used. */
+function quiet<T>(read: Promise<T>): Promise<T> {
+  read.catch(() => undefined);
+  return read;
+}
+
+const prometheusAdapterRead = (kube: KubeGateway) =>
+  kube.getJson(['deployments.v1.apps', '--all-namespaces', '-l', 'app.kubernetes.io/name=prometheus-adapter']);
+const crdRead = (kube: KubeGateway, name: string) => kube.getJson(['customresourcedefinitions.v1.apiextensions.k8s.io', name]);
+
+/**
+ * The reads only some advisories need, started as soon as DescribeAddon answers instead of after the
+ * DaemonSet is read (one round trip less): the CRDs when the add-on is not managed, a prometheus-adapter when
+ * the add-on's version is in the releases it breaks, or when only the DaemonSet will tell (not managed).
+ * gatherModern uses them only where they matter; null when DescribeAddon failed (it reads them itself then).
+ */
+function advisoryReads(kube: KubeGateway, addon: Promise<Pick<AddonInfo, 'managed' | 'version'>>) {
+  const started = addon.then(
+    (a) => {
+      const release = a.managed ? (semver.coerce(a.version ?? '')?.version ?? null) : null;
+      const adapterMayMatter = release === null || semver.satisfies(release, PROMETHEUS_ADAPTER_RELEASES);
+      return {
+        prometheusAdapter: adapterMayMatter ? quiet(prometheusAdapterRead(kube)) : null,
+        crds: a.managed ? null : new Map(CRDS.map((name) => [name, quiet(crdRead(kube, name))])),
+      };
+    },
+    () => null,
+  );
+  return started;
 }
 
 /** Reads the modern facts; `reads` come from `startModernReads` (awaited here, after the context check). */
@@ -119,18 +152,19 @@ export async function gatherModern(
   // Reads only some advisories need, made only where they can matter (each is one more kubectl): the
   // policyendpoints CRD when the next step creates the add-on, a prometheus-adapter on the releases it breaks.
   const release = semver.coerce(installedVersion ?? '')?.version ?? null;
+  const early = await reads.early;
   const [daemonSets, prometheusAdapterPresent, crdEntries, insights] = await Promise.all([
     reads.daemonSets,
     release !== null && semver.satisfies(release, PROMETHEUS_ADAPTER_RELEASES)
       ? settle('prometheus-adapter Deployments', unread, async () => {
-          const list = await kube.getJson(['deployments.v1.apps', '--all-namespaces', '-l', 'app.kubernetes.io/name=prometheus-adapter']);
+          const list = await (early?.prometheusAdapter ?? prometheusAdapterRead(kube));
           return ((list as unknown as { items?: unknown[] } | null)?.items ?? []).length > 0;
         })
       : Promise.resolve(null),
     addon.managed
       ? Promise.resolve([] as Array<readonly [string, boolean | null]>)
       : Promise.all(
-          CRDS.map(async (name) => [name, await settle(`the CRD ${name}`, unread, async () => (await kube.getJson(['customresourcedefinitions.v1.apiextensions.k8s.io', name])) !== null)] as const),
+          CRDS.map(async (name) => [name, await settle(`the CRD ${name}`, unread, async () => (await (early?.crds?.get(name) ?? crdRead(kube, name))) !== null)] as const),
         ),
     reads.insights,
   ]);
