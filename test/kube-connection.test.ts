@@ -15,6 +15,7 @@ import { createKubeHttp } from '../src/gateways/kube-http.js';
 import { createKubeApiGateway } from '../src/gateways/kube-api.js';
 import { resolveKubeContext, type KubeConnection } from '../src/gateways/kubeconfig.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { connectionTo } from './helpers/kube-connection.js';
 
 const PEM = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n';
 
@@ -111,19 +112,9 @@ function countingConnection(ttlMs: number): { connection: KubeConnection; runs: 
   );
   chmodSync(command, 0o755);
   return {
-    connection: {
-      server: 'http://127.0.0.1:1',
-      ca: null,
-      insecureSkipTlsVerify: false,
-      tlsServerName: null,
-      proxyUrl: null,
-      clientCertificate: null,
-      clientKey: null,
-      token: null,
-      tokenFile: null,
-      basicAuth: null,
+    connection: connectionTo('http://127.0.0.1:1', {
       exec: { command, args: [], env: [], apiVersion: 'client.authentication.k8s.io/v1beta1', provideClusterInfo: false },
-    },
+    }),
     runs: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0),
   };
 }

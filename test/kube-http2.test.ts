@@ -14,6 +14,7 @@ import type { TokenSource } from '../src/gateways/kube-auth.js';
 import { createKubeHttp, isConnectionFailure, type KubeHttp } from '../src/gateways/kube-http.js';
 import type { KubeConnection } from '../src/gateways/kubeconfig.js';
 import { clusterTls } from '../src/sandbox/kube-auth.js';
+import { connectionTo } from './helpers/kube-connection.js';
 
 type Handler = (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void;
 
@@ -52,19 +53,7 @@ async function serve(http2: boolean, handler: Handler): Promise<Running> {
 }
 
 function connection(server: string): KubeConnection {
-  return {
-    server,
-    ca: clusterTls().caPem,
-    insecureSkipTlsVerify: false,
-    tlsServerName: null,
-    proxyUrl: null,
-    clientCertificate: null,
-    clientKey: null,
-    token: null,
-    tokenFile: null,
-    basicAuth: null,
-    exec: null,
-  };
+  return connectionTo(server, { ca: clusterTls().caPem });
 }
 
 /** Tokens `t1`, `t2`, …: a new one after each invalidate. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tokenSource } from '../src/gateways/kube-auth.js';
 import type { KubeConnection } from '../src/gateways/kubeconfig.js';
+import { connectionTo } from './helpers/kube-connection.js';
 
 /** A plugin named `name` (a Node script) that counts its runs and prints a token valid for ten minutes. */
 function plugin(name: string, args: string[]) {
@@ -20,19 +21,9 @@ function plugin(name: string, args: string[]) {
       `process.stdout.write(JSON.stringify({ kind: 'ExecCredential', status: { token: 'from-${name}', expirationTimestamp: new Date(Date.now() + 600000).toISOString() } }));\n`,
   );
   chmodSync(command, 0o755);
-  const connection: KubeConnection = {
-    server: 'http://127.0.0.1:1',
-    ca: null,
-    insecureSkipTlsVerify: false,
-    tlsServerName: null,
-    proxyUrl: null,
-    clientCertificate: null,
-    clientKey: null,
-    token: null,
-    tokenFile: null,
-    basicAuth: null,
+  const connection: KubeConnection = connectionTo('http://127.0.0.1:1', {
     exec: { command, args, env: [], apiVersion: 'client.authentication.k8s.io/v1beta1', provideClusterInfo: false },
-  };
+  });
   return { connection, runs: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0) };
 }
 

@@ -118,6 +118,39 @@ export interface RunningCli {
   result: Promise<CliResult>;
 }
 
+/**
+ * What a run has printed on stderr so far, and waits on it: `seen(chunk)` adds what the run writes;
+ * `matches(pattern)` resolves once stderr matches, and rejects if the run (`result()`) ends first.
+ */
+export function stderrWatch(result: () => Promise<CliResult>): { seen(chunk: string): void; matches(pattern: RegExp): Promise<void> } {
+  let stderr = '';
+  const watchers = new Set<() => void>();
+  return {
+    seen: (chunk) => {
+      stderr += chunk;
+      for (const w of [...watchers]) w();
+    },
+    matches: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (!pattern.test(stderr)) return;
+          watchers.delete(check);
+          resolve();
+        };
+        watchers.add(check);
+        check();
+        void result().then(
+          (r) => {
+            if (watchers.delete(check)) reject(new Error(`vpccni ended (exit ${r.exitCode}) before stderr matched ${pattern}:\n${r.stderr}`));
+          },
+          (e: unknown) => {
+            if (watchers.delete(check)) reject(e instanceof Error ? e : new Error(String(e)));
+          },
+        );
+      }),
+  };
+}
+
 /** Starts `vpccni …args` against an in-process sandbox without waiting for it. */
 export function spawnOnSandbox(
   sb: SandboxEndpoints,
@@ -132,28 +165,8 @@ export function spawnOnSandbox(
     timeout: options.timeoutMs ?? 170_000,
     stdin: 'ignore',
   });
-  let stderr = '';
-  const watchers = new Set<() => void>();
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += String(chunk);
-    for (const w of [...watchers]) w();
-  });
   const result = child.then((r) => ({ exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) }));
-  return {
-    result,
-    kill: (signal) => child.kill(signal),
-    stderrMatches: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (!pattern.test(stderr)) return;
-          watchers.delete(check);
-          resolve();
-        };
-        watchers.add(check);
-        check();
-        void result.then((r) => {
-          if (watchers.delete(check)) reject(new Error(`vpccni ended (exit ${r.exitCode}) before stderr matched ${pattern}:\n${r.stderr}`));
-        });
-      }),
-  };
+  const watch = stderrWatch(() => result);
+  child.stderr!.on('data', (chunk: Buffer) => watch.seen(String(chunk)));
+  return { result, kill: (signal) => child.kill(signal), stderrMatches: watch.matches };
 }

@@ -4,7 +4,7 @@
  * release a sandbox gate. It watches process.stderr.write for as long as the run lasts, so the runs of a file
  * that uses it must not overlap (vitest runs a file's tests one after the other unless told otherwise).
  */
-import type { CliResult } from './cli.js';
+import { stderrWatch, type CliResult } from './cli.js';
 import { vpccniInProcess } from './in-process.js';
 
 /** An in-process run in progress. */
@@ -20,37 +20,15 @@ let watching = false;
 export function startInProcess(args: string[], run: (args: string[]) => Promise<CliResult> = vpccniInProcess): RunningInProcess {
   if (watching) throw new Error('startInProcess: another watched run is still going; await its result first.');
   watching = true;
-  let stderr = '';
-  const watchers = new Set<() => void>();
+  const watch = stderrWatch(() => result);
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    for (const w of [...watchers]) w();
+    watch.seen(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return (write as (...a: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
   }) as typeof process.stderr.write;
   const result = run(args).finally(() => {
     process.stderr.write = write;
     watching = false;
   });
-  return {
-    result,
-    stderrMatches: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        const check = (): void => {
-          if (!pattern.test(stderr)) return;
-          watchers.delete(check);
-          resolve();
-        };
-        watchers.add(check);
-        check();
-        void result.then(
-          (r) => {
-            if (watchers.delete(check)) reject(new Error(`vpccni ended (exit ${r.exitCode}) before stderr matched ${pattern}:\n${r.stderr}`));
-          },
-          (e: unknown) => {
-            if (watchers.delete(check)) reject(e instanceof Error ? e : new Error(String(e)));
-          },
-        );
-      }),
-  };
+  return { result, stderrMatches: watch.matches };
 }
