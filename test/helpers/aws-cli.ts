@@ -44,11 +44,11 @@ export interface AwsResult {
   stderr: string;
 }
 
-/** Runs `aws <service> …` against `endpoint`; one attempt, JSON output. */
+/** Runs `aws <service> …` against `endpoint`; one attempt unless `maxAttempts` says more (standard retries), JSON output. */
 export async function aws(
   endpoint: string,
   args: string[],
-  env: { region: string; accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; kubeconfig?: string },
+  env: { region: string; accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; kubeconfig?: string; maxAttempts?: number },
 ): Promise<AwsResult> {
   const result = await execa(awsCommand(), [...args, '--endpoint-url', endpoint, '--output', 'json'], {
     reject: false,
@@ -57,7 +57,7 @@ export async function aws(
       AWS_ACCESS_KEY_ID: env.accessKeyId ?? 'AKIAIOSFODNN7EXAMPLE',
       AWS_SECRET_ACCESS_KEY: env.secretAccessKey ?? 'sandbox',
       AWS_SESSION_TOKEN: env.sessionToken,
-      AWS_MAX_ATTEMPTS: '1',
+      AWS_MAX_ATTEMPTS: String(env.maxAttempts ?? 1),
       AWS_RETRY_MODE: 'standard',
       AWS_PAGER: '',
     }),
