@@ -20,8 +20,8 @@ import { performance } from 'node:perf_hooks';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { serveSandbox } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
@@ -69,33 +69,13 @@ function scenarioFile(dir) {
 }
 
 async function serve(file, latency) {
-  const home = mkdtempSync(join(tmpdir(), 'vpccni-bench-fleet-'));
-  const args = [BIN, 'sandbox', 'serve', file, '--dir', home, ...(latency ? ['--latency', String(latency)] : [])];
-  const child = spawn('node', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`sandbox serve exited with ${code}: ${stderr}`)));
-  });
-  const info = JSON.parse(line);
-  const base = info.accounts[0];
-  const env = {
-    ...process.env,
-    HOME: home,
-    NO_COLOR: '1',
-    AWS_CONFIG_FILE: join(home, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL_EKS: info.eksEndpoint,
-    AWS_ENDPOINT_URL_IAM: info.iamEndpoint,
+  const served = await serveSandbox([file, ...(latency ? ['--latency', String(latency)] : [])], (info) => ({
     AWS_ENDPOINT_URL_STS: info.stsEndpoint,
-    AWS_ACCESS_KEY_ID: base.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: base.secretAccessKey,
+    AWS_ACCESS_KEY_ID: info.accounts[0].accessKeyId,
+    AWS_SECRET_ACCESS_KEY: info.accounts[0].secretAccessKey,
     AWS_REGION: REGIONS[0],
-  };
-  delete env.AWS_PROFILE;
-  return { info, env, cpu: () => processCpu(child.pid), stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGINT'))) };
+  }));
+  return { ...served, cpu: () => processCpu(served.child.pid) };
 }
 
 /** User + system CPU time of a running process so far, ms (Linux /proc; null elsewhere). */

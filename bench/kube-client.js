@@ -9,13 +9,12 @@
 //  4. a three-step upgrade with the exec-plugin kubeconfig against the sum of its update times (20 s
 //     updates, and one row of 3 s updates to compare).
 // Run by bench/run.js, or alone: `node bench/kube-client.js [--quick]`. Writes between its markers in bench/RESULTS.md.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { load, log, ms, ratio, run } from './lib.js';
+import { load, log, ms, ratio, run, serveSandbox } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
@@ -49,32 +48,14 @@ function countingAws() {
   return { dir, runs: () => (existsSync(count) ? readFileSync(count, 'utf8').split('\n').filter(Boolean).length : 0), reset: () => writeFileSync(count, '') };
 }
 
-async function serve(args) {
-  const home = mkdtempSync(join(tmpdir(), 'vpccni-bench-home-'));
-  const child = spawn('node', [BIN, 'sandbox', 'serve', ...args, '--dir', home], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, HOME: home } });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`sandbox serve exited with ${code}`)));
-  });
-  const info = JSON.parse(line);
-  const env = {
-    ...process.env,
-    HOME: home,
-    NO_COLOR: '1',
-    AWS_CONFIG_FILE: join(home, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL_EKS: info.eksEndpoint,
-    AWS_ENDPOINT_URL_IAM: info.iamEndpoint,
+const serve = (args) =>
+  serveSandbox(args, (info, home) => ({
     AWS_ACCESS_KEY_ID: 'sandbox',
     AWS_SECRET_ACCESS_KEY: 'sandbox',
     AWS_REGION: info.region,
     AWS_DEFAULT_REGION: info.region,
     KUBECACHEDIR: join(home, 'kube-cache'),
-  };
-  delete env.AWS_PROFILE;
-  return { info, env, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGINT'); }) };
-}
+  }));
 
 const statusArgs = (s, kubeconfig, extra = []) => [BIN, '--cluster', s.info.cluster, '--region', s.info.region, '--kubeconfig', kubeconfig, ...extra, 'status'];
 

@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 /** GNU time, for the peak RSS; null where the machine has none. */
@@ -36,3 +38,35 @@ export function run(cmd, args, { env = process.env } = {}) {
 
 /** The load average now, as `1.2, 3.4, 5.6`. */
 export const load = () => loadavg().map((x) => x.toFixed(1)).join(', ');
+
+const BIN = fileURLToPath(new URL('../bin/vpccni.js', import.meta.url));
+
+/**
+ * Starts `vpccni sandbox serve …args` with a home of its own, and returns its info line, an environment that
+ * points the CLI at it and nowhere else (no AWS profile, no IMDS; `set` adds or overrides variables), the
+ * child (for its CPU time) and stop().
+ */
+export async function serveSandbox(args, set = () => ({})) {
+  const home = mkdtempSync(join(tmpdir(), 'vpccni-bench-home-'));
+  const child = spawn('node', [BIN, 'sandbox', 'serve', ...args, '--dir', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`sandbox serve exited with ${code}: ${stderr}`)));
+  });
+  const info = JSON.parse(line);
+  const env = {
+    ...process.env,
+    HOME: home,
+    NO_COLOR: '1',
+    AWS_CONFIG_FILE: join(home, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL_EKS: info.eksEndpoint,
+    AWS_ENDPOINT_URL_IAM: info.iamEndpoint,
+    ...set(info, home),
+  };
+  delete env.AWS_PROFILE;
+  return { info, env, child, stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGINT'))) };
+}

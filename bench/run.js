@@ -2,13 +2,12 @@
 // vpccni benchmarks (`npm run bench`): start-up, `status` against a slow API, a three-step upgrade, peak RSS.
 // Every ratio is measured within one run (the machine is shared and noisy): medians of interleaved runs.
 // Writes the results between the markers of bench/RESULTS.md; the notes around them are kept.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { log, ms, ratio, run } from './lib.js';
+import { log, ms, ratio, run, serveSandbox } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
@@ -25,44 +24,15 @@ const median = (xs) => {
 
 
 /** Starts `vpccni sandbox serve` and returns its info line, an environment that points at it, and stop(). */
-async function serve(args) {
-  const home = mkdtempSync(join(tmpdir(), 'vpccni-bench-home-'));
-  const child = spawn('node', [BIN, 'sandbox', 'serve', ...args, '--dir', home], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-    env: { ...process.env, HOME: home },
-  });
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`sandbox serve exited with ${code}`)));
-  });
-  const info = JSON.parse(line);
-  const env = {
-    ...process.env,
-    HOME: home,
-    NO_COLOR: '1',
+const serve = (args) =>
+  serveSandbox(args, (info) => ({
     KUBECONFIG: info.kubeconfig,
-    AWS_CONFIG_FILE: join(home, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_ENDPOINT_URL_EKS: info.eksEndpoint,
-    AWS_ENDPOINT_URL_IAM: info.iamEndpoint,
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: info.region,
     AWS_DEFAULT_REGION: info.region,
     AWS_PAGER: '',
-  };
-  delete env.AWS_PROFILE;
-  return {
-    info,
-    env,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGINT');
-      }),
-  };
-}
+  }));
 
 function machine() {
   const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
