@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The launcher: answers --version without loading anything else, then hands over to the bundle of
-// dist/cli.js (dist/bundle/cli.js, scripts/bundle.mjs), or to dist/cli.js itself with VPCCNI_UNBUNDLED=1.
+// dist/cli.js (dist/bundle/cli.cjs, scripts/bundle.mjs, loaded with V8's code cache by bundle-loader.cjs),
+// or to dist/cli.js itself with VPCCNI_UNBUNDLED=1.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const args = process.argv.slice(2);
@@ -17,6 +19,12 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // vpccni supports Node 20 on purpose (DEVELOPERS.md); the SDK's notice about its own future releases is
   // not something a vpccni user can act on, so it is shown only with --verbose.
   if (!args.includes('--verbose')) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { main } = await (process.env.VPCCNI_UNBUNDLED === '1' ? import('../dist/cli.js') : import('../dist/bundle/cli.js'));
+  let main;
+  if (process.env.VPCCNI_UNBUNDLED === '1') ({ main } = await import('../dist/cli.js'));
+  else {
+    const require = createRequire(import.meta.url);
+    require('./bundle-loader.cjs').installCodeCache();
+    ({ main } = require('../dist/bundle/cli.cjs'));
+  }
   process.exitCode = await main(process.argv);
 }

@@ -16,7 +16,7 @@ describe('npm pack', () => {
     const { stdout } = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
     const files = pack!.files.map((f) => f.path);
-    for (const needed of ['LICENSE', 'README.md', 'package.json', 'bin/vpccni.js', 'dist/cli.js', 'dist/gateways/kube-api.js', 'action.yml', 'action/entry.mjs']) {
+    for (const needed of ['LICENSE', 'README.md', 'package.json', 'bin/vpccni.js', 'bin/bundle-loader.cjs', 'dist/bundle/cli.cjs', 'dist/cli.js', 'dist/gateways/kube-api.js', 'action.yml', 'action/entry.mjs']) {
       expect(files).toContain(needed);
     }
     expect(files.some((f) => f.startsWith('schemas/') && f.endsWith('.json'))).toBe(true);
