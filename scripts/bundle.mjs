@@ -37,7 +37,6 @@ const { output } = await build({
   output: {
     dir: OUT,
     format: 'cjs',
-    minify: process.env.MINIFY === 'ws' ? { compress: false, mangle: false, codegen: { removeWhitespace: true } } : process.env.MINIFY === 'nomangle' ? { compress: true, mangle: false } : process.env.MINIFY === '1',
     // Our modules and most dependencies are ES modules, which are strict: keep them so.
     strict: true,
     entryFileNames: '[name]-[hash].cjs',
