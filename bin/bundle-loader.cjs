@@ -9,8 +9,9 @@
 // %LOCALAPPDATA%\vpccni), in a folder per Node.js version, architecture and install; VPCCNI_COMPILE_CACHE=0
 // turns it off. It is only ever an optimisation: an entry V8 rejects (another V8, other flags, a damaged
 // file) is compiled afresh and rewritten, and a cache that cannot be read or written is skipped silently.
-// Bundle files are named by a hash of their content, so an entry never meets a changed file of the same
-// name; entries of files no longer in the bundle are removed when the folder is written.
+// An entry is named by its file's name and a hash of the file's content: V8 checks only a source's length,
+// so an entry must never meet a changed file of the same name (a rebuild, an update in place). Older
+// entries of a file, and entries of files no longer in the bundle, are removed when the folder is written.
 const Module = require('node:module');
 const vm = require('node:vm');
 const fs = require('node:fs');
@@ -34,8 +35,10 @@ function cacheFolder(env = process.env) {
   return path.join(base, `v8-${process.version}-${process.arch}-${install}`);
 }
 
-/** Names the cache file of a bundle file. */
-const entryName = (filename) => `${path.basename(filename)}.v8`;
+/** Names the cache file of a bundle file from its name and content. */
+const entryName = (filename, content) => `${path.basename(filename)}.${createHash('sha1').update(content).digest('hex').slice(0, 16)}.v8`;
+/** The bundle file an entry belongs to. */
+const fileOf = (entry) => entry.replace(/\.[0-9a-f]{16}\.v8$/, '');
 
 /**
  * Makes require() compile the bundle's files through vm.Script with their cached code, and write the cache
@@ -46,12 +49,15 @@ function installCodeCache(folder = cacheFolder()) {
   if (!folder) return report;
   const prefix = BUNDLE + path.sep;
   const pending = [];
+  /** The entry of each bundle file this run loaded: any other entry of that file is of an older content. */
+  const current = new Map();
   const compile = Module.prototype._compile;
   // The bundle's own dynamic import()s (of node: built-ins, in the AWS SDK) go to Node's loader.
   const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier));
   Module.prototype._compile = function compileWithCache(content, filename) {
     if (!filename.startsWith(prefix)) return compile.call(this, content, filename);
-    const file = path.join(folder, entryName(filename));
+    const file = path.join(folder, entryName(filename, content));
+    current.set(path.basename(filename), path.basename(file));
     let cachedData;
     try {
       cachedData = fs.readFileSync(file);
@@ -79,8 +85,12 @@ function installCodeCache(folder = cacheFolder()) {
         fs.renameSync(temporary, file);
         report.written.push(path.basename(file));
       }
-      const current = new Set(fs.readdirSync(BUNDLE).map(entryName));
-      for (const name of fs.readdirSync(folder)) if (!current.has(name) && !name.endsWith('.tmp')) fs.rmSync(path.join(folder, name), { force: true });
+      const bundled = new Set(fs.readdirSync(BUNDLE));
+      for (const name of fs.readdirSync(folder)) {
+        if (name.endsWith('.tmp')) continue;
+        const of = fileOf(name);
+        if (!bundled.has(of) || (current.has(of) && current.get(of) !== name)) fs.rmSync(path.join(folder, name), { force: true });
+      }
     } catch {
       // A cache we cannot write costs the next run its compile time, nothing else.
     }

@@ -35,6 +35,9 @@ async function load(env: Record<string, string | undefined>): Promise<Report> {
   return JSON.parse(result.stdout) as Report;
 }
 
+/** The bundle file an entry is of: `cli-abc.cjs.0123456789abcdef.v8` → `cli-abc.cjs`. */
+const bundleFile = (entry: string) => entry.replace(/\.[0-9a-f]{16}\.v8$/, '');
+
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'vpccni-code-cache-')), 'cache');
 
 describe('the code cache of the bundle', () => {
@@ -43,23 +46,26 @@ describe('the code cache of the bundle', () => {
     const first = await load({ VPCCNI_CACHE_DIR: base });
     expect(first.folder?.startsWith(base)).toBe(true);
     expect(first.read).toEqual([]);
-    expect(first.written).toEqual(expect.arrayContaining(['cli.cjs.v8', expect.stringMatching(/^cli-.+\.cjs\.v8$/)]));
+    expect(first.written).toEqual(expect.arrayContaining([expect.stringMatching(/^cli\.cjs\.[0-9a-f]{16}\.v8$/), expect.stringMatching(/^cli-.+\.cjs\.[0-9a-f]{16}\.v8$/)]));
     expect(readdirSync(first.folder!).sort()).toEqual([...first.written].sort());
 
     const second = await load({ VPCCNI_CACHE_DIR: base });
-    expect(second.read.sort()).toEqual(first.written.map((name) => name.replace(/\.v8$/, '')).sort());
+    expect(second.read.sort()).toEqual(first.written.map(bundleFile).sort());
     expect(second.written).toEqual([]);
 
-    // A damaged entry (cut short) and one of a file the bundle no longer has.
+    // A damaged entry (cut short), one of a file the bundle no longer has, and one of another content of the
+    // fixed-name cli.cjs (as a rebuild gives: same length, so V8 would take it, and run the old code).
     const entry = first.written.find((name) => name.startsWith('cli-'))!;
     const bytes = readFileSync(join(first.folder!, entry));
     writeFileSync(join(first.folder!, entry), bytes.subarray(0, bytes.length >> 1));
-    writeFileSync(join(first.folder!, 'cli-0ld0ld0l.cjs.v8'), 'stale');
+    writeFileSync(join(first.folder!, 'cli-0ld0ld0l.cjs.0123456789abcdef.v8'), 'gone');
+    const stub = first.written.find((name) => name.startsWith('cli.cjs.'))!;
+    writeFileSync(join(first.folder!, 'cli.cjs.0123456789abcdef.v8'), readFileSync(join(first.folder!, stub)));
     const third = await load({ VPCCNI_CACHE_DIR: base });
-    expect(third.rejected).toEqual([entry.replace(/\.v8$/, '')]);
+    expect(third.rejected).toEqual([bundleFile(entry)]);
     expect(third.written).toEqual([entry]);
     expect(readFileSync(join(first.folder!, entry)).length).toBeGreaterThan(bytes.length >> 1);
-    expect(existsSync(join(first.folder!, 'cli-0ld0ld0l.cjs.v8'))).toBe(false);
+    expect(readdirSync(first.folder!).sort()).toEqual([...first.written].sort());
   });
 
   it('is off with VPCCNI_COMPILE_CACHE=0, and a cache that cannot be written is skipped', async () => {
