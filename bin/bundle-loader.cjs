@@ -52,8 +52,8 @@ function installCodeCache(folder = cacheFolder()) {
   /** The entry of each bundle file this run loaded: any other entry of that file is of an older content. */
   const current = new Map();
   const compile = Module.prototype._compile;
-  // The bundle's own dynamic import()s (of node: built-ins, in the AWS SDK) go to Node's loader.
-  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER ?? ((specifier) => import(specifier));
+  // No importModuleDynamically: a script V8 runs from its cache loses it on Node 20, so the bundle has no
+  // dynamic import() (scripts/bundle.mjs turns the SDK's import()s of built-ins into require()s).
   Module.prototype._compile = function compileWithCache(content, filename) {
     if (!filename.startsWith(prefix)) return compile.call(this, content, filename);
     const file = path.join(folder, entryName(filename, content));
@@ -64,7 +64,7 @@ function installCodeCache(folder = cacheFolder()) {
     } catch {
       // not cached yet
     }
-    const script = new vm.Script(Module.wrap(content), { filename, cachedData, importModuleDynamically });
+    const script = new vm.Script(Module.wrap(content), { filename, cachedData });
     if (cachedData && !script.cachedDataRejected) report.read.push(path.basename(filename));
     else {
       if (cachedData) report.rejected.push(path.basename(filename));

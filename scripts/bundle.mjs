@@ -11,6 +11,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
+import { parseSync, Visitor } from 'rolldown/utils';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = `${ROOT}dist/`;
@@ -31,6 +32,29 @@ const { output } = await build({
         if (!id.startsWith(DIST) || !code.includes('import.meta.url')) return null;
         const own = relative(OUT, id).split('\\').join('/');
         return code.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, __vpccniFileUrl).href`);
+      },
+    },
+    {
+      name: 'vpccni-no-dynamic-import',
+      renderChunk(code, chunk) {
+        const { program, errors } = parseSync(chunk.fileName, code);
+        if (errors.length) throw new Error(`${chunk.fileName}: ${errors[0].message}`);
+        const edits = [];
+        new Visitor({
+          ImportExpression(node) {
+            const source = node.source;
+            if (!code.slice(node.start, node.end).startsWith('import(')) throw new Error(`${chunk.fileName}: an import() the parser placed where there is none`);
+            if (source.type === 'Literal' && typeof source.value === 'string' && source.value.startsWith('node:') && !node.options) {
+              edits.push([node.start, node.end, `Promise.resolve(require(${JSON.stringify(source.value)}))`]);
+            } else {
+              throw new Error(`${chunk.fileName}: a dynamic import() of ${code.slice(source.start, source.end)} would fail under the code cache (bin/bundle-loader.cjs)`);
+            }
+          },
+        }).visit(program);
+        if (edits.length === 0) return null;
+        let out = code;
+        for (const [start, end, text] of edits.sort((a, b) => b[0] - a[0])) out = out.slice(0, start) + text + out.slice(end);
+        return out;
       },
     },
   ],
