@@ -17,6 +17,7 @@ import type { KubeGateway } from '../gateways/kubectl.js';
 import type { KubeConnection, KubeContext } from '../gateways/kubeconfig.js';
 import type { TokenSource } from '../gateways/kube-auth.js';
 import type { KubeHttp } from '../gateways/kube-http.js';
+import { eksSdk, iamSdk, stsSdk } from '../gateways/sdk-modules.js';
 import { makeEksToken, sdkCredentials, type AwsCredentials, type BearerToken } from '../gateways/eks-token.js';
 import { type CredentialSource, type FleetTarget, type ListClusters } from './fleet-targets.js';
 
@@ -94,7 +95,7 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
   }
 
   async function assumeRole(roleArn: string, region: string): Promise<AwsCredentials & { expiration?: Date }> {
-    const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+    const { STSClient, AssumeRoleCommand } = await stsSdk();
     const sts = new STSClient(clientConfig({ region, credentials: base }, options.stsEndpoint));
     try {
       const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'vpccni-fleet', DurationSeconds: 3600 }));
@@ -133,7 +134,7 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
     const key = `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
     let entry = shared.get(key);
     if (!entry) {
-      const [{ EKSClient }, { IAMClient }] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam')]);
+      const [{ EKSClient }, { IAMClient }] = await Promise.all([eksSdk(), iamSdk()]);
       entry = shared.get(key);
       if (!entry) {
         const aws = settings(source, region);
@@ -159,8 +160,8 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
   return {
     async listClusters(source: CredentialSource, region: string) {
       const [{ EKSClient, paginateListClusters }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
-        import('@aws-sdk/client-eks'),
-        import('@aws-sdk/client-sts'),
+        eksSdk(),
+        stsSdk(),
       ]);
       const aws = settings(source, region);
       const eks = new EKSClient(clientConfig(aws, aws.eksEndpoint));
