@@ -159,6 +159,53 @@ describe('concurrency and timeouts (driven gates)', () => {
     expect(outcomes.every((o) => 'facts' in o)).toBe(true);
   });
 
+  it('starts the first wave with a cluster of every account and region (their shared reads at once), and keeps the rows in the order found', async () => {
+    // As discovery lists them: each account and region's clusters together.
+    const targets = ['111122223333', '444455556666'].flatMap((account) =>
+      ['us-west-2', 'eu-west-1'].flatMap((region) =>
+        [0, 1, 2].map((i) => ({ ...target(`${account.slice(0, 1)}-${region}-${i}`, {}, region), account, roleArn: `arn:aws:iam::${account}:role/R` })),
+      ),
+    );
+    const release = gate();
+    const started: string[] = [];
+    const firstWave = gate();
+    const gather = async (gw: Gateways): Promise<GatheredFacts> => {
+      const name = (gw as unknown as { cluster: string }).cluster;
+      started.push(name);
+      if (started.length === 4) firstWave.open();
+      await release.promise;
+      return { cluster: { name } } as unknown as GatheredFacts;
+    };
+    const run = readFleet(targets, fakeAccess(), { concurrency: 4, clusterTimeoutMs: 60_000, gather });
+    await firstWave.promise;
+    expect(started).toEqual(['1-us-west-2-0', '1-eu-west-1-0', '4-us-west-2-0', '4-eu-west-1-0']);
+    release.open();
+    const outcomes = await run;
+    expect(started).toHaveLength(targets.length);
+    expect(outcomes.map((o) => o.target.cluster)).toEqual(targets.map((t) => t.cluster));
+  });
+
+  it('starts the next cluster before deciding the one that finished (its requests go out first), and decides every one', async () => {
+    const events: string[] = [];
+    const gather = (gw: Gateways): Promise<GatheredFacts> => {
+      const name = (gw as unknown as { cluster: string }).cluster;
+      events.push(`read ${name}`);
+      return Promise.resolve({ cluster: { name } } as unknown as GatheredFacts);
+    };
+    const decided = await readFleet([target('a'), target('b'), target('c')], fakeAccess(), {
+      concurrency: 1,
+      clusterTimeoutMs: 60_000,
+      gather,
+      decide: (o) => {
+        events.push(`decide ${o.target.cluster}`);
+        return o.target.cluster.toUpperCase();
+      },
+    });
+    expect(decided).toEqual(['A', 'B', 'C']);
+    expect(events.indexOf('read b')).toBeLessThan(events.indexOf('decide a'));
+    expect(events.indexOf('read c')).toBeLessThan(events.indexOf('decide b'));
+  });
+
   it('turns a cluster that hangs into a row with the reason when its deadline passes, aborting its calls, and keeps the others', async () => {
     const deadlines: Array<{ promise: Promise<void>; open: (value: void) => void }> = [];
     const deadline: Deadline = () => {
