@@ -12,7 +12,7 @@ import { fleetRows } from '../src/commands/fleet.js';
 import { failedRow, fleetExitCode, fleetReport, githubMatrix, type FleetMode, type FleetRow } from '../src/decide/fleet.js';
 import { UsageError } from '../src/errors.js';
 import type { GatheredFacts, Gateways } from '../src/gather/facts.js';
-import { createFleetAccess, type FleetAccess } from '../src/gather/fleet-access.js';
+import { createFleetAccess, eksTokenSource, type FleetAccess } from '../src/gather/fleet-access.js';
 import { credentialSources, matchesSelector, parseSelector, readFleetFile, type FleetTarget } from '../src/gather/fleet-targets.js';
 import { readFleet, type Deadline } from '../src/gather/fleet.js';
 import { publishFleetSummary, renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../src/render/fleet.js';
@@ -393,5 +393,20 @@ describe('the fleet scenario, in-process', () => {
     expect(githubMatrix({ kind: 'plan', to: 'latest' }, prod2).include).toEqual([
       { cluster: 'prod-usw2-b', region: 'us-west-2', account: '111122223333', to: prod2[0]!.upgradeTo },
     ]);
+  });
+});
+
+describe('the in-process EKS token of a fleet cluster', () => {
+  it('is made once for callers that ask at once (made early, while DescribeCluster is on its way, and again when the first read asks)', async () => {
+    let clock = Date.parse('2026-11-30T00:00:00Z');
+    // Each reading of the clock a second later: two tokens made would differ in X-Amz-Date.
+    const now = () => (clock += 1000);
+    const credentials = () => Promise.resolve({ accessKeyId: 'AKIATEST', secretAccessKey: 'test' });
+    const tokens = eksTokenSource('c-1', 'us-west-2', credentials, now);
+    const [early, first] = await Promise.all([tokens.authorization(), tokens.authorization()]);
+    expect(first).toBe(early);
+    expect(await tokens.authorization()).toBe(early);
+    tokens.invalidate();
+    expect(await tokens.authorization()).not.toBe(early);
   });
 });

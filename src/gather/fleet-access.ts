@@ -17,7 +17,7 @@ import type { KubeGateway } from '../gateways/kubectl.js';
 import type { KubeConnection, KubeContext } from '../gateways/kubeconfig.js';
 import type { TokenSource } from '../gateways/kube-auth.js';
 import type { KubeHttp } from '../gateways/kube-http.js';
-import { eksSdk, iamSdk, stsSdk } from '../gateways/sdk-modules.js';
+import { eksSdk, iamSdk, signatureV4Sdk, stsSdk } from '../gateways/sdk-modules.js';
 import { makeEksToken, sdkCredentials, type AwsCredentials, type BearerToken } from '../gateways/eks-token.js';
 import { type CredentialSource, type FleetTarget, type ListClusters } from './fleet-targets.js';
 
@@ -159,6 +159,7 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
 
   return {
     async listClusters(source: CredentialSource, region: string) {
+      preloadReadModules();
       const [{ EKSClient, paginateListClusters }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
         eksSdk(),
         stsSdk(),
@@ -188,13 +189,17 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       const credentials = aws.credentials as Provider;
       const eks = describeOnce(memoEks(createEksGateway(aws, target.cluster), memo));
       const state: { http: KubeHttp | null } = { http: null };
+      // The EKS token needs no answer of the cluster's: made while DescribeCluster is on its way (once its
+      // request went out), it is off the cluster's critical path. A named kube context brings its own.
+      const tokens = target.context ? null : eksTokenSource(target.cluster, target.region, credentials);
+      if (tokens) setImmediate(() => tokens.authorization().catch(() => undefined));
       const gateways: Gateways = { eks, iam: memoIam(createIamGateway(aws), memo), kube: null as unknown as KubeGateway, kubeContext: null };
       let kube: Promise<KubeGateway> | null = null;
       const describe = eks.describeCluster;
       const realKube = () =>
         (kube ??= (async () => {
           const cluster = await describe();
-          const built = await kubeFor(target, cluster, credentials, options, signal);
+          const built = await kubeFor(target, cluster, credentials, options, signal, tokens);
           state.http = built.http;
           gateways.kubeContext = built.context;
           return built.kube;
@@ -217,6 +222,20 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       providers.clear();
     },
   };
+}
+
+let preloading = false;
+
+/**
+ * Loads what reading a cluster needs (the IAM client, the Kubernetes client, the token's signer) while discovery
+ * waits on its round trips, instead of on the first clusters' path (once; a failure shows where they are used).
+ */
+function preloadReadModules(): void {
+  if (preloading) return;
+  preloading = true;
+  setImmediate(() => {
+    for (const load of [iamSdk(), signatureV4Sdk(), import('../gateways/kube-http.js'), import('../gateways/kube-api.js')]) load.catch(() => undefined);
+  });
 }
 
 /** The clients and the answers shared by the clusters of one credentials and region. */
@@ -294,11 +313,16 @@ export function connectionOf(cluster: ClusterInfo): KubeConnection {
 /** The EKS token of one cluster, made in-process with the target's credentials, reused until it expires. */
 export function eksTokenSource(cluster: string, region: string, credentials: Provider, now: () => number = Date.now): TokenSource {
   let cached: BearerToken | null = null;
+  let making: Promise<BearerToken> | null = null;
   return {
     execRuns: 0,
     async authorization() {
       if (!cached || (cached.expiresAt !== null && cached.expiresAt - 30_000 <= now())) {
-        cached = await makeEksToken(cluster, region, await credentials(), new Date(now()));
+        // Callers that ask at once share one token.
+        making ??= (async () => makeEksToken(cluster, region, await credentials(), new Date(now())))().finally(() => {
+          making = null;
+        });
+        cached = await making;
       }
       return `Bearer ${cached.token}`;
     },
@@ -315,6 +339,7 @@ async function kubeFor(
   credentials: Provider,
   options: FleetAccessOptions,
   signal: AbortSignal,
+  eksTokens: TokenSource | null,
 ): Promise<{ kube: KubeGateway; http: KubeHttp; context: KubeContext }> {
   const [{ createKubeHttp }, { createKubeApiGateway }] = await Promise.all([import('../gateways/kube-http.js'), import('../gateways/kube-api.js')]);
   let context: KubeContext;
@@ -336,7 +361,7 @@ async function kubeFor(
   } else {
     if (!cluster.endpoint) throw new UnreachableError(`DescribeCluster gave no endpoint for "${target.cluster}"; is the cluster still being created?`);
     context = contextFromCluster(cluster, target.cluster);
-    tokens = eksTokenSource(target.cluster, target.region, credentials);
+    tokens = eksTokens ?? eksTokenSource(target.cluster, target.region, credentials);
   }
   const http = abortableHttp(createKubeHttp(context.connection!, tokens, options.kubeTimeoutMs ? { timeoutMs: options.kubeTimeoutMs } : {}), signal);
   return { kube: createKubeApiGateway(http), http, context };
