@@ -123,12 +123,15 @@ export async function readFleet<R>(
       outcome = { target, error: describeError(error) };
     } finally {
       timer.cancel();
-      opened?.close();
-      if (!controller.signal.aborted) controller.abort('done');
     }
     done += 1;
     options.onDone?.(outcome, done, targets.length);
-    decided[index] = afterIo(() => decide(outcome));
+    // Letting go of the cluster's connection waits with deciding it, after the next cluster's requests.
+    decided[index] = afterIo(() => {
+      opened?.close();
+      if (!controller.signal.aborted) controller.abort('done');
+      return decide(outcome);
+    });
   });
   return Promise.all(decided);
 }
