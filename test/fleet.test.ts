@@ -14,7 +14,7 @@ import { UsageError } from '../src/errors.js';
 import type { GatheredFacts, Gateways } from '../src/gather/facts.js';
 import { createFleetAccess, eksTokenSource, type FleetAccess } from '../src/gather/fleet-access.js';
 import { credentialSources, matchesSelector, parseSelector, readFleetFile, type FleetTarget } from '../src/gather/fleet-targets.js';
-import { readFleet, type Deadline } from '../src/gather/fleet.js';
+import { readFleet, type ClusterOutcome, type Deadline } from '../src/gather/fleet.js';
 import { publishFleetSummary, renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../src/render/fleet.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { schemaErrors } from './helpers/schemas.js';
@@ -196,7 +196,7 @@ describe('concurrency and timeouts (driven gates)', () => {
       concurrency: 1,
       clusterTimeoutMs: 60_000,
       gather,
-      decide: (o) => {
+      decide: (o: ClusterOutcome) => {
         events.push(`decide ${o.target.cluster}`);
         return o.target.cluster.toUpperCase();
       },

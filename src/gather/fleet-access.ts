@@ -159,7 +159,9 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
 
   return {
     async listClusters(source: CredentialSource, region: string) {
-      preloadReadModules();
+      // Once the credentials are in (an assumed role: a round trip), ListClusters goes out and the modules
+      // that reading needs load while it is answered.
+      (credentialsOf(source, region) as Provider)().then(preloadReadModules, () => undefined);
       const [{ EKSClient, paginateListClusters }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
         eksSdk(),
         stsSdk(),
@@ -228,7 +230,7 @@ let preloading = false;
 
 /**
  * Loads what reading a cluster needs (the IAM client, the Kubernetes client, the token's signer) while discovery
- * waits on its round trips, instead of on the first clusters' path (once; a failure shows where they are used).
+ * waits on ListClusters, instead of on the first clusters' path (once; a failure shows where they are used).
  */
 function preloadReadModules(): void {
   if (preloading) return;
