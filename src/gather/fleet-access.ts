@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import type { ClusterInfo } from '../domain.js';
 import { UnreachableError } from '../errors.js';
 import type { Gateways } from './facts.js';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsSettings } from '../gateways/aws-config.js';
 import { abortable, clientConfig } from '../gateways/aws-config.js';
 import { createEksGateway, type EksGateway } from '../gateways/eks.js';
@@ -126,29 +127,36 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
   }
 
   // One EKS and one IAM client per credentials and region, shared by the clusters they read (keep-alive
-  // connections, one set-up); closed, with every call still open, when the run ends.
+  // connections, one set-up); closed, with every call still open, when the run ends. The EKS client is the one
+  // discovery lists the clusters with, so that it is set up, and connected, before the first cluster is read.
   const run = new AbortController();
   setMaxListeners(0, run.signal); // two listeners per shared client
+  const sharingKey = (source: { profile?: string; roleArn?: string }, region: string) => `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
+  // The middleware of each command is resolved once per client, not on every call (the clients are set up
+  // before their first call, and nothing adds middleware later).
+  const sharedConfig = (aws: AwsSettings, endpoint: string | undefined) => ({ ...clientConfig(aws, endpoint), cacheMiddleware: true });
+  const eksClients = new Map<string, Promise<EKSClient>>();
+  function eksClientFor(source: { profile?: string; roleArn?: string }, region: string): Promise<EKSClient> {
+    const key = sharingKey(source, region);
+    let client = eksClients.get(key);
+    if (!client) {
+      const aws = settings(source, region);
+      client = eksSdk().then(({ EKSClient }) => abortable(new EKSClient(sharedConfig(aws, aws.eksEndpoint)), run.signal));
+      eksClients.set(key, client);
+    }
+    return client;
+  }
   const shared = new Map<string, Shared>();
   async function sharedFor(source: { profile?: string; roleArn?: string }, region: string): Promise<Shared> {
-    const key = `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
+    const key = sharingKey(source, region);
     let entry = shared.get(key);
     if (!entry) {
-      const [{ EKSClient }, { IAMClient }] = await Promise.all([eksSdk(), iamSdk()]);
+      const [eks, { IAMClient }] = await Promise.all([eksClientFor(source, region), iamSdk()]);
       entry = shared.get(key);
       if (!entry) {
         const aws = settings(source, region);
-        // The middleware of each command is resolved once per client, not on every call (the clients are
-        // set up here, before their first call, and nothing adds middleware later).
-        const config = (endpoint: string | undefined) => ({ ...clientConfig(aws, endpoint), cacheMiddleware: true });
         entry = {
-          aws: {
-            ...aws,
-            clients: {
-              eks: abortable(new EKSClient(config(aws.eksEndpoint)), run.signal),
-              iam: abortable(new IAMClient(config(aws.iamEndpoint)), run.signal),
-            },
-          },
+          aws: { ...aws, clients: { eks, iam: abortable(new IAMClient(sharedConfig(aws, aws.iamEndpoint)), run.signal) } },
           memo: new Map(),
         };
         shared.set(key, entry);
@@ -162,17 +170,20 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       // Once the credentials are in (an assumed role: a round trip), ListClusters goes out and the modules
       // that reading needs load while it is answered.
       (credentialsOf(source, region) as Provider)().then(preloadReadModules, () => undefined);
-      const [{ EKSClient, paginateListClusters }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
-        eksSdk(),
-        stsSdk(),
-      ]);
+      const [{ paginateListClusters }, eks] = await Promise.all([eksSdk(), eksClientFor(source, region)]);
       const aws = settings(source, region);
-      const eks = new EKSClient(clientConfig(aws, aws.eksEndpoint));
-      const sts = new STSClient(clientConfig(aws, options.stsEndpoint));
+      // The account, when the source does not name it: GetCallerIdentity, beside ListClusters.
+      let sts: { destroy(): void } | null = null;
+      const account = source.account
+        ? Promise.resolve(source.account)
+        : stsSdk()
+            .then(({ STSClient, GetCallerIdentityCommand }) => {
+              const client = new STSClient(clientConfig(aws, options.stsEndpoint));
+              sts = client;
+              return client.send(new GetCallerIdentityCommand({}));
+            })
+            .then((r) => r.Account ?? null, () => null);
       try {
-        const account = source.account
-          ? Promise.resolve(source.account)
-          : sts.send(new GetCallerIdentityCommand({})).then((r) => r.Account ?? null, () => null);
         const clusters: string[] = [];
         try {
           for await (const page of paginateListClusters({ client: eks }, {})) clusters.push(...(page.clusters ?? []));
@@ -182,8 +193,7 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
         }
         return { clusters, account: await account };
       } finally {
-        eks.destroy();
-        sts.destroy();
+        void account.then(() => (sts as { destroy(): void } | null)?.destroy());
       }
     },
     async open(target, signal) {
