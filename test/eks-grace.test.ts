@@ -122,7 +122,7 @@ describe('a resume and a stuck rollout', () => {
     const stuck = await runUpgrade(runtimeFor(sandbox), { resume: true, values: null, timeoutMs: 1000, backupDir }).catch((e: unknown) => e);
     expect(stuck).toBeInstanceOf(UpgradeStoppedError);
     expect((stuck as Error).message).toMatch(
-      /The aws-node rollout of v1\.13\.4-eksbuild\.1 is stuck \(0\/(\d+) pods updated, \d+\/\1 available\) after the 1s timeout; UpdateAddon v1\.13\.4-eksbuild\.1 → v1\.14\.0-eksbuild\.3 was not sent/,
+      /The aws-node rollout of v1\.13\.4-eksbuild\.1 is stuck \(0\/(\d+) pods updated, \d+\/\1 available\) after the 1s timeout; not ready: aws-node-\S+ on [^;]+; UpdateAddon v1\.13\.4-eksbuild\.1 → v1\.14\.0-eksbuild\.3 was not sent/,
     );
     expect(sandbox.log.mutating().map((e) => e.operation)).toEqual(['UpdateAddon']);
 

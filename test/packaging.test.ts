@@ -4,7 +4,7 @@
  * runner runs it (INPUT_* in the environment, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files).
  */
 import { execa } from 'execa';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -16,15 +16,38 @@ describe('npm pack', () => {
     const { stdout } = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
     const files = pack!.files.map((f) => f.path);
-    for (const needed of ['LICENSE', 'README.md', 'package.json', 'bin/vpccni.js', 'dist/cli.js', 'dist/gateways/kube-api.js', 'action.yml', 'action/entry.mjs']) {
+    for (const needed of ['LICENSE', 'README.md', 'package.json', 'bin/vpccni.js', 'bin/bundle-loader.cjs', 'dist/bundle/cli.cjs', 'action.yml', 'action/entry.mjs']) {
       expect(files).toContain(needed);
     }
+    // The bundle is what runs; tsc's modules, declarations and maps are not shipped.
+    expect(files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bundle/') && !f.startsWith('dist/fixtures-json/'))).toEqual([]);
     expect(files.some((f) => f.startsWith('schemas/') && f.endsWith('.json'))).toBe(true);
     for (const runtimeDir of ['fixtures/scenarios/', 'fixtures/manifests/', 'fixtures/addon-configuration/', 'fixtures/catalogues/']) {
       expect(files.some((f) => f.startsWith(runtimeDir))).toBe(true);
     }
     expect(files.filter((f) => /^(test|src|bench|docs|\.ci)\//.test(f) || f.startsWith('fixtures/aws-cli-examples/') || f.startsWith('fixtures/configuration-values/'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.map') || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+  });
+
+  it('runs from the packed files alone (with its dependencies beside it): status on the sandbox, and validate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vpccni-packed-'));
+    const { stdout } = await execa('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT });
+    const [pack] = JSON.parse(stdout) as Array<{ filename: string }>;
+    await execa('tar', ['-xzf', join(dir, pack!.filename), '-C', dir]);
+    const pkg = join(dir, 'package');
+    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
+    const bin = join(pkg, 'bin', 'vpccni.js');
+    const status = await execa('node', [bin, '--sandbox', 'status', '--output', 'json'], { reject: false, env: isolatedEnv(), extendEnv: true, cwd: dir });
+    expect(status.stderr).toBe('');
+    expect((JSON.parse(status.stdout) as { addon: { version: string } }).addon.version).toMatch(/^v1\.\d+\.\d+-eksbuild\.\d+$/);
+    const validate = await execa('node', [bin, '--sandbox', 'validate', '--configuration-values', '{"env":{"ENABLE_POD_ENI":"yes"}}', '--addon-version', 'v1.14.0-eksbuild.3'], { reject: false, env: isolatedEnv(), extendEnv: true, cwd: dir });
+    expect(validate.exitCode).toBe(2);
+    expect(validate.stdout).toMatch(/env\.ENABLE_POD_ENI: must be "true" or "false"/);
+    const unbundled = await execa('node', [bin, '--version'], { reject: false, env: isolatedEnv({ VPCCNI_UNBUNDLED: '1' }), extendEnv: true });
+    expect(unbundled.exitCode).toBe(0);
+    const refused = await execa('node', [bin, '--help'], { reject: false, env: isolatedEnv({ VPCCNI_UNBUNDLED: '1' }), extendEnv: true });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('has a license, runs no script on install, and builds before publishing', () => {

@@ -4,6 +4,7 @@
  * and replaced with its live resourceVersion, then the rollout is waited for. Objects that already match are
  * not touched, and live ENIConfigs the backup does not hold are left alone.
  */
+import { notReadyClause } from '../gather/pods.js';
 import { stripServerFields, assertSameCluster, type BackupDocument } from './backup.js';
 import { UnreachableError, UpgradeStoppedError, UsageError } from '../errors.js';
 import { daemonSetInfo } from '../gather/facts.js';
@@ -198,7 +199,7 @@ export async function runRestore(
   if (!text) ui.json(report);
   if (daemonSetApplied && !report.rolledOut) {
     throw new UpgradeStoppedError(
-      `The aws-node DaemonSet was restored from ${file}, but its rollout did not finish within ${timeoutSeconds} s; watch it with \`kubectl rollout status daemonset aws-node -n kube-system\` and check the pods' events.`,
+      `The aws-node DaemonSet was restored from ${file}, but its rollout did not finish within ${timeoutSeconds} s${await notReadyClause(runtime.kube)}; watch it with \`kubectl rollout status daemonset aws-node -n kube-system\` and check the pods' events.`,
     );
   }
   if (text) {

@@ -36,6 +36,7 @@ const RESOURCES: Record<string, { prefix: string; plural: string; namespaced: bo
   customresourcedefinition: { prefix: '/apis/apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
   eniconfig: { prefix: '/apis/crd.k8s.amazonaws.com/v1alpha1', plural: 'eniconfigs', namespaced: false },
   node: { prefix: '/api/v1', plural: 'nodes', namespaced: false },
+  pod: { prefix: '/api/v1', plural: 'pods', namespaced: true },
 };
 
 /** The API path of a kind (kubectl's singular, plural or Kind name), or null when vpccni never uses it. */

@@ -18,6 +18,12 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * One code cache (bin/bundle-loader.cjs) for every CLI the tests spawn, as one user's runs share theirs:
+ * entries are named by content, so runs of other builds cannot meet a wrong one.
+ */
+export const TEST_CODE_CACHE = join(tmpdir(), 'vpccni-test-code-cache');
+
 /** An environment with no AWS profile, no IMDS, no real kubeconfig, and a private kubectl cache. */
 export function isolatedEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const home = mkdtempSync(join(tmpdir(), 'vpccni-home-'));
@@ -41,6 +47,7 @@ export function isolatedEnv(extra: Record<string, string | undefined> = {}): Rec
     GITHUB_ACTIONS: undefined,
     GITHUB_STEP_SUMMARY: undefined,
     NO_COLOR: '1',
+    VPCCNI_CACHE_DIR: TEST_CODE_CACHE,
     ...extra,
   };
 }

@@ -7,6 +7,7 @@ import { UpgradeStoppedError, UsageError } from '../../errors.js';
 import type { Runtime } from '../../runtime.js';
 import { sameRelease, tryParseAddonVersion, versionMatches } from '../../upgrade-planner/version.js';
 import { journalPath, loadJournal, type Journal, type JournalStep } from './journal.js';
+import { notReadyClause } from '../../gather/pods.js';
 import { rolloutOutcome } from './walk.js';
 import { parseDuration, pollUntil } from './wait.js';
 import { awaitRecovery, DEFAULT_GRACE } from './grace.js';
@@ -97,7 +98,7 @@ export async function confirmRolledOut(runtime: Runtime, version: string, timeou
   const info = ds ? daemonSetInfo(ds) : null;
   const pods = info ? `${info.updated}/${info.desired} pods updated, ${info.available}/${info.desired} available` : 'the DaemonSet unreadable';
   throw new UpgradeStoppedError(
-    `The aws-node rollout of ${version} is stuck (${pods}) after the ${Math.round(timeoutMs / 1000)}s timeout${next ? `; ${next} was not sent` : ''}; ${retry}`,
+    `The aws-node rollout of ${version} is stuck (${pods}) after the ${Math.round(timeoutMs / 1000)}s timeout${await notReadyClause(runtime.kube)}${next ? `; ${next} was not sent` : ''}; ${retry}`,
   );
 }
 

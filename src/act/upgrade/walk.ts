@@ -6,6 +6,7 @@
 import type { ResolveConflicts } from '../../domain.js';
 import { InterruptedError, UnreachableError, VpccniError } from '../../errors.js';
 import { daemonSetInfo } from '../../gather/facts.js';
+import { notReadyClause } from '../../gather/pods.js';
 import type { EksGateway } from '../../gateways/eks.js';
 import { AwsCallError } from '../../gateways/aws-errors.js';
 import type { KubeGateway } from '../../gateways/kubectl.js';
@@ -258,7 +259,7 @@ export async function rolloutOutcome(
 async function waitForRollout(ctx: WalkContext, step: JournalStep, deadline: number): Promise<void> {
   const { done, running } = await live(ctx, 'Waiting for the aws-node rollout', (line) => rolloutOutcome(ctx.kube, deadline, line));
   if (ctx.signal.aborted) throw new InterruptedError();
-  if (!done) throw new StepFailure('the aws-node DaemonSet had not rolled out when the timeout ran out', 'timeout');
+  if (!done) throw new StepFailure(`the aws-node DaemonSet had not rolled out when the timeout ran out${await notReadyClause(ctx.kube)}`, 'timeout');
   if (running !== step.to) {
     throw new StepFailure(`the aws-node DaemonSet runs ${running ?? 'no readable version'} instead of ${step.to}`, 'failed');
   }
