@@ -14,7 +14,9 @@
 //   DescribeAddon, ListPodIdentityAssociations: 1 each, alongside; the add-on role and its policies, the OIDC
 //   providers and the catalogue are read once per account and region (shared), so 0 for most clusters
 // so 2 round trips = 200 ms; discovery (AssumeRole → ListClusters) adds 2 more once, in front, and the first
-// clusters of each account and region wait once for the role's chain (GetRole → its policies).
+// clusters of each account and region wait once for the role's policies (DescribeAddon → ListAttachedRolePolicies
+// → GetPolicy → GetPolicyVersion, GetRole beside them); the clusters are read round-robin over the accounts and
+// regions, so the first wave waits for all of those chains at once.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

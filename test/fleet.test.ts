@@ -12,9 +12,9 @@ import { fleetRows } from '../src/commands/fleet.js';
 import { failedRow, fleetExitCode, fleetReport, githubMatrix, type FleetMode, type FleetRow } from '../src/decide/fleet.js';
 import { UsageError } from '../src/errors.js';
 import type { GatheredFacts, Gateways } from '../src/gather/facts.js';
-import { createFleetAccess, type FleetAccess } from '../src/gather/fleet-access.js';
+import { createFleetAccess, eksTokenSource, type FleetAccess } from '../src/gather/fleet-access.js';
 import { credentialSources, matchesSelector, parseSelector, readFleetFile, type FleetTarget } from '../src/gather/fleet-targets.js';
-import { readFleet, type Deadline } from '../src/gather/fleet.js';
+import { readFleet, type ClusterOutcome, type Deadline } from '../src/gather/fleet.js';
 import { publishFleetSummary, renderFleetDocument, renderFleetMarkdown, renderFleetText } from '../src/render/fleet.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { schemaErrors } from './helpers/schemas.js';
@@ -157,6 +157,53 @@ describe('concurrency and timeouts (driven gates)', () => {
     expect(peak).toBe(3);
     expect(outcomes.map((o) => o.target.cluster)).toEqual(targets.map((t) => t.cluster));
     expect(outcomes.every((o) => 'facts' in o)).toBe(true);
+  });
+
+  it('starts the first wave with a cluster of every account and region (their shared reads at once), and keeps the rows in the order found', async () => {
+    // As discovery lists them: each account and region's clusters together.
+    const targets = ['111122223333', '444455556666'].flatMap((account) =>
+      ['us-west-2', 'eu-west-1'].flatMap((region) =>
+        [0, 1, 2].map((i) => ({ ...target(`${account.slice(0, 1)}-${region}-${i}`, {}, region), account, roleArn: `arn:aws:iam::${account}:role/R` })),
+      ),
+    );
+    const release = gate();
+    const started: string[] = [];
+    const firstWave = gate();
+    const gather = async (gw: Gateways): Promise<GatheredFacts> => {
+      const name = (gw as unknown as { cluster: string }).cluster;
+      started.push(name);
+      if (started.length === 4) firstWave.open();
+      await release.promise;
+      return { cluster: { name } } as unknown as GatheredFacts;
+    };
+    const run = readFleet(targets, fakeAccess(), { concurrency: 4, clusterTimeoutMs: 60_000, gather });
+    await firstWave.promise;
+    expect(started).toEqual(['1-us-west-2-0', '1-eu-west-1-0', '4-us-west-2-0', '4-eu-west-1-0']);
+    release.open();
+    const outcomes = await run;
+    expect(started).toHaveLength(targets.length);
+    expect(outcomes.map((o) => o.target.cluster)).toEqual(targets.map((t) => t.cluster));
+  });
+
+  it('starts the next cluster before deciding the one that finished (its requests go out first), and decides every one', async () => {
+    const events: string[] = [];
+    const gather = (gw: Gateways): Promise<GatheredFacts> => {
+      const name = (gw as unknown as { cluster: string }).cluster;
+      events.push(`read ${name}`);
+      return Promise.resolve({ cluster: { name } } as unknown as GatheredFacts);
+    };
+    const decided = await readFleet([target('a'), target('b'), target('c')], fakeAccess(), {
+      concurrency: 1,
+      clusterTimeoutMs: 60_000,
+      gather,
+      decide: (o: ClusterOutcome) => {
+        events.push(`decide ${o.target.cluster}`);
+        return o.target.cluster.toUpperCase();
+      },
+    });
+    expect(decided).toEqual(['A', 'B', 'C']);
+    expect(events.indexOf('read b')).toBeLessThan(events.indexOf('decide a'));
+    expect(events.indexOf('read c')).toBeLessThan(events.indexOf('decide b'));
   });
 
   it('turns a cluster that hangs into a row with the reason when its deadline passes, aborting its calls, and keeps the others', async () => {
@@ -346,5 +393,20 @@ describe('the fleet scenario, in-process', () => {
     expect(githubMatrix({ kind: 'plan', to: 'latest' }, prod2).include).toEqual([
       { cluster: 'prod-usw2-b', region: 'us-west-2', account: '111122223333', to: prod2[0]!.upgradeTo },
     ]);
+  });
+});
+
+describe('the in-process EKS token of a fleet cluster', () => {
+  it('is made once for callers that ask at once (made early, while DescribeCluster is on its way, and again when the first read asks)', async () => {
+    let clock = Date.parse('2026-11-30T00:00:00Z');
+    // Each reading of the clock a second later: two tokens made would differ in X-Amz-Date.
+    const now = () => (clock += 1000);
+    const credentials = () => Promise.resolve({ accessKeyId: 'AKIATEST', secretAccessKey: 'test' });
+    const tokens = eksTokenSource('c-1', 'us-west-2', credentials, now);
+    const [early, first] = await Promise.all([tokens.authorization(), tokens.authorization()]);
+    expect(first).toBe(early);
+    expect(await tokens.authorization()).toBe(early);
+    tokens.invalidate();
+    expect(await tokens.authorization()).not.toBe(early);
   });
 });

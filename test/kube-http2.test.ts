@@ -8,10 +8,14 @@
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { createSecureServer, type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenSource } from '../src/gateways/kube-auth.js';
 import { createKubeHttp, isConnectionFailure, type KubeHttp } from '../src/gateways/kube-http.js';
+import { createH2Channel, h2Request } from '../src/gateways/kube-http2.js';
 import type { KubeConnection } from '../src/gateways/kubeconfig.js';
 import { clusterTls } from '../src/sandbox/kube-auth.js';
 import { connectionTo } from './helpers/kube-connection.js';
@@ -95,6 +99,26 @@ describe('the in-process Kubernetes client over HTTP/2', () => {
     // A later request rides the same connection.
     expect((await http.request({ method: 'GET', path: '/version' })).status).toBe(200);
     expect(server.connections).toBe(1);
+  });
+
+  it('lets go of a closed connection at once: no timer of an ended request holds its session and TLS socket', async () => {
+    const server = await serve(true, echo);
+    const tls = { secureContext: createSecureContext({ ca: clusterTls().caPem }), rejectUnauthorized: true };
+    const channel = createH2Channel(new URL(server.url), tls, 30_000);
+    let session = await channel.session();
+    const responses = await Promise.all(Array.from({ length: 5 }, (_, i) => h2Request(session!, `/version?i=${i}`, { method: 'GET', path: '' }, {}, 30_000)));
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const ref = new WeakRef(session!);
+    session = null;
+    channel.close();
+    // Collected, not kept until the 30 s request timeout of each ended stream fires.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    for (let i = 0; i < 10 && ref.deref() !== undefined; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    expect(ref.deref()).toBeUndefined();
   });
 
   it('falls back to HTTP/1.1, the probe connection carrying the first request, no handshake wasted', async () => {

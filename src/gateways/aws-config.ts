@@ -1,4 +1,5 @@
 /** Client settings shared by the EKS and IAM gateways. */
+import { eksSdk } from './sdk-modules.js';
 
 /** Where and as whom to call AWS. Endpoints and credentials otherwise come from the SDK's own chain. */
 export interface AwsSettings {
@@ -36,7 +37,7 @@ export function clientConfig(settings: AwsSettings, endpoint: string | undefined
 export async function sdkRegion(profile?: string): Promise<string | undefined> {
   // The chain's first source, read without loading the SDK, so that the kubectl reads can start first.
   if (!profile && process.env.AWS_REGION) return process.env.AWS_REGION;
-  const { EKSClient } = await import('@aws-sdk/client-eks');
+  const { EKSClient } = await eksSdk();
   const client = new EKSClient(profile ? { profile } : {});
   try {
     const region = await client.config.region();
@@ -64,13 +65,28 @@ export function abortable<C>(client: C, signal: AbortSignal | undefined): C {
   if (!signal) return client;
   const c = client as unknown as AbortableClient;
   const aborted = () => Object.assign(new Error(String(signal.reason ?? 'aborted')), { name: 'AbortError' });
-  const whenAborted = new Promise<never>((_, reject) => {
-    signal.addEventListener('abort', () => reject(aborted()), { once: true });
-  });
-  whenAborted.catch(() => undefined);
+  // The calls in flight, each rejected when the signal aborts. Not a race against one never-settling promise
+  // per client: each race would leave a reaction on it, holding every answer of a long-lived (fleet) client.
+  const inFlight = new Set<(error: Error) => void>();
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const reject of inFlight) reject(aborted());
+      inFlight.clear();
+    },
+    { once: true },
+  );
   signal.addEventListener('abort', () => c.destroy(), { once: true });
   c.middlewareStack.add(
-    (next) => (args) => (signal.aborted ? Promise.reject(aborted()) : Promise.race([next(args), whenAborted])),
+    (next) => (args) => {
+      if (signal.aborted) return Promise.reject(aborted());
+      return new Promise((resolve, reject) => {
+        inFlight.add(reject);
+        next(args)
+          .then(resolve, reject)
+          .finally(() => inFlight.delete(reject));
+      });
+    },
     { step: 'initialize', name: 'vpccniAbortWhole', priority: 'high' },
   );
   c.middlewareStack.add(

@@ -7,6 +7,7 @@
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import type { ExecPlugin } from './kubeconfig.js';
+import { signatureV4Sdk } from './sdk-modules.js';
 
 /** AWS credentials as the SDK's chain returns them. */
 export interface AwsCredentials {
@@ -100,7 +101,7 @@ export async function makeEksToken(
   credentials: AwsCredentials,
   now: Date = new Date(),
 ): Promise<BearerToken> {
-  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { SignatureV4 } = await signatureV4Sdk();
   const signer = new SignatureV4({ credentials, region, service: 'sts', sha256: NodeSha256, uriEscapePath: true });
   const hostname = stsHost(region);
   const signed = await signer.presign(

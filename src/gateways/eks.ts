@@ -7,6 +7,7 @@ import type { AddonInfo, CatalogueEntry, ClusterInfo, PodIdentityAssociationInfo
 import { UnreachableError } from '../errors.js';
 import { abortable, clientConfig, type AwsSettings } from './aws-config.js';
 import { awsErrorCode, translateAwsError } from './aws-errors.js';
+import { eksSdk } from './sdk-modules.js';
 
 export const ADDON_NAME = 'vpc-cni';
 
@@ -65,7 +66,7 @@ function changeInput(clusterName: string, change: AddonChange) {
 export function createEksGateway(settings: AwsSettings, clusterName: string): EksGateway {
   let client: Promise<{ client: EKSClient; sdk: typeof import('@aws-sdk/client-eks') }> | undefined;
   const sdk = () =>
-    (client ??= import('@aws-sdk/client-eks').then((sdk) => ({
+    (client ??= eksSdk().then((sdk) => ({
       sdk,
       client: (settings.clients?.eks as EKSClient | undefined) ?? abortable(new sdk.EKSClient(clientConfig(settings, settings.eksEndpoint)), settings.abortSignal),
     })));

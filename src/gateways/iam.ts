@@ -4,6 +4,7 @@ import type { RoleInfo } from '../domain.js';
 import { UsageError } from '../errors.js';
 import { abortable, clientConfig, type AwsSettings } from './aws-config.js';
 import { awsErrorCode, translateAwsError } from './aws-errors.js';
+import { iamSdk } from './sdk-modules.js';
 
 /** The IAM calls vpccni makes. */
 export interface IamGateway {
@@ -54,7 +55,7 @@ export function roleNameFromArn(roleArn: string): string {
 export function createIamGateway(settings: AwsSettings): IamGateway {
   let loaded: Promise<{ client: IAMClient; sdk: typeof import('@aws-sdk/client-iam') }> | undefined;
   const sdk = () =>
-    (loaded ??= import('@aws-sdk/client-iam').then((sdk) => ({
+    (loaded ??= iamSdk().then((sdk) => ({
       sdk,
       client: (settings.clients?.iam as IAMClient | undefined) ?? abortable(new sdk.IAMClient(clientConfig(settings, settings.iamEndpoint)), settings.abortSignal),
     })));

@@ -114,6 +114,9 @@ export function h2Request(session: ClientHttp2Session, path: string, req: KubeRe
     const settle = (fn: () => void) => {
       if (done) return;
       done = true;
+      // Disarm the stream's timer: left armed, it keeps the ended stream, and through it the session, its TLS
+      // socket and SecureContext, alive until it fires (a fleet run's every cluster, for the whole timeout).
+      stream.setTimeout(0);
       fn();
     };
     stream.setTimeout(timeoutMs, () => {

@@ -9,6 +9,7 @@ import { setMaxListeners } from 'node:events';
 import type { ClusterInfo } from '../domain.js';
 import { UnreachableError } from '../errors.js';
 import type { Gateways } from './facts.js';
+import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AwsSettings } from '../gateways/aws-config.js';
 import { abortable, clientConfig } from '../gateways/aws-config.js';
 import { createEksGateway, type EksGateway } from '../gateways/eks.js';
@@ -17,6 +18,7 @@ import type { KubeGateway } from '../gateways/kubectl.js';
 import type { KubeConnection, KubeContext } from '../gateways/kubeconfig.js';
 import type { TokenSource } from '../gateways/kube-auth.js';
 import type { KubeHttp } from '../gateways/kube-http.js';
+import { eksSdk, iamSdk, signatureV4Sdk, stsSdk } from '../gateways/sdk-modules.js';
 import { makeEksToken, sdkCredentials, type AwsCredentials, type BearerToken } from '../gateways/eks-token.js';
 import { type CredentialSource, type FleetTarget, type ListClusters } from './fleet-targets.js';
 
@@ -94,7 +96,7 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
   }
 
   async function assumeRole(roleArn: string, region: string): Promise<AwsCredentials & { expiration?: Date }> {
-    const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
+    const { STSClient, AssumeRoleCommand } = await stsSdk();
     const sts = new STSClient(clientConfig({ region, credentials: base }, options.stsEndpoint));
     try {
       const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'vpccni-fleet', DurationSeconds: 3600 }));
@@ -125,29 +127,36 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
   }
 
   // One EKS and one IAM client per credentials and region, shared by the clusters they read (keep-alive
-  // connections, one set-up); closed, with every call still open, when the run ends.
+  // connections, one set-up); closed, with every call still open, when the run ends. The EKS client is the one
+  // discovery lists the clusters with, so that it is set up, and connected, before the first cluster is read.
   const run = new AbortController();
   setMaxListeners(0, run.signal); // two listeners per shared client
+  const sharingKey = (source: { profile?: string; roleArn?: string }, region: string) => `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
+  // The middleware of each command is resolved once per client, not on every call (the clients are set up
+  // before their first call, and nothing adds middleware later).
+  const sharedConfig = (aws: AwsSettings, endpoint: string | undefined) => ({ ...clientConfig(aws, endpoint), cacheMiddleware: true });
+  const eksClients = new Map<string, Promise<EKSClient>>();
+  function eksClientFor(source: { profile?: string; roleArn?: string }, region: string): Promise<EKSClient> {
+    const key = sharingKey(source, region);
+    let client = eksClients.get(key);
+    if (!client) {
+      const aws = settings(source, region);
+      client = eksSdk().then(({ EKSClient }) => abortable(new EKSClient(sharedConfig(aws, aws.eksEndpoint)), run.signal));
+      eksClients.set(key, client);
+    }
+    return client;
+  }
   const shared = new Map<string, Shared>();
   async function sharedFor(source: { profile?: string; roleArn?: string }, region: string): Promise<Shared> {
-    const key = `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
+    const key = sharingKey(source, region);
     let entry = shared.get(key);
     if (!entry) {
-      const [{ EKSClient }, { IAMClient }] = await Promise.all([import('@aws-sdk/client-eks'), import('@aws-sdk/client-iam')]);
+      const [eks, { IAMClient }] = await Promise.all([eksClientFor(source, region), iamSdk()]);
       entry = shared.get(key);
       if (!entry) {
         const aws = settings(source, region);
-        // The middleware of each command is resolved once per client, not on every call (the clients are
-        // set up here, before their first call, and nothing adds middleware later).
-        const config = (endpoint: string | undefined) => ({ ...clientConfig(aws, endpoint), cacheMiddleware: true });
         entry = {
-          aws: {
-            ...aws,
-            clients: {
-              eks: abortable(new EKSClient(config(aws.eksEndpoint)), run.signal),
-              iam: abortable(new IAMClient(config(aws.iamEndpoint)), run.signal),
-            },
-          },
+          aws: { ...aws, clients: { eks, iam: abortable(new IAMClient(sharedConfig(aws, aws.iamEndpoint)), run.signal) } },
           memo: new Map(),
         };
         shared.set(key, entry);
@@ -158,17 +167,23 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
 
   return {
     async listClusters(source: CredentialSource, region: string) {
-      const [{ EKSClient, paginateListClusters }, { STSClient, GetCallerIdentityCommand }] = await Promise.all([
-        import('@aws-sdk/client-eks'),
-        import('@aws-sdk/client-sts'),
-      ]);
+      // Once the credentials are in (an assumed role: a round trip), ListClusters goes out and the modules
+      // that reading needs load while it is answered.
+      (credentialsOf(source, region) as Provider)().then(preloadReadModules, () => undefined);
+      const [{ paginateListClusters }, eks] = await Promise.all([eksSdk(), eksClientFor(source, region)]);
       const aws = settings(source, region);
-      const eks = new EKSClient(clientConfig(aws, aws.eksEndpoint));
-      const sts = new STSClient(clientConfig(aws, options.stsEndpoint));
+      // The account, when the source does not name it: GetCallerIdentity, beside ListClusters.
+      let sts: { destroy(): void } | null = null;
+      const account = source.account
+        ? Promise.resolve(source.account)
+        : stsSdk()
+            .then(({ STSClient, GetCallerIdentityCommand }) => {
+              const client = new STSClient(clientConfig(aws, options.stsEndpoint));
+              sts = client;
+              return client.send(new GetCallerIdentityCommand({}));
+            })
+            .then((r) => r.Account ?? null, () => null);
       try {
-        const account = source.account
-          ? Promise.resolve(source.account)
-          : sts.send(new GetCallerIdentityCommand({})).then((r) => r.Account ?? null, () => null);
         const clusters: string[] = [];
         try {
           for await (const page of paginateListClusters({ client: eks }, {})) clusters.push(...(page.clusters ?? []));
@@ -178,8 +193,7 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
         }
         return { clusters, account: await account };
       } finally {
-        eks.destroy();
-        sts.destroy();
+        void account.then(() => (sts as { destroy(): void } | null)?.destroy());
       }
     },
     async open(target, signal) {
@@ -187,13 +201,17 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       const credentials = aws.credentials as Provider;
       const eks = describeOnce(memoEks(createEksGateway(aws, target.cluster), memo));
       const state: { http: KubeHttp | null } = { http: null };
+      // The EKS token needs no answer of the cluster's: made while DescribeCluster is on its way (once its
+      // request went out), it is off the cluster's critical path. A named kube context brings its own.
+      const tokens = target.context ? null : eksTokenSource(target.cluster, target.region, credentials);
+      if (tokens) setImmediate(() => tokens.authorization().catch(() => undefined));
       const gateways: Gateways = { eks, iam: memoIam(createIamGateway(aws), memo), kube: null as unknown as KubeGateway, kubeContext: null };
       let kube: Promise<KubeGateway> | null = null;
       const describe = eks.describeCluster;
       const realKube = () =>
         (kube ??= (async () => {
           const cluster = await describe();
-          const built = await kubeFor(target, cluster, credentials, options, signal);
+          const built = await kubeFor(target, cluster, credentials, options, signal, tokens);
           state.http = built.http;
           gateways.kubeContext = built.context;
           return built.kube;
@@ -216,6 +234,20 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
       providers.clear();
     },
   };
+}
+
+let preloading = false;
+
+/**
+ * Loads what reading a cluster needs (the IAM client, the Kubernetes client, the token's signer) while discovery
+ * waits on ListClusters, instead of on the first clusters' path (once; a failure shows where they are used).
+ */
+function preloadReadModules(): void {
+  if (preloading) return;
+  preloading = true;
+  setImmediate(() => {
+    for (const load of [iamSdk(), signatureV4Sdk(), import('../gateways/kube-http.js'), import('../gateways/kube-api.js')]) load.catch(() => undefined);
+  });
 }
 
 /** The clients and the answers shared by the clusters of one credentials and region. */
@@ -293,11 +325,16 @@ export function connectionOf(cluster: ClusterInfo): KubeConnection {
 /** The EKS token of one cluster, made in-process with the target's credentials, reused until it expires. */
 export function eksTokenSource(cluster: string, region: string, credentials: Provider, now: () => number = Date.now): TokenSource {
   let cached: BearerToken | null = null;
+  let making: Promise<BearerToken> | null = null;
   return {
     execRuns: 0,
     async authorization() {
       if (!cached || (cached.expiresAt !== null && cached.expiresAt - 30_000 <= now())) {
-        cached = await makeEksToken(cluster, region, await credentials(), new Date(now()));
+        // Callers that ask at once share one token.
+        making ??= (async () => makeEksToken(cluster, region, await credentials(), new Date(now())))().finally(() => {
+          making = null;
+        });
+        cached = await making;
       }
       return `Bearer ${cached.token}`;
     },
@@ -314,6 +351,7 @@ async function kubeFor(
   credentials: Provider,
   options: FleetAccessOptions,
   signal: AbortSignal,
+  eksTokens: TokenSource | null,
 ): Promise<{ kube: KubeGateway; http: KubeHttp; context: KubeContext }> {
   const [{ createKubeHttp }, { createKubeApiGateway }] = await Promise.all([import('../gateways/kube-http.js'), import('../gateways/kube-api.js')]);
   let context: KubeContext;
@@ -335,7 +373,7 @@ async function kubeFor(
   } else {
     if (!cluster.endpoint) throw new UnreachableError(`DescribeCluster gave no endpoint for "${target.cluster}"; is the cluster still being created?`);
     context = contextFromCluster(cluster, target.cluster);
-    tokens = eksTokenSource(target.cluster, target.region, credentials);
+    tokens = eksTokens ?? eksTokenSource(target.cluster, target.region, credentials);
   }
   const http = abortableHttp(createKubeHttp(context.connection!, tokens, options.kubeTimeoutMs ? { timeoutMs: options.kubeTimeoutMs } : {}), signal);
   return { kube: createKubeApiGateway(http), http, context };

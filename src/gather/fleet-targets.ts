@@ -5,10 +5,12 @@
  * own, never the end of the run.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { yamlLib } from '../decide/yaml-files.js';
 import { UsageError } from '../errors.js';
-import { Ajv } from 'ajv';
+
+const require = createRequire(import.meta.url);
 
 /** One cluster to read, and as whom. */
 export interface FleetTarget {
@@ -89,10 +91,12 @@ export function readFleetFile(path: string): FleetTarget[] {
   }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = yamlLib().parse(text);
   } catch (error) {
     throw new UsageError(`The fleet file ${path} is not valid YAML (${(error as Error).message.split('\n')[0]}); fix it.`);
   }
+  // Required here, not imported: a run that discovers its clusters reads no file and needs neither YAML nor Ajv.
+  const { Ajv } = require('ajv') as typeof import('ajv');
   const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(FLEET_FILE_SCHEMA, 'utf8')) as object);
   if (!validate(doc)) {
     const first = validate.errors?.[0];

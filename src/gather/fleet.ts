@@ -22,6 +22,29 @@ export async function mapLimit<I, O>(items: I[], limit: number, fn: (item: I, in
   return results;
 }
 
+/**
+ * The order to read targets in: round-robin over the groups of clusters that share their clients and answers
+ * (the same credentials and region: see fleet-access.ts), keeping each group's own order. The first clusters of
+ * a group wait for its shared reads (the add-on role and its policies, a chain of round trips); in the order
+ * found, one group fills the first wave and the next group's chain starts only when its first cluster does, so
+ * the chains would run one after another. Interleaved, the first wave starts them all at once.
+ */
+export function readOrder(targets: FleetTarget[]): number[] {
+  const groups = new Map<string, number[]>();
+  for (const [index, t] of targets.entries()) {
+    const key = `${t.roleArn ?? ''}|${t.profile ?? ''}|${t.region}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = []));
+    group.push(index);
+  }
+  const order: number[] = [];
+  const lists = [...groups.values()];
+  for (let round = 0; order.length < targets.length; round++) {
+    for (const list of lists) if (round < list.length) order.push(list[round]!);
+  }
+  return order;
+}
+
 /** A timer that can be cancelled; tests pass their own so that no test waits on the clock. */
 export type Deadline = (ms: number) => { expired: Promise<void>; cancel(): void };
 
@@ -73,7 +96,12 @@ export async function readFleet<R>(
   const deadline = options.deadline ?? realDeadline;
   const gather = options.gather ?? gatherFacts;
   let done = 0;
-  return mapLimit(targets, options.concurrency, async (target) => {
+  // A cluster's slot goes to the next target as soon as its reads are in; deciding it waits until the I/O
+  // ready now was handled (setImmediate), so that the next cluster's first requests go out before it, not
+  // after: on one thread, deciding first would add its CPU to every next cluster's round trips.
+  const decided = new Array<Promise<R | ClusterOutcome>>(targets.length);
+  await mapLimit(readOrder(targets), options.concurrency, async (index) => {
+    const target = targets[index]!;
     const controller = new AbortController();
     const timer = deadline(options.clusterTimeoutMs);
     let opened: Awaited<ReturnType<FleetAccess['open']>> | null = null;
@@ -95,11 +123,30 @@ export async function readFleet<R>(
       outcome = { target, error: describeError(error) };
     } finally {
       timer.cancel();
-      opened?.close();
-      if (!controller.signal.aborted) controller.abort('done');
     }
     done += 1;
     options.onDone?.(outcome, done, targets.length);
-    return decide(outcome);
+    // Letting go of the cluster's connection waits with deciding it, after the next cluster's requests.
+    decided[index] = afterIo(() => {
+      opened?.close();
+      if (!controller.signal.aborted) controller.abort('done');
+      return decide(outcome);
+    });
   });
+  return Promise.all(decided);
+}
+
+/** `fn`'s result once the I/O events ready now were handled; a throw rejects it (handled where it is awaited). */
+function afterIo<T>(fn: () => T): Promise<T> {
+  const result = new Promise<T>((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        resolve(fn());
+      } catch (error) {
+        reject(error);
+      }
+    }),
+  );
+  result.catch(() => undefined);
+  return result;
 }

@@ -112,6 +112,23 @@ function asSemver(value: string): string | null {
   return semver.coerce(value)?.version ?? null;
 }
 
+/** Each range's parsed form, made once (every cluster of a fleet, every step of a plan, tests the same ones); null when invalid. */
+const ranges = new Map<string, semver.Range | null>();
+
+/** `semver.satisfies`, with the range parsed once. */
+function satisfies(version: string | semver.SemVer, range: string): boolean {
+  let parsed = ranges.get(range);
+  if (parsed === undefined) {
+    try {
+      parsed = new semver.Range(range);
+    } catch {
+      parsed = null;
+    }
+    if (ranges.size < 10_000) ranges.set(range, parsed);
+  }
+  return parsed !== null && parsed.test(version);
+}
+
 /** True when `condition` holds over `context`. */
 export function holds(condition: Condition, context: AdvisoryContext): boolean {
   if ('all' in condition) return condition.all.every((c) => holds(c, context));
@@ -123,13 +140,13 @@ export function holds(condition: Condition, context: AdvisoryContext): boolean {
   if ('equals' in condition) return String(value) === condition.equals;
   if ('notEquals' in condition) return String(value) !== condition.notEquals;
   const version = typeof value === 'string' ? asSemver(value) : null;
-  return version !== null && semver.satisfies(version, condition.range);
+  return version !== null && satisfies(version, condition.range);
 }
 
 /** True when the advisory's ranges include the release of `version`. */
 export function affects(advisory: Advisory, version: AddonVersion): boolean {
-  const release = `${version.major}.${version.minor}.${version.patch}`;
-  return advisory.versions.some((range) => semver.satisfies(release, range));
+  const release = semver.parse(`${version.major}.${version.minor}.${version.patch}`);
+  return release !== null && advisory.versions.some((range) => satisfies(release, range));
 }
 
 /** The severity of `advisory` in `context`, or null when it does not apply. */
