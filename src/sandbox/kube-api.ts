@@ -354,9 +354,7 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
           startWatch(route, url, res);
           return 'streaming';
         }
-        const items = store
-          .list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined)
-          .filter(selectorFilter(url, resource));
+        const items = store.list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined, selectorFilter(url, resource));
         if (wantsTable(accept)) return { status: 200, body: table(items) };
         const page = paginate(items, url, store.resourceVersion);
         const list = { kind: `${resource.kind}List`, apiVersion, metadata: { resourceVersion: String(store.resourceVersion), ...page.metadata }, items: page.items };
@@ -469,7 +467,7 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     const from = url.searchParams.get('resourceVersion');
     if (!from || from === '0') {
       const apiVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
-      for (const obj of store.list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined).filter(matches)) {
+      for (const obj of store.list(apiVersion, resource.kind, resource.namespaced ? namespace : undefined, matches)) {
         send('ADDED', obj);
       }
     } else {

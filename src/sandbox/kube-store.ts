@@ -196,19 +196,23 @@ export class KubeStore {
     return obj ? structuredClone(obj) : undefined;
   }
 
-  /** Deep copies of every object of a kind, in one namespace or all of them, sorted by namespace and name. */
-  list(apiVersion: string, kind: string, namespace?: string): KubeObject[] {
+  /**
+   * Deep copies of every object of a kind, in one namespace or all of them, that `matches` (a selector) keeps,
+   * sorted by namespace and name in byte order, as etcd keeps its keys. The selector runs before the copy: a
+   * list of 5000 nodes that selects none copies none.
+   */
+  list(apiVersion: string, kind: string, namespace?: string, matches?: (obj: KubeObject) => boolean): KubeObject[] {
     const res = this.resourceFor(apiVersion, kind);
     const prefix = `${res.group}/${res.kind}/`;
-    const out: KubeObject[] = [];
+    const kept: Array<[string, KubeObject]> = [];
     for (const [key, obj] of this.objects) {
       if (!key.startsWith(prefix)) continue;
       if (res.namespaced && namespace !== undefined && obj.metadata.namespace !== namespace) continue;
-      out.push(structuredClone(obj));
+      if (matches && !matches(obj)) continue;
+      kept.push([`${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, obj]);
     }
-    return out.sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`),
-    );
+    kept.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return kept.map(([, obj]) => structuredClone(obj));
   }
 
   /**
