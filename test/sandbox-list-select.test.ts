@@ -15,7 +15,10 @@ const NAMES = ['ip-10-0-1-9.ec2.internal', 'ip-10-0-1-10.ec2.internal', 'ip-10-0
 describe('sandbox lists with selectors', () => {
   it.each(KUBECTL_MINORS)('keep only what the selector names, in byte order of their names (kubectl %s)', async (minor) => {
     const sandbox = await sandboxOf('default', (s) => {
-      s.nodes = NAMES.map((name) => ({ name, labels: name.startsWith('hybrid') ? { 'eks.amazonaws.com/compute-type': 'hybrid' } : { 'eks.amazonaws.com/nodegroup': 'ng-1' } }));
+      s.nodes = NAMES.map((name) => {
+        const labels: Record<string, string> = name.startsWith('hybrid') ? { 'eks.amazonaws.com/compute-type': 'hybrid' } : { 'eks.amazonaws.com/nodegroup': 'ng-1' };
+        return { name, labels };
+      });
     });
     const kubectl = kubectlFor(minor, sandbox.kubeconfig);
     const all = await kubectl('get', 'nodes', '-o', 'name');

@@ -20,7 +20,7 @@ import type { TokenSource } from '../gateways/kube-auth.js';
 import type { KubeHttp } from '../gateways/kube-http.js';
 import { eksSdk, iamSdk, signatureV4Sdk, stsSdk } from '../gateways/sdk-modules.js';
 import { makeEksToken, sdkCredentials, type AwsCredentials, type BearerToken } from '../gateways/eks-token.js';
-import { type CredentialSource, type FleetTarget, type ListClusters } from './fleet-targets.js';
+import { sharingKey, type CredentialSource, type FleetTarget, type ListClusters } from './fleet-targets.js';
 
 /** The gateways of one cluster, and how to let go of them. */
 export interface ClusterAccess {
@@ -131,7 +131,6 @@ export function createFleetAccess(options: FleetAccessOptions = {}): FleetAccess
   // discovery lists the clusters with, so that it is set up, and connected, before the first cluster is read.
   const run = new AbortController();
   setMaxListeners(0, run.signal); // two listeners per shared client
-  const sharingKey = (source: { profile?: string; roleArn?: string }, region: string) => `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
   // The middleware of each command is resolved once per client, not on every call (the clients are set up
   // before their first call, and nothing adds middleware later).
   const sharedConfig = (aws: AwsSettings, endpoint: string | undefined) => ({ ...clientConfig(aws, endpoint), cacheMiddleware: true });

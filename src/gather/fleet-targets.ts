@@ -12,6 +12,14 @@ import { UsageError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * The key of the clusters that share their SDK clients and answers (fleet-access.ts): the same credentials
+ * (role or profile) in the same region. readFleet interleaves its reads by it.
+ */
+export function sharingKey(source: { profile?: string; roleArn?: string }, region: string): string {
+  return `${source.roleArn ?? ''}|${source.profile ?? ''}|${region}`;
+}
+
 /** One cluster to read, and as whom. */
 export interface FleetTarget {
   cluster: string;

@@ -6,7 +6,7 @@
 import { VpccniError } from '../errors.js';
 import { gatherFacts, type GatheredFacts } from './facts.js';
 import type { FleetAccess } from './fleet-access.js';
-import type { FleetTarget } from './fleet-targets.js';
+import { sharingKey, type FleetTarget } from './fleet-targets.js';
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order of the items. */
 export async function mapLimit<I, O>(items: I[], limit: number, fn: (item: I, index: number) => Promise<O>): Promise<O[]> {
@@ -32,7 +32,7 @@ export async function mapLimit<I, O>(items: I[], limit: number, fn: (item: I, in
 export function readOrder(targets: FleetTarget[]): number[] {
   const groups = new Map<string, number[]>();
   for (const [index, t] of targets.entries()) {
-    const key = `${t.roleArn ?? ''}|${t.profile ?? ''}|${t.region}`;
+    const key = sharingKey(t, t.region);
     let group = groups.get(key);
     if (!group) groups.set(key, (group = []));
     group.push(index);
