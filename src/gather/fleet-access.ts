@@ -16,6 +16,7 @@ import { createEksGateway, type EksGateway } from '../gateways/eks.js';
 import { createIamGateway, type IamGateway } from '../gateways/iam.js';
 import type { KubeGateway } from '../gateways/kubectl.js';
 import type { KubeConnection, KubeContext } from '../gateways/kubeconfig.js';
+import { connectionTo } from '../gateways/kube-connection.js';
 import type { TokenSource } from '../gateways/kube-auth.js';
 import type { KubeHttp } from '../gateways/kube-http.js';
 import { eksSdk, iamSdk, signatureV4Sdk, stsSdk } from '../gateways/sdk-modules.js';
@@ -306,19 +307,10 @@ function contextFromCluster(cluster: ClusterInfo, name: string): KubeContext {
 
 /** A KubeConnection from DescribeCluster's endpoint and CA. */
 export function connectionOf(cluster: ClusterInfo): KubeConnection {
-  return {
-    server: cluster.endpoint ?? '',
+  return connectionTo(cluster.endpoint ?? '', {
     ca: cluster.certificateAuthority ? Buffer.from(cluster.certificateAuthority, 'base64').toString('utf8') : null,
-    insecureSkipTlsVerify: false,
-    tlsServerName: null,
     proxyUrl: process.env.HTTPS_PROXY ?? process.env.https_proxy ?? null,
-    clientCertificate: null,
-    clientKey: null,
-    token: null,
-    tokenFile: null,
-    basicAuth: null,
-    exec: null,
-  };
+  });
 }
 
 /** The EKS token of one cluster, made in-process with the target's credentials, reused until it expires. */
@@ -356,12 +348,11 @@ async function kubeFor(
   let context: KubeContext;
   let tokens: TokenSource;
   if (target.context) {
-    const [{ resolveKubeContext }, { tokenSource }, { assertContextMatches }, { assertSameCa }, { sameApiServer }] = await Promise.all([
+    const [{ resolveKubeContext, sameApiServer }, { tokenSource }, { assertContextMatches }, { assertSameCa }] = await Promise.all([
       import('../gateways/kubeconfig.js'),
       import('../gateways/kube-auth.js'),
       import('../gateways/kubectl.js'),
       import('../gateways/kube-guard.js'),
-      import('../gateways/kubeconfig.js'),
     ]);
     const resolved = resolveKubeContext({ ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}), context: target.context });
     assertContextMatches(resolved, cluster, sameApiServer);
