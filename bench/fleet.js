@@ -23,6 +23,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ACCOUNTS, REGIONS, fleetScenarioYaml } from './fleet-scenario.js';
 import { serveSandbox } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -34,8 +35,6 @@ const CONCURRENCY = Number(process.env.FLEET_CONCURRENCY ?? 8);
 const LATENCY = 100;
 const CRITICAL_PATH = 2;
 const ROUNDS = Number(process.env.FLEET_ROUNDS ?? 3);
-const ACCOUNTS = ['111122223333', '444455556666'];
-const REGIONS = ['us-west-2', 'eu-west-1'];
 const log = (text) => process.stderr.write(`${text}\n`);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,29 +43,8 @@ const median = (xs) => {
 };
 
 function scenarioFile(dir) {
-  const lines = [
-    'name: bench-fleet',
-    `description: ${CLUSTERS} clusters over ${REGIONS.join(' and ')} in ${ACCOUNTS.join(' and ')} (the fleet benchmark).`,
-    'catalogueSnapshot: mid-2025',
-    'accounts:',
-    ...ACCOUNTS.flatMap((id) => [`  - id: "${id}"`, `    accessKeyId: AKIABENCH${id}`, `    secretAccessKey: bench-${id}`]),
-    'iam:',
-    '  roles:',
-    '    - name: AmazonEKSVPCCNIRole',
-    '      attachedPolicyArns: [arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy]',
-    '    - name: VpccniFleetReadOnly',
-    '      attachedPolicyArns: []',
-    'clusters:',
-  ];
-  for (let i = 0; i < CLUSTERS; i++) {
-    const region = REGIONS[i % REGIONS.length];
-    const account = ACCOUNTS[Math.floor(i / REGIONS.length) % ACCOUNTS.length];
-    const name = `bench-${String(i).padStart(3, '0')}`;
-    lines.push(`  - cluster: { name: ${name}, region: ${region}, accountId: "${account}", kubernetesVersion: "1.31" }`);
-    lines.push('    addon: { version: v1.19.5-eksbuild.1 }');
-  }
   const file = join(dir, 'bench-fleet.yaml');
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  writeFileSync(file, fleetScenarioYaml(CLUSTERS, 'bench'));
   return file;
 }
 

@@ -13,35 +13,14 @@ import { fleetFlags } from '../src/commands/fleet-flags.js';
 import { fleetRows } from '../src/commands/fleet.js';
 import { createFleetAccess } from '../src/gather/fleet-access.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import { ACCOUNTS, REGIONS, fleetScenarioYaml } from '../bench/fleet-scenario.js';
 
-const ACCOUNTS = ['111122223333', '444455556666'];
-const REGIONS = ['us-west-2', 'eu-west-1'];
 const CLUSTERS = 8;
 
-/** The benchmark's fleet, small: clusters spread over 2 regions × 2 accounts, each with the managed add-on and its IRSA role. */
+/** The benchmark's fleet (bench/fleet-scenario.js), small. */
 function scenarioFile(): string {
-  const lines = [
-    'name: shared-reads',
-    'description: The fleet benchmark, small.',
-    'catalogueSnapshot: mid-2025',
-    'accounts:',
-    ...ACCOUNTS.flatMap((id) => [`  - id: "${id}"`, `    accessKeyId: AKIATEST${id}`, `    secretAccessKey: test-${id}`]),
-    'iam:',
-    '  roles:',
-    '    - name: AmazonEKSVPCCNIRole',
-    '      attachedPolicyArns: [arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy]',
-    '    - name: VpccniFleetReadOnly',
-    '      attachedPolicyArns: []',
-    'clusters:',
-  ];
-  for (let i = 0; i < CLUSTERS; i++) {
-    const region = REGIONS[i % REGIONS.length];
-    const account = ACCOUNTS[Math.floor(i / REGIONS.length) % ACCOUNTS.length];
-    lines.push(`  - cluster: { name: c-${i}, region: ${region}, accountId: "${account}", kubernetesVersion: "1.31" }`);
-    lines.push('    addon: { version: v1.19.5-eksbuild.1 }');
-  }
   const file = join(mkdtempSync(join(tmpdir(), 'vpccni-fleet-shared-')), 'fleet.yaml');
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  writeFileSync(file, fleetScenarioYaml(CLUSTERS, 'c'));
   return file;
 }
 
