@@ -5,11 +5,8 @@
  * rollout gate, never a clock); listed by kubectl 1.27 and 1.33 with label and field selectors, `-o wide`,
  * and `kubectl rollout status`.
  */
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { execa, execaSync } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KUBECTL_MINORS, kubectlFor } from './helpers/kubectl.js';
 import { upstreamDaemonSet, type KubeObject } from '../src/decide/manifests.js';
 import { Gate } from '../src/sandbox/gates.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
@@ -18,7 +15,6 @@ import { KubeStore } from '../src/sandbox/kube-store.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const KUBECTL_DIR = dirname(realpathSync(execaSync('which', ['kubectl']).stdout.trim()));
 const DS = ['apps/v1', 'DaemonSet', 'aws-node', 'kube-system'] as const;
 
 function storeWithNodes(count: number, gate: Gate): KubeStore {
@@ -123,7 +119,7 @@ describe('the DaemonSet controller keeps pods', () => {
   });
 });
 
-for (const minor of ['1.27', '1.33']) {
+for (const minor of KUBECTL_MINORS) {
   describe(`kubectl ${minor} sees the pods move with the rollout`, () => {
     let sb: RunningSandbox | undefined;
     afterEach(async () => {
@@ -133,13 +129,8 @@ for (const minor of ['1.27', '1.33']) {
 
     it('get pods -l k8s-app=aws-node -o wide, a spec.nodeName field selector, and rollout status', async () => {
       sb = await startSandbox('default', { hold: ['rollout'] });
-      const dir = mkdtempSync(join(tmpdir(), 'vpccni-pods-'));
-      const kubectl = (...args: string[]) =>
-        execa(join(KUBECTL_DIR, `kubectl.${minor}`), ['--kubeconfig', sb!.kubeconfig, '-n', 'kube-system', ...args], {
-          env: { KUBECACHEDIR: join(dir, 'cache') },
-          reject: false,
-          timeout: 60_000,
-        });
+      const inKubeSystem = kubectlFor(minor, sb.kubeconfig);
+      const kubectl = (...args: string[]) => inKubeSystem('-n', 'kube-system', ...args);
       const set = await kubectl('set', 'image', 'daemonset/aws-node', 'aws-node=example.com/amazon-k8s-cni:v9');
       expect(set.exitCode, set.stderr).toBe(0);
 

@@ -3,18 +3,14 @@
  * maxUnavailable at a time (percentages over the admitted nodes, rounded up), availability dipping, and
  * `kubectl rollout status` printing each step, with each step released through the rollout gate.
  */
-import { mkdtempSync, realpathSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { execa, execaSync } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { KUBECTL_MINORS, kubectlFor } from './helpers/kubectl.js';
 import { upstreamDaemonSet, type KubeObject } from '../src/decide/manifests.js';
 import { Gate } from '../src/sandbox/gates.js';
 import { startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
 import { KubeStore, maxUnavailableOf, TEMPLATE_GENERATION } from '../src/sandbox/kube-store.js';
 
 /** Where the machine keeps kubectl.1.27 … kubectl.1.33. */
-const KUBECTL_DIR = dirname(realpathSync(execaSync('which', ['kubectl']).stdout.trim()));
 
 function nodes(store: KubeStore, count: number): void {
   for (let i = 0; i < count; i++) {
@@ -94,7 +90,7 @@ describe('the DaemonSet controller', () => {
   });
 });
 
-for (const minor of ['1.27', '1.33']) {
+for (const minor of KUBECTL_MINORS) {
   describe(`kubectl ${minor} rollout status on a pod-by-pod rollout`, () => {
     let sb: RunningSandbox | undefined;
     afterEach(async () => {
@@ -104,13 +100,7 @@ for (const minor of ['1.27', '1.33']) {
 
     it('prints each step the controller reports, then success', async () => {
       sb = await startSandbox('default', { hold: ['rollout'] });
-      const dir = mkdtempSync(join(tmpdir(), 'vpccni-rollout-'));
-      const kubectl = (...args: string[]) =>
-        execa(join(KUBECTL_DIR, `kubectl.${minor}`), ['--kubeconfig', sb!.kubeconfig, ...args], {
-          env: { KUBECACHEDIR: join(dir, 'cache') },
-          reject: false,
-          timeout: 60_000,
-        });
+      const kubectl = kubectlFor(minor, sb.kubeconfig);
       const set = await kubectl('set', 'image', 'daemonset/aws-node', '-n', 'kube-system', 'aws-node=example.com/amazon-k8s-cni:v9');
       expect(set.exitCode, set.stderr).toBe(0);
       const table = await kubectl('get', 'daemonset', 'aws-node', '-n', 'kube-system');
