@@ -75,14 +75,20 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
   // Requests go over HTTP/2 where the server speaks it (ALPN), as kubectl's do; watches and proxies keep HTTP/1.1.
   const h2 = secure && !proxy ? createH2Channel(base, tls, timeoutMs) : null;
 
+  /** The request's URL under the server's base path. */
+  const urlOf = (req: KubeRequest) => new URL(base.pathname.replace(/\/+$/, '') + req.path, base);
+
+  /** The headers of a request, over either protocol. */
+  const headersOf = (req: KubeRequest, authorization: string | null): Record<string, string | number> => ({
+    Accept: req.accept ?? 'application/json',
+    'User-Agent': 'vpccni',
+    ...(authorization ? { Authorization: authorization } : {}),
+    ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}),
+  });
+
   function open(req: KubeRequest, authorization: string | null, socket: Duplex | null = null): Promise<{ response: IncomingMessage; abort(): void }> {
-    const url = new URL(base.pathname.replace(/\/+$/, '') + req.path, base);
-    const headers: OutgoingHttpHeaders = {
-      Accept: req.accept ?? 'application/json',
-      'User-Agent': 'vpccni',
-      ...(authorization ? { Authorization: authorization } : {}),
-      ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}),
-    };
+    const url = urlOf(req);
+    const headers: OutgoingHttpHeaders = headersOf(req, authorization);
     const send = secure ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const via = socket ? { createConnection: () => socket } : { agent };
@@ -106,19 +112,10 @@ export function createKubeHttp(connection: KubeConnection, tokens: TokenSource, 
 
   /** One request read to the end: on the HTTP/2 session when there is one, else over HTTP/1.1. */
   async function exchange(req: KubeRequest, authorization: string | null): Promise<KubeResponse> {
-    const url = new URL(base.pathname.replace(/\/+$/, '') + req.path, base);
-    let session: Awaited<ReturnType<NonNullable<typeof h2>['session']>> = null;
+    const url = urlOf(req);
     try {
-      session = h2 ? await h2.session() : null;
-      if (session) {
-        const headers = {
-          Accept: req.accept ?? 'application/json',
-          'User-Agent': 'vpccni',
-          ...(authorization ? { Authorization: authorization } : {}),
-          ...(req.body !== undefined ? { 'Content-Type': req.contentType ?? 'application/json', 'Content-Length': Buffer.byteLength(req.body) } : {}),
-        };
-        return await h2Request(session, url.pathname + url.search, req, headers, req.timeoutMs ?? timeoutMs);
-      }
+      const session = h2 ? await h2.session() : null;
+      if (session) return await h2Request(session, url.pathname + url.search, req, headersOf(req, authorization), req.timeoutMs ?? timeoutMs);
     } catch (error) {
       throw translate(error as NodeJS.ErrnoException, url);
     }
