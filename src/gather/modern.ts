@@ -58,8 +58,7 @@ export function startModernReads(
   const policiesOf = (arn: string): Promise<RolePolicies> => {
     let read = policyReads.get(arn);
     if (!read) {
-      read = gateways.iam.readRolePolicies(arn);
-      read.catch(() => undefined);
+      read = quiet(gateways.iam.readRolePolicies(arn));
       policyReads.set(arn, read);
     }
     return read;

@@ -12,6 +12,11 @@ import { rolloutOutcome } from './walk.js';
 import { parseDuration, pollUntil } from './wait.js';
 import { awaitRecovery, DEFAULT_GRACE } from './grace.js';
 
+/** The cluster read again after a wait, with the journal's role for the role checks. */
+function readAgain(runtime: Runtime, journal: Journal): Promise<GatheredFacts> {
+  return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
+}
+
 /** The add-on states in which EKS is still applying a change. */
 export const BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
 
@@ -78,7 +83,7 @@ export async function settleInFlight(runtime: Runtime, journal: Journal, facts: 
     { deadline: Date.now() + timeoutMs },
   );
   if (!settled) throw new UpgradeStoppedError(`The add-on is still ${facts.addon.status} after the timeout; check it with vpccni status and resume later.`);
-  return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
+  return readAgain(runtime, journal);
 }
 
 /**
@@ -120,5 +125,5 @@ export async function recoverOnResume(runtime: Runtime, journal: Journal, facts:
       `EKS still reports ${report} after the ${Math.round(graceMs / 1000)}s grace; fix the cause (vpccni status names EKS's health issues) and run \`vpccni upgrade --resume\` again, with a longer --grace if it is still recovering.`,
     );
   }
-  return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
+  return readAgain(runtime, journal);
 }
