@@ -19,13 +19,14 @@ export const REVISION_HASH = 'controller-revision-hash';
 /** The label with the template generation the pod was created from. */
 export const POD_TEMPLATE_GENERATION = 'pod-template-generation';
 
+/** Kubernetes' SafeEncodeString alphabet (no vowels, no look-alikes): revision hashes and generated name suffixes. */
+const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const safeEncode = (bytes: Uint8Array): string => Array.from(bytes, (b) => SAFE_ALPHABET[b % SAFE_ALPHABET.length]).join('');
+
 /** A short hash of the pod template, as the controller's ControllerRevision names carry (10 lowercase characters). */
 export function revisionHash(ds: KubeObject): string {
   const template = isRecord(ds.spec) ? ds.spec.template : undefined;
-  const digest = createHash('sha256').update(canonicalJson(template ?? {})).digest();
-  // Kubernetes' SafeEncodeString alphabet: no vowels, no look-alikes.
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  return Array.from(digest.subarray(0, 10), (b) => alphabet[b % alphabet.length]).join('');
+  return safeEncode(createHash('sha256').update(canonicalJson(template ?? {})).digest().subarray(0, 10));
 }
 
 /** The node's InternalIP: its status address, else the one its EC2 name spells (`ip-192-168-12-34…`), else one from its name. */
@@ -47,8 +48,7 @@ function now(): string {
 }
 
 function suffix(): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  return Array.from(randomBytes(5), (b) => alphabet[b % alphabet.length]).join('');
+  return safeEncode(randomBytes(5));
 }
 
 /** A new pod of the DaemonSet's current template on `node`. */
