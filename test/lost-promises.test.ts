@@ -108,7 +108,7 @@ describe('the journal lock', () => {
   it('stops a second run at once, saying who holds the lock; takes over the lock of a dead pid on this host', async () => {
     const journal = join(tmp(), 'upgrade-journal-demo-us-west-2.json');
     const first = await acquireJournalLock(journal);
-    await expect(acquireJournalLock(journal, { pid: process.pid + 1, host: hostname(), startedAt: 'now' })).rejects.toThrow(
+    await expect(acquireJournalLock(journal, { me: { pid: process.pid + 1, host: hostname(), startedAt: 'now' } })).rejects.toThrow(
       new RegExp(`process ${process.pid} on ${hostname()}`),
     );
     await first.release();
@@ -126,9 +126,7 @@ describe('the journal lock', () => {
     const sandbox = await sandboxOf('default');
     const dir = tmp();
     const held = await acquireJournalLock(join(dir, `upgrade-journal-${sandbox.cluster}-${sandbox.region}.json`), {
-      pid: process.pid,
-      host: hostname(),
-      startedAt: 'by the first run',
+      me: { pid: process.pid, host: hostname(), startedAt: 'by the first run' },
     });
     const error = await runUpgrade(runtimeFor(sandbox), { to: 'v1.13.4-eksbuild.1', values: null, timeoutMs: 30_000, backupDir: dir, yes: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
