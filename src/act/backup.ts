@@ -10,6 +10,7 @@ import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Document, parseDocument } from 'yaml';
 import { UnreachableError, UsageError } from '../errors.js';
+import { assertNesting } from '../formats/nesting.js';
 import type { GatheredFacts } from '../gather/facts.js';
 import type { KubeObject } from '../decide/manifests.js';
 import { isPseudoFilesystemPath, readRegularFile } from '../gather/input-file.js';
@@ -94,6 +95,7 @@ export async function readBackup(path: string): Promise<BackupDocument> {
     what: `The backup file ${path}`,
     hint: 'pass the path that vpccni backup printed',
   });
+  assertNesting(text, `The backup file ${path}`, 'vpccni never writes one so deep, so it was edited: use another backup');
   const parsed = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (parsed.errors.length > 0) {
     throw new UsageError(

@@ -5,6 +5,7 @@
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AddonInfo, CatalogueEntry, ClusterInfo, PodIdentityAssociationInfo, ResolveConflicts, UpgradeInsightInfo } from '../domain.js';
 import { UnreachableError } from '../errors.js';
+import { MAX_NESTING, nestingTooDeep } from '../formats/nesting.js';
 import { abortable, clientConfig, type AwsSettings } from './aws-config.js';
 import { awsErrorCode, translateAwsError } from './aws-errors.js';
 import { eksSdk } from './sdk-modules.js';
@@ -175,6 +176,10 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
         );
         if (!out.configurationSchema) {
           throw new UnreachableError(`EKS returned no configuration schema for ${ADDON_NAME} ${version}.`);
+        }
+        // Compiled and walked recursively later: a schema no real EKS sends must not overflow the stack.
+        if (nestingTooDeep(out.configurationSchema)) {
+          throw new UnreachableError(`EKS returned a configuration schema for ${ADDON_NAME} ${version} nested deeper than ${MAX_NESTING} levels; check the EKS endpoint vpccni talks to.`);
         }
         return out.configurationSchema;
       } catch (error) {

@@ -8,8 +8,12 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { UnreachableError, UsageError } from '../errors.js';
+import { assertNesting } from '../formats/nesting.js';
 
 /** The kube context kubectl will use. */
+/** The largest kubeconfig read (a file with hundreds of clusters is well under it). */
+const MAX_KUBECONFIG_CHARS = 16 * 1024 * 1024;
+
 export interface KubeContext {
   name: string;
   /** The API server URL of the context's cluster, or null when the kubeconfig lacks it. */
@@ -104,8 +108,11 @@ export function resolveKubeContext(options: { kubeconfig?: string; context?: str
   for (const file of files) {
     if (!existsSync(file)) continue;
     let doc: KubeconfigFile;
+    const text = readFileSync(file, 'utf8');
+    if (text.length > MAX_KUBECONFIG_CHARS) throw new UsageError(`The kubeconfig ${file} is larger than ${MAX_KUBECONFIG_CHARS / 1024 / 1024} MiB; point --kubeconfig at the file for this cluster.`);
+    assertNesting(text, `The kubeconfig ${file}`, 'a kubeconfig is a few levels deep, so check the file');
     try {
-      doc = (parse(readFileSync(file, 'utf8')) ?? {}) as KubeconfigFile;
+      doc = (parse(text) ?? {}) as KubeconfigFile;
     } catch (error) {
       throw new UsageError(`The kubeconfig ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
     }

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
 import { UsageError } from '../errors.js';
+import { assertNesting } from '../formats/nesting.js';
+import { readRegularFile } from './input-file.js';
 import { SHIPPED_ADVISORIES, type Advisory, type AdvisoriesFile } from '../upgrade-planner/advisories.js';
 
 const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/advisories.schema.json', import.meta.url));
@@ -25,14 +27,14 @@ export function advisoriesPath(option: string | undefined): string | undefined {
   return path && path.trim() !== '' ? path : undefined;
 }
 
+/** The largest advisories file read (the shipped one is a few KiB). */
+export const MAX_ADVISORIES_BYTES = 4 * 1024 * 1024;
+
 /** Reads and validates an advisories file; a UsageError (exit 2) in one sentence when it is not usable. */
 export function loadAdvisoriesFile(path: string): LoadedAdvisories {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`The advisories file ${path} could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); check --advisories or VPCCNI_ADVISORIES.`);
-  }
+  const hint = 'check --advisories or VPCCNI_ADVISORIES';
+  const text = readRegularFile(path, { maxBytes: MAX_ADVISORIES_BYTES, what: `The advisories file ${path}`, hint });
+  assertNesting(text, `The advisories file ${path}`, hint);
   let data: unknown;
   try {
     data = JSON.parse(text);

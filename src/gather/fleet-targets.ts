@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { yamlLib } from '../decide/yaml-files.js';
 import { UsageError } from '../errors.js';
+import { assertNesting } from '../formats/nesting.js';
+import { readRegularFile } from './input-file.js';
 
 const require = createRequire(import.meta.url);
 
@@ -89,14 +91,14 @@ interface FleetFileEntry {
   labels?: Record<string, string | number | boolean>;
 }
 
+/** The largest fleet file read (thousands of clusters fit in far less). */
+export const MAX_FLEET_FILE_BYTES = 16 * 1024 * 1024;
+
 /** Reads and validates a fleet file (YAML or JSON); exit 2 with the first problem when it is wrong. */
 export function readFleetFile(path: string): FleetTarget[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    throw new UsageError(`The fleet file ${path} cannot be read; check the path given to --fleet.`);
-  }
+  const hint = 'check the path given to --fleet';
+  const text = readRegularFile(path, { maxBytes: MAX_FLEET_FILE_BYTES, what: `The fleet file ${path}`, hint });
+  assertNesting(text, `The fleet file ${path}`, 'a fleet file is a list of clusters, so fix it');
   let doc: unknown;
   try {
     doc = yamlLib().parse(text);

@@ -11,6 +11,7 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readYamlDocuments, yamlLib } from '../decide/yaml-files.js';
 import { UsageError } from '../errors.js';
+import { assertNesting } from '../formats/nesting.js';
 import { tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { CATALOGUES, DEFAULT_CATALOGUE } from './default-catalogue.js';
 import type {
@@ -183,6 +184,8 @@ function parseFile(path: string): unknown {
   } catch (error) {
     throw new UsageError(`Cannot read scenario file ${path}: ${(error as Error).message}.`, { cause: error });
   }
+  if (text.length > 16 * 1024 * 1024) throw new UsageError(`Scenario ${path} is larger than 16 MiB; a scenario is a few KiB.`);
+  assertNesting(text, `Scenario ${path}`, 'a scenario is a few levels deep, so check the file');
   try {
     return extname(path).toLowerCase() === '.json' ? JSON.parse(text) : yamlLib().parse(text);
   } catch (error) {

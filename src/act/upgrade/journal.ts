@@ -7,6 +7,7 @@ import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ResolveConflicts } from '../../domain.js';
 import { UsageError } from '../../errors.js';
+import { nestingTooDeep } from '../../formats/nesting.js';
 
 /** One step as the journal records it. */
 export interface JournalStep {
@@ -74,6 +75,7 @@ export async function loadJournal(path: string): Promise<Journal | null> {
     throw error;
   }
   try {
+    if (nestingTooDeep(text)) throw new Error('nested too deeply');
     const journal = JSON.parse(text) as Journal;
     if (journal.kind !== 'VpccniUpgradeJournal' || !Array.isArray(journal.steps)) throw new Error('not a journal');
     return journal;

@@ -5,6 +5,7 @@
 import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import { UsageError } from '../../errors.js';
 import { readRegularFile } from '../../gather/input-file.js';
+import { assertNesting } from '../../formats/nesting.js';
 
 /** Keys that would reach an object's prototype if any code merged the values naively: always refused. */
 export const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -57,6 +58,7 @@ export function parseConfigurationValues(
       `${source} is empty; pass a JSON or YAML object such as {"env":{"WARM_IP_TARGET":"5"}}, or {} to reset every setting to its default.`,
     );
   }
+  assertNesting(trimmed, source, 'configuration values are a few levels deep, so check what was passed');
   const value = parseObjectText(trimmed, (failure) =>
     new UsageError(
       `${source} is not valid JSON or YAML: ${failure.message} at line ${failure.line}, column ${failure.column}.`,
@@ -76,6 +78,7 @@ export function parseConfigurationValues(
  */
 export function parseStoredConfigurationValues(text: string | null | undefined): Record<string, unknown> {
   if (text === null || text === undefined || text.trim() === '') return {};
+  assertNesting(text, "The add-on's stored configuration values", 'fix them with update-addon --configuration-values');
   const value = parseObjectText(text.trim(), (failure) =>
     new UsageError(
       `The add-on's stored configuration values are not valid JSON or YAML (${failure.message} at line ${failure.line}, column ${failure.column}); fix them with update-addon --configuration-values.`,
