@@ -15,7 +15,7 @@ const RESOURCE: Record<IacFormat, string> = { terraform: 'aws_eks_addon', eksctl
 export async function planAsCode(format: IacFormat, target: string, mode: { selfManaged: boolean; jump: boolean }, globals: GlobalOptions): Promise<number> {
   if (mode.selfManaged) {
     throw new UsageError(
-      `plan --self-managed keeps aws-node self-managed, and its steps (server-side applies of the upstream manifests) are not an EKS add-on that ${RESOURCE[format]} can express; drop --self-managed to plan the move into the EKS add-on, or use --output text.`,
+      `plan --self-managed keeps aws-node self-managed: its steps are server-side applies of the upstream manifests, which ${RESOURCE[format]} cannot express; drop --self-managed to plan the move into the EKS add-on, or use --output text.`,
     );
   }
   return withRuntime({ ...globals, output: 'text' }, async (runtime) => {
