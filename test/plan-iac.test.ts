@@ -163,6 +163,39 @@ describe('the default scenario: v1.12.6-eksbuild.2 to v1.14.0-eksbuild.3 on Kube
   }, 60_000);
 });
 
+describe('what the add-on keeps, and what the upgrade refuses', () => {
+  it('writes the Pod Identity association the add-on owns, and the stored values an update keeps, so that no apply removes them', async () => {
+    const sandbox = await sandboxFor('pod-identity');
+    const status = parseJson<{ addon: { podIdentityAssociations: Array<{ serviceAccount: string; roleArn: string; ownerArn: string | null }> } }>(
+      await onSandboxInProcess(sandbox, ['status', '--output', 'json']),
+    );
+    const owned = status.addon.podIdentityAssociations.filter((a) => a.ownerArn);
+    expect(owned).toHaveLength(1);
+    const tf = await onSandboxInProcess(sandbox, ['plan', '--to', 'latest', '--output', 'terraform']);
+    expect(tf.exitCode, tf.stderr).toBe(0);
+    const [step] = parseHclSubset(tf.stdout);
+    expect(step!.body.pod_identity_association).toEqual(owned.map((a) => ({ role_arn: a.roleArn, service_account: a.serviceAccount })));
+    expect(step!.body.service_account_role_arn).toBeUndefined();
+    expect(errors(terraformSchema, step!.body)).toEqual([]);
+
+    const stored = await sandboxFor('v1.19.3-custom-networking-sgp');
+    const cf = await onSandboxInProcess(stored, ['plan', '--to', 'latest', '--output', 'cloudformation']);
+    expect(cf.exitCode, cf.stderr).toBe(0);
+    const props = (parseAllDocuments(cf.stdout)[0]!.toJS() as { Resources: { VpcCniAddon: { Properties: Record<string, unknown> } } }).Resources.VpcCniAddon.Properties;
+    expect(props.ConfigurationValues).toBe(stored.addon()!.configurationValues);
+    expect(cf.stdout).toContain('# configuration values: kept as the add-on stores them (this step sends none)');
+    expect(errors(cloudFormationSchema, props)).toEqual([]);
+  }, 120_000);
+
+  it('refuses, as the upgrade does, a target the advisories block: exit 1, nothing on stdout', async () => {
+    const sandbox = await sandboxFor('v1.19.3-custom-networking-sgp');
+    const r = await onSandboxInProcess(sandbox, ['plan', '--to', 'v1.19.4-eksbuild.1', '--output', 'terraform']);
+    expect(r.exitCode).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/Refusing to move to v1\.19\.4-eksbuild\.1: .*custom networking/);
+  }, 60_000);
+});
+
 describe('adopting a self-managed install (self-managed → EKS add-on)', () => {
   it('carries the custom settings as configuration_values exactly as a real vpccni upgrade sends them in CreateAddon, with its mode', async () => {
     // Self-managed v1.13.4 with ENABLE_PREFIX_DELEGATION on Kubernetes 1.31: manifest steps to v1.15.5, then CreateAddon.
