@@ -80,10 +80,7 @@ export function iacPlanOf(input: IacInput): IacPlan {
     }
     if (sent !== undefined) values = sent;
     if (input.serviceAccountRoleArn) role = input.serviceAccountRoleArn;
-    if (input.podIdentityRoleArn) {
-      associations = [{ serviceAccount: 'aws-node', roleArn: input.podIdentityRoleArn }];
-      role = input.serviceAccountRoleArn ?? null;
-    }
+    if (input.podIdentityRoleArn) associations = [{ serviceAccount: 'aws-node', roleArn: input.podIdentityRoleArn }];
     return { ...s, configurationValues: values, valuesSent: sent !== undefined, serviceAccountRoleArn: role, podIdentityAssociations: associations };
   });
   return { cluster: input.cluster, region: input.region, from: input.from, to: input.to, steps };
