@@ -97,7 +97,11 @@ export function buildProgram(): Command {
         .choices(['api', 'kubectl'])
         .default('api'),
     )
-    .addOption(new Option('--output <format>', 'text for people, json for machines (fleet also: markdown, github-matrix)').choices(['text', 'json', 'markdown', 'github-matrix']).default('text'))
+    .addOption(
+      new Option('--output <format>', 'text for people, json for machines (fleet also: markdown, github-matrix; plan also: terraform, eksctl, cloudformation)')
+        .choices(['text', 'json', 'markdown', 'github-matrix', 'terraform', 'eksctl', 'cloudformation'])
+        .default('text'),
+    )
     .option('--sandbox', 'run against the local sandbox (EKS, IAM and Kubernetes emulators on loopback)')
     .option('--scenario <name|file>', 'sandbox scenario: a built-in name (vpccni sandbox list) or a file; implies --sandbox')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
@@ -239,7 +243,7 @@ export function buildProgram(): Command {
 /** Two examples for each command's help (sandbox ones run anywhere, without an AWS account). */
 const EXAMPLES: Record<string, [string, string]> = {
   status: ['vpccni status --cluster demo --region us-west-2', 'vpccni --sandbox status --output json'],
-  plan: ['vpccni plan --to latest', 'vpccni --sandbox plan --to v1.14.0-eksbuild.3'],
+  plan: ['vpccni plan --to latest', 'vpccni --sandbox plan --to v1.14.0-eksbuild.3 --output terraform'],
   backup: ['vpccni backup --out ./backups', 'vpccni --sandbox backup --out /tmp/vpccni-backups'],
   restore: ['vpccni restore .vpccni/backups/aws-node-demo-20250101T000000Z.yaml --dry-run', 'vpccni restore backup.yaml --yes --timeout 10m'],
   validate: ['vpccni validate --configuration-values @values.json', `vpccni --sandbox validate --configuration-values '{"env":{"WARM_IP_TARGET":"5"}}'`],

@@ -103,6 +103,9 @@ async function kubeGateway(
 /** The output format, validated. */
 export function outputFormat(options: GlobalOptions): OutputFormat {
   const format = options.output ?? 'text';
+  if (format === 'terraform' || format === 'eksctl' || format === 'cloudformation') {
+    throw new UsageError(`--output ${format} prints an upgrade plan as infrastructure code and works with \`vpccni plan --to <version>\` only; use --output text or json here.`);
+  }
   if (format !== 'text' && format !== 'json') {
     throw new UsageError(`--output must be "text" or "json", not "${format}".`);
   }

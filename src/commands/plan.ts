@@ -6,11 +6,16 @@ import { buildPlanReport, planFromFacts, type PlanReport } from '../decide/repor
 import type { GlobalOptions } from '../runtime.js';
 import type { Ui } from '../render/ui.js';
 import { exitCodeFor, renderFindings, withRuntime } from './shared.js';
+import { isIacFormat } from '../render/iac.js';
 
 /** Plans from the running version to `--to`; exit 1 when an error finding applies. */
 export async function planCommand(options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const target = String(options.to);
   if (options.selfManaged && options.jump) throw new UsageError('--self-managed stays self-managed and --jump adopts the install into EKS; choose one.');
+  if (isIacFormat(globals.output)) {
+    const { planAsCode } = await import('./plan-as-code.js');
+    return planAsCode(globals.output, target, { selfManaged: Boolean(options.selfManaged), jump: Boolean(options.jump) }, globals);
+  }
   return withRuntime(globals, async (runtime) => {
     const facts = await runtime.ui.step(`Reading the vpc-cni add-on of ${runtime.clusterName}`, () => gatherFacts(runtime));
     const installed = installedVersion(facts);

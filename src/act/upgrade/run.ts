@@ -44,6 +44,22 @@ export interface UpgradeRequest {
   graceMs?: number;
   backupDir: string;
   resume?: boolean;
+  /**
+   * With `dryRun`: hands what the run decided to this instead of printing it (`plan --output terraform|…`),
+   * so that the infrastructure-code pins carry exactly the modes and values the walk would send.
+   */
+  planned?: (planned: PlannedUpgrade) => void;
+}
+
+/** What a dry run decided: the steps with their conflict modes, and what each kind of step sends. */
+export interface PlannedUpgrade {
+  facts: GatheredFacts;
+  report: UpgradeReport;
+  /** The values text a create step sends (adopted settings), and the one update steps send (undefined: EKS keeps what it stores). */
+  createValues: string | undefined;
+  updateValues: string | undefined;
+  serviceAccountRoleArn: string | undefined;
+  podIdentityRoleArn: string | undefined;
 }
 
 /** The facts as the first EKS step will find them: after the manifest steps before it, their DaemonSet. */
@@ -188,6 +204,12 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   );
   if (selfManagedRun) await announceSelfManaged(ui, selfManagedRun, report, o);
 
+  // What the walk sends with each step: the dry run's hand-off and the walk read it from here alone.
+  const sends = { createValues: values.text, updateValues: userValues?.text, serviceAccountRoleArn: roleArn, podIdentityRoleArn };
+  if (o.dryRun && o.planned) {
+    o.planned({ facts, report, ...sends });
+    return 0;
+  }
   if (o.dryRun) {
     if (selfManagedRun) addManifestDiffs(report, selfManagedRun, installed);
     printDryRun(runtime, report, values.text, roleArn, o.backupDir, podIdentityRoleArn);
@@ -232,10 +254,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     journalFile,
     timeoutMs: o.timeoutMs,
     graceMs: graceOf(o),
-    createValues: values.text,
-    updateValues: userValues?.text,
-    serviceAccountRoleArn: roleArn,
-    podIdentityRoleArn,
+    ...sends,
     ...(selfManagedRun ? { renderManifest: selfManagedRun.render } : {}),
     progress: (text) => ui.info(text),
     waiting: (title) => ui.progress(title),
