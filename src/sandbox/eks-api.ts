@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { compareVersionStrings } from '../upgrade-planner/version.js';
 import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, type AddonChangeInput } from './addon-controller.js';
 import type { AccountDirectory } from './aws-auth.js';
+import { otherAddonsCatalogue } from './default-catalogue.js';
 import { insightSummary, type ClusterInsights } from './insights.js';
 import type { PodIdentityStore } from './pod-identity.js';
 import type { Gates } from './gates.js';
@@ -448,7 +449,9 @@ export class EksApi {
 
   /**
    * DescribeAddonVersions as EKS pages it: by add-on (one `addons[]` entry per add-on, with every version
-   * that matches the filter), `maxResults` and `nextToken` counting add-ons. The sandbox knows one add-on.
+   * that matches the filter), `maxResults` and `nextToken` counting add-ons. vpc-cni comes from the scenario's
+   * catalogue; the other AWS add-ons (coredns, kube-proxy, …) from fixtures/catalogues/other-addons.json, listed
+   * only where a version matches `kubernetesVersion`, as EKS leaves out an add-on with none.
    */
   private describeAddonVersions(unit: SandboxCluster, query: URLSearchParams): unknown {
     const { catalogue } = unit.scenario;
@@ -459,7 +462,9 @@ export class EksApi {
       const values = query.getAll(key);
       return values.length === 0 || values.includes(value);
     };
-    const matches = (!addonName || addonName === ADDON_NAME) && wanted('types', 'networking') && wanted('owners', 'aws') && wanted('publishers', 'eks');
+    const selected = (name: string, type: string, owner: string, publisher: string): boolean =>
+      (!addonName || addonName === name) && wanted('types', type) && wanted('owners', owner) && wanted('publishers', publisher);
+    const matches = selected(ADDON_NAME, 'networking', 'aws', 'eks');
     const versions = !matches
       ? []
       : catalogue
@@ -476,7 +481,19 @@ export class EksApi {
             ...(entry.requiresConfiguration !== undefined ? { requiresConfiguration: entry.requiresConfiguration } : {}),
             ...(entry.requiresIamPermissions !== undefined ? { requiresIamPermissions: entry.requiresIamPermissions } : {}),
           }));
-    const addons = versions.length === 0 ? [] : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: versions, publisher: 'eks', owner: 'aws' }];
+    const others = otherAddonsCatalogue()
+      .filter((a) => selected(a.addonName, a.type, a.owner, a.publisher))
+      .map((a) => ({
+        addonName: a.addonName,
+        type: a.type,
+        addonVersions: a.addonVersions
+          .filter((v) => !kubernetesVersion || v.compatibilities.some((c) => c.clusterVersion === kubernetesVersion))
+          .map((v) => ({ ...v, compatibilities: v.compatibilities.filter((c) => !kubernetesVersion || c.clusterVersion === kubernetesVersion) })),
+        publisher: a.publisher,
+        owner: a.owner,
+      }))
+      .filter((a) => a.addonVersions.length > 0);
+    const addons = [...(versions.length === 0 ? [] : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: versions, publisher: 'eks', owner: 'aws' }]), ...others];
     const filter = JSON.stringify([kubernetesVersion, addonName, query.getAll('types'), query.getAll('owners'), query.getAll('publishers')]);
     const { page: items, nextToken } = page(addons, { maxResults, nextToken: query.get('nextToken'), filter });
     return { addons: items, ...(nextToken ? { nextToken } : {}) };
