@@ -12,6 +12,7 @@ import { compareVersionStrings } from '../upgrade-planner/version.js';
 import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, type AddonChangeInput } from './addon-controller.js';
 import type { AccountDirectory } from './aws-auth.js';
 import { otherAddonsCatalogue } from './default-catalogue.js';
+import { TAG_OPERATIONS, tagOperation } from './tags.js';
 import { insightSummary, type ClusterInsights } from './insights.js';
 import type { PodIdentityStore } from './pod-identity.js';
 import type { Gates } from './gates.js';
@@ -128,6 +129,9 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/clusters\/([^/]+)\/insights\/([^/]+)$/, operation: 'DescribeInsight', mutating: false },
   { method: 'GET', pattern: /^\/addons\/supported-versions$/, operation: 'DescribeAddonVersions', mutating: false },
   { method: 'GET', pattern: /^\/addons\/configuration-schemas$/, operation: 'DescribeAddonConfiguration', mutating: false },
+  { method: 'POST', pattern: /^\/tags\/(.+)$/, operation: 'TagResource', mutating: true },
+  { method: 'DELETE', pattern: /^\/tags\/(.+)$/, operation: 'UntagResource', mutating: true },
+  { method: 'GET', pattern: /^\/tags\/(.+)$/, operation: 'ListTagsForResource', mutating: false },
 ];
 
 const DEFAULT_PAGE_SIZE = 10;
@@ -236,7 +240,8 @@ export class EksApi {
     }
     try {
       const params = route.pattern.exec(url.pathname)?.slice(1).map(decodeURIComponent) ?? [];
-      const scope = this.scope(req, route.operation, params[0]);
+      // The tag operations name a resource ARN, not a cluster.
+      const scope = this.scope(req, route.operation, TAG_OPERATIONS.has(route.operation) ? undefined : params[0]);
       if (scope.hang) return; // a cluster whose API calls time out: never answered (closed with the server)
       const result = this.dispatch(route.operation, scope, params, url.searchParams, body);
       respond(200, result);
@@ -316,6 +321,10 @@ export class EksApi {
     if (operation === 'ListClusters') return this.listClusters(scope.visible, query);
     if (operation === 'DescribeAddonVersions') return this.describeAddonVersions(scope.visible[0] ?? this.options.clusters[0]!, query);
     if (operation === 'DescribeAddonConfiguration') return this.describeAddonConfiguration(scope.visible[0] ?? this.options.clusters[0]!, query);
+    if (TAG_OPERATIONS.has(operation)) {
+      const resources = scope.visible.map((c) => ({ clusterArn: this.clusterArn(c), clusterTags: this.clusterTagsOf(c), addon: c.controller.addon }));
+      return tagOperation(operation, clusterName, resources, query, body);
+    }
     const unit = scope.cluster as SandboxCluster;
     const { controller, podIdentity, insights } = unit;
     switch (operation) {
@@ -401,6 +410,20 @@ export class EksApi {
     return { clusters, ...(nextToken ? { nextToken } : {}) };
   }
 
+  /** Each cluster's tags (TagResource on its ARN); DescribeCluster returns them. */
+  private readonly clusterTags = new WeakMap<SandboxCluster, Record<string, string>>();
+
+  private clusterTagsOf(unit: SandboxCluster): Record<string, string> {
+    let tags = this.clusterTags.get(unit);
+    if (!tags) this.clusterTags.set(unit, (tags = {}));
+    return tags;
+  }
+
+  private clusterArn(unit: SandboxCluster): string {
+    const { cluster } = unit.scenario;
+    return `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
+  }
+
   private cluster(unit: SandboxCluster): unknown {
     const { scenario, kubeEndpoint, certificateAuthorityData } = unit;
     const { cluster } = scenario;
@@ -413,7 +436,7 @@ export class EksApi {
     return {
       ...(certificateAuthorityData ? { certificateAuthority: { data: certificateAuthorityData } } : {}),
       name: cluster.name,
-      arn: `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
+      arn: this.clusterArn(unit),
       createdAt: this.createdAt,
       version: cluster.kubernetesVersion,
       endpoint: kubeEndpoint,
@@ -431,7 +454,7 @@ export class EksApi {
       ...(cluster.oidcIssuer ? { identity: { oidc: { issuer: cluster.oidcIssuer } } } : {}),
       status: 'ACTIVE',
       platformVersion: 'eks.5',
-      tags: {},
+      tags: { ...this.clusterTagsOf(unit) },
       accessConfig: { authenticationMode: auto ? 'API' : 'API_AND_CONFIG_MAP' },
       ...(auto
         ? {

@@ -146,6 +146,8 @@ export interface Scenario {
     configurationValues?: string | null;
     serviceAccountRoleArn?: string | null;
     health?: Array<{ code: string; message: string; resourceIds?: string[] }>;
+    /** The add-on's tags (DescribeAddon `tags`), e.g. the `aws:cloudformation:*` tags of a stack that owns it. */
+    tags?: Record<string, string>;
   } | null;
   /** null: no aws-node DaemonSet at all. */
   daemonSet?: {
