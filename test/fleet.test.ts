@@ -405,6 +405,27 @@ describe('the fleet scenario, in-process', () => {
       { cluster: 'prod-usw2-b', region: 'us-west-2', account: '111122223333', to: prod2[0]!.upgradeTo },
     ]);
   });
+
+  it('--owner-tag names the owner of a tagged add-on in its row and keeps it out of the matrix', async () => {
+    const file = join(tmp(), 'fleet.yaml');
+    writeFileSync(file, 'clusters:\n  - { cluster: prod-usw2-b, region: us-west-2 }\n');
+    const addon = sandbox.clusters.find((c) => c.cluster === 'prod-usw2-b')!.controller.addon!;
+    addon.tags.ManagedBy = 'Terraform';
+    try {
+      const untagged = await fleetRows(fleetFlags('check', { fleet: file }, {}), access);
+      expect(untagged[0]).toMatchObject({ pass: false, owner: null });
+      const flags = fleetFlags('check', { fleet: file }, { ownerTag: ['ManagedBy=terraform'] });
+      const owned = await fleetRows(flags, access);
+      expect(owned[0]).toMatchObject({ pass: false, owner: { kind: 'terraform', detail: 'tag ManagedBy=Terraform' } });
+      expect(owned[0]!.upgradeTo).not.toBeNull();
+      expect(owned[0]!.findings.map((f) => f.id)).toContain('addon-owned-by-iac');
+      expect(schemaErrors('fleet', fleetReport(flags.mode, owned))).toEqual([]);
+      expect(githubMatrix(flags.mode, owned).include).toEqual([]);
+      expect(notUpgradable(flags.mode, owned).map((r) => r.cluster)).toEqual(['prod-usw2-b']);
+    } finally {
+      delete addon.tags.ManagedBy;
+    }
+  });
 });
 
 describe('the in-process EKS token of a fleet cluster', () => {
