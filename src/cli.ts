@@ -108,6 +108,7 @@ export function buildProgram(): Command {
     .option('--verbose', 'more detail, and stack traces on errors')
     .option('--quiet', 'only results and warnings')
     .option('--advisories <file>', 'a newer advisories file (default: VPCCNI_ADVISORIES, else the list shipped with vpccni)')
+    .option('--owner-tag <KEY[=VALUE]>', 'a tag that marks the add-on as owned by infrastructure code, e.g. ManagedBy=Terraform; repeatable (default: VPCCNI_OWNER_TAGS, comma-separated)', (value: string, previous: string[] = []) => [...previous, value])
     .exitOverride()
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError('(run vpccni --help for usage)')

@@ -69,6 +69,22 @@ export interface AddonInfo {
   serviceAccountRoleArn: string | null;
   /** The raw string EKS stores (JSON or YAML text), or null. */
   configurationValues: string | null;
+  /** The add-on's tags (DescribeAddon `tags`); absent in facts built by hand. */
+  tags?: Record<string, string>;
+}
+
+/** A team's own tag that marks the add-on as owned (`--owner-tag KEY[=VALUE]`, `VPCCNI_OWNER_TAGS`). */
+export interface OwnerTagRule {
+  key: string;
+  /** Absent: any value of the key matches. */
+  value?: string;
+}
+
+/** Who owns the add-on (infrastructure code): the JSON `owner` of status, check and fleet rows. */
+export interface AddonOwner {
+  kind: 'cloudformation' | 'terraform' | 'eksctl' | 'tag';
+  /** For people: `stack demo-addons, logical id VpcCniAddon`, `eksctl cluster demo`, `tag ManagedBy=Terraform`. */
+  detail: string;
 }
 
 /** An env var of a container; `valueFrom` is kept as-is so that nothing is lost. */
@@ -144,6 +160,8 @@ export interface ClusterFacts {
   modern?: ModernFacts;
   /** The advisories in force (the shipped file, or `--advisories`); the shipped ones when absent. */
   advisories?: readonly import('./upgrade-planner/advisories.js').Advisory[];
+  /** The team's owner tags (`--owner-tag`, `VPCCNI_OWNER_TAGS`); none when absent. */
+  ownerTags?: readonly OwnerTagRule[];
 }
 
 /** One EKS Pod Identity association (DescribePodIdentityAssociation). */

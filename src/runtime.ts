@@ -14,6 +14,7 @@ import type { EksGateway } from './gateways/eks.js';
 import { sdkRegion, type AwsSettings } from './gateways/aws-config.js';
 import { UsageError } from './errors.js';
 import { loadAdvisories } from './gather/advisories.js';
+import { parseOwnerTags } from './decide/owner.js';
 import type { RunningSandbox } from './sandbox/index.js';
 import { createUi, type OutputFormat, type Ui } from './render/ui.js';
 
@@ -33,6 +34,8 @@ export interface GlobalOptions {
   /** A newer advisories file (also VPCCNI_ADVISORIES). */
   advisories?: string;
   kubeClient?: string;
+  /** `--owner-tag KEY[=VALUE]`, repeatable (else VPCCNI_OWNER_TAGS): tags that mark the add-on as owned by IaC. */
+  ownerTag?: string[];
 }
 
 /** One run: where we print, which cluster, and the gateways to it. */
@@ -127,7 +130,8 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
   const ui = uiFor(options);
   // A bad advisories file is bad input: refused before any call.
   const { advisories } = loadAdvisories(options.advisories);
-  if (options.sandbox || options.scenario) return { ...(await sandboxRuntime(options, ui)), advisories };
+  const ownerTags = parseOwnerTags(options.ownerTag, process.env.VPCCNI_OWNER_TAGS);
+  if (options.sandbox || options.scenario) return { ...(await sandboxRuntime(options, ui)), advisories, ownerTags };
 
   const kubeContext: KubeContext | null = resolveKubeContext({
     ...(options.kubeconfig ? { kubeconfig: options.kubeconfig } : {}),
@@ -172,6 +176,7 @@ export async function createRuntime(options: GlobalOptions): Promise<Runtime> {
     kube,
     close: async () => close(),
     advisories,
+    ownerTags,
   };
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetFlags } from '../src/commands/fleet-flags.js';
 import { fleetRows } from '../src/commands/fleet.js';
-import { failedRow, fleetExitCode, fleetReport, githubMatrix, type FleetMode, type FleetRow } from '../src/decide/fleet.js';
+import { failedRow, fleetExitCode, fleetReport, githubMatrix, notUpgradable, type FleetMode, type FleetRow } from '../src/decide/fleet.js';
 import { UsageError } from '../src/errors.js';
 import type { GatheredFacts, Gateways } from '../src/gather/facts.js';
 import { createFleetAccess, eksTokenSource, type FleetAccess } from '../src/gather/fleet-access.js';
@@ -246,7 +246,7 @@ describe('concurrency and timeouts (driven gates)', () => {
 const finding = (id: string, severity: 'error' | 'warning' = 'error') => ({ id, severity, message: `${id} applies.` });
 
 function rows(): FleetRow[] {
-  const base = { region: 'us-west-2', account: '111122223333', kubernetesVersion: '1.31', managed: true, target: '1.32', error: null };
+  const base = { region: 'us-west-2', account: '111122223333', kubernetesVersion: '1.31', managed: true, target: '1.32', owner: null, error: null };
   return [
     { ...base, cluster: 'ready', version: 'v1.19.5-eksbuild.1', pass: true, upgradeTo: null, steps: [], findings: [finding('x', 'warning')] },
     {
@@ -313,6 +313,17 @@ describe('renderers and exit codes', () => {
     });
     // plan: the clusters with steps to take.
     expect(githubMatrix({ kind: 'plan', to: 'v1.19.5-eksbuild.1' }, rows()).include).toEqual([]);
+  });
+
+  it('leaves a cluster whose add-on infrastructure code owns out of the matrix, names it, and shows the owner', () => {
+    const owner = { kind: 'cloudformation' as const, detail: 'stack demo-addons, logical id VpcCniAddon' };
+    const owned = rows().map((r) => (r.cluster === 'behind' ? { ...r, owner } : r));
+    const report = fleetReport(check, owned);
+    expect(schemaErrors('fleet', JSON.parse(renderFleetDocument('json', check, report)))).toEqual([]);
+    expect(report.clusters.find((r) => r.cluster === 'behind')?.owner).toEqual(owner);
+    expect(githubMatrix(check, owned).include).toEqual([]);
+    expect(notUpgradable(check, owned).map((r) => r.cluster)).toContain('behind');
+    expect(renderFleetText(check, owned).find((l) => l.startsWith('behind'))).toMatch(/\byes \(owner: cloudformation\)/);
   });
 });
 
@@ -393,6 +404,27 @@ describe('the fleet scenario, in-process', () => {
     expect(githubMatrix({ kind: 'plan', to: 'latest' }, prod2).include).toEqual([
       { cluster: 'prod-usw2-b', region: 'us-west-2', account: '111122223333', to: prod2[0]!.upgradeTo },
     ]);
+  });
+
+  it('--owner-tag names the owner of a tagged add-on in its row and keeps it out of the matrix', async () => {
+    const file = join(tmp(), 'fleet.yaml');
+    writeFileSync(file, 'clusters:\n  - { cluster: prod-usw2-b, region: us-west-2 }\n');
+    const addon = sandbox.clusters.find((c) => c.cluster === 'prod-usw2-b')!.controller.addon!;
+    addon.tags.ManagedBy = 'Terraform';
+    try {
+      const untagged = await fleetRows(fleetFlags('check', { fleet: file }, {}), access);
+      expect(untagged[0]).toMatchObject({ pass: false, owner: null });
+      const flags = fleetFlags('check', { fleet: file }, { ownerTag: ['ManagedBy=terraform'] });
+      const owned = await fleetRows(flags, access);
+      expect(owned[0]).toMatchObject({ pass: false, owner: { kind: 'terraform', detail: 'tag ManagedBy=Terraform' } });
+      expect(owned[0]!.upgradeTo).not.toBeNull();
+      expect(owned[0]!.findings.map((f) => f.id)).toContain('addon-owned-by-iac');
+      expect(schemaErrors('fleet', fleetReport(flags.mode, owned))).toEqual([]);
+      expect(githubMatrix(flags.mode, owned).include).toEqual([]);
+      expect(notUpgradable(flags.mode, owned).map((r) => r.cluster)).toEqual(['prod-usw2-b']);
+    } finally {
+      delete addon.tags.ManagedBy;
+    }
   });
 });
 

@@ -35,7 +35,8 @@ export async function checkCommand(options: Record<string, unknown>, globals: Gl
       ui.json(report);
     } else {
       ui.out(ui.style(report.pass ? 'green' : 'red', verdict));
-      if (fix) ui.out(`Upgrade first: ${fix.command}  (${fix.path})`);
+      if (fix?.pin) ui.out(`Change the owner's pin first: ${fix.pin}  (${fix.path})`);
+      else if (fix) ui.out(`Upgrade first: ${fix.command}  (${fix.path})`);
       if (report.upgradeInsights) ui.out(`EKS upgrade insights: ${report.upgradeInsights}.`);
       ui.out(ui.style('bold', 'Findings'));
       for (const line of renderFindings(ui, report.findings)) ui.out(line);

@@ -1,5 +1,6 @@
 /** The flags of `vpccni fleet status|check|plan`, parsed and checked before any call (exit 2). */
 import { parseDuration } from '../act/upgrade/wait.js';
+import { parseOwnerTags, type OwnerTagRule } from '../decide/owner.js';
 import type { FleetMode } from '../decide/fleet.js';
 import { UsageError } from '../errors.js';
 import { credentialSources, parseSelector } from '../gather/fleet-targets.js';
@@ -21,6 +22,8 @@ export interface FleetFlags {
   selector: Array<[string, string]>;
   concurrency: number;
   clusterTimeoutMs: number;
+  /** `--owner-tag` (else VPCCNI_OWNER_TAGS): the team's tags that mark an add-on as owned. */
+  ownerTags: OwnerTagRule[];
 }
 
 function clusterTimeout(text: string): number {
@@ -67,6 +70,7 @@ export function fleetFlags(kind: FleetMode['kind'], options: Record<string, unkn
     selector: parseSelector(typeof options.selector === 'string' ? options.selector : undefined),
     concurrency,
     clusterTimeoutMs,
+    ownerTags: parseOwnerTags(globals.ownerTag, process.env.VPCCNI_OWNER_TAGS),
     ...(fleetFile ? { fleetFile } : {}),
     ...(typeof options.roleArnTemplate === 'string' ? { roleArnTemplate: options.roleArnTemplate } : {}),
   };

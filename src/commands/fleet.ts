@@ -33,7 +33,7 @@ export async function fleetRows(
       const identity = { cluster, region, account, ...(profile ? { profile } : {}), ...(roleArn ? { roleArn } : {}) };
       if ('error' in o) return failedRow(identity, o.error);
       try {
-        return decideCluster(identity, o.facts, flags.mode);
+        return decideCluster(identity, { ...o.facts, ownerTags: flags.ownerTags }, flags.mode);
       } catch (error) {
         return failedRow(identity, describeError(error));
       }
@@ -58,7 +58,10 @@ export function fleetCommand(kind: FleetMode['kind']) {
       if (flags.output !== 'markdown') publishFleetSummary(renderFleetMarkdown(flags.mode, rows), process.env, (t) => ui.warn(t));
       for (const r of rows.filter((r) => r.error !== null)) ui.warn(`Could not read ${r.cluster === '*' ? `the clusters of account ${r.account ?? r.profile ?? '?'}` : r.cluster} in ${r.region}: ${r.error}`);
       if (flags.output === 'github-matrix') {
-        for (const r of notUpgradable(flags.mode, rows)) ui.warn(`${r.cluster} (${r.region}) is not ready and no upgrade fixes it; it is not in the matrix.`);
+        for (const r of notUpgradable(flags.mode, rows)) {
+          if (r.owner && r.upgradeTo) ui.warn(`${r.cluster} (${r.region}) is not ready, but its add-on is owned by ${r.owner.kind} (${r.owner.detail}); it is not in the matrix: move its pin to ${r.upgradeTo} there.`);
+          else ui.warn(`${r.cluster} (${r.region}) is not ready and no upgrade fixes it; it is not in the matrix.`);
+        }
       }
       return fleetExitCode(rows);
     } finally {

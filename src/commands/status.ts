@@ -2,6 +2,7 @@
 import { gatherFacts } from '../gather/facts.js';
 import { buildStatusReport, type StatusReport } from '../decide/reports.js';
 import type { GlobalOptions } from '../runtime.js';
+import { ownerUpgradeInstruction } from '../decide/owner.js';
 import type { Ui } from '../render/ui.js';
 import { exitCodeFor, renderFindings, withRuntime } from './shared.js';
 
@@ -27,6 +28,7 @@ export function renderStatus(ui: Ui, r: StatusReport): void {
   ui.out(`${label('Cluster')}${r.cluster.name} (${r.cluster.region}), Kubernetes ${r.cluster.kubernetesVersion}`);
   ui.out(`${label('Add-on')}${addon}`);
   for (const issue of r.addon.health) ui.out(`${' '.repeat(12)}${issue.code}: ${issue.message}`);
+  if (r.owner) ui.out(`${label('Owner')}${r.owner.kind}: ${r.owner.detail} (change the version there, or its next run takes it back)`);
   if (r.cluster.networking === 'auto-mode') ui.out(`${label('Networking')}EKS Auto Mode (no aws-node needed)`);
   else if (r.cluster.networking === 'other-cni') ui.out(`${label('Networking')}another CNI: ${(r.cluster.otherCnis ?? []).join(', ')}`);
   const associations = r.addon.podIdentityAssociations ?? [];
@@ -57,7 +59,7 @@ export function renderStatus(ui: Ui, r: StatusReport): void {
   );
   if (r.upgradePath.length > 0) {
     ui.out(`${label('Path')}${[r.addon.version, ...r.upgradePath].join(' → ')} (${r.upgradePath.length} step${r.upgradePath.length > 1 ? 's' : ''})`);
-    ui.out(`${' '.repeat(12)}run: vpccni upgrade --to ${r.upgradePath.at(-1)}`);
+    ui.out(`${' '.repeat(12)}${r.owner ? `owned: ${ownerUpgradeInstruction(r.owner, r.upgradePath)}` : `run: vpccni upgrade --to ${r.upgradePath.at(-1)}`}`);
   } else {
     ui.out(`${label('Path')}${r.versions.latest && r.addon.version === r.versions.latest ? 'up to date' : 'none'}`);
   }

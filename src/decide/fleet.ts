@@ -3,7 +3,8 @@
  * (status's findings, check's readiness rule, plan's planner), and what the whole fleet comes to: the JSON
  * document (schemas/fleet.schema.json), the exit code and the GitHub Actions matrix.
  */
-import type { ClusterFacts, Finding } from '../domain.js';
+import type { AddonOwner, ClusterFacts, Finding } from '../domain.js';
+import { ownerFinding, ownerOf, withOwnerRemediation } from './owner.js';
 import { VpccniError } from '../errors.js';
 import { checkReadiness, installedVersion } from './checks/index.js';
 import { buildPlanReport, buildStatusReport, planFromFacts } from './reports.js';
@@ -37,6 +38,8 @@ export interface FleetRow extends FleetIdentity {
   upgradeTo: string | null;
   /** The versions of the plan's steps (plan), else of the suggested upgrade. */
   steps: string[];
+  /** Who owns the add-on (its tags, `--owner-tag`); null when nothing says or the cluster was not read. */
+  owner: AddonOwner | null;
   findings: Finding[];
   error: string | null;
 }
@@ -63,6 +66,7 @@ export function decideCluster(identity: FleetIdentity, facts: ClusterFacts, mode
     version: installedVersion(facts),
     kubernetesVersion: facts.cluster.kubernetesVersion,
     managed: facts.addon.managed,
+    owner: ownerOf(facts),
     error: null,
   };
   if (mode.kind === 'check') {
@@ -73,7 +77,9 @@ export function decideCluster(identity: FleetIdentity, facts: ClusterFacts, mode
       target: readiness.kubernetesVersion,
       upgradeTo: readiness.suggestedUpgrade?.to ?? null,
       steps: readiness.suggestedUpgrade?.steps.map((s) => s.to) ?? [],
-      findings: readiness.findings,
+      findings: readiness.pass
+        ? readiness.findings
+        : [...withOwnerRemediation(readiness.findings, base.owner, readiness.suggestedUpgrade?.steps.map((s) => s.to) ?? []), ...ownerFinding(base.owner)],
     };
   }
   if (mode.kind === 'plan') {
@@ -116,7 +122,7 @@ export function decideCluster(identity: FleetIdentity, facts: ClusterFacts, mode
 
 /** The row of a cluster (or of a whole account and region, `cluster: "*"`) that could not be read. */
 export function failedRow(identity: FleetIdentity, error: string): FleetRow {
-  return { ...identity, version: null, kubernetesVersion: null, managed: null, pass: false, target: null, upgradeTo: null, steps: [], findings: [], error };
+  return { ...identity, version: null, kubernetesVersion: null, managed: null, pass: false, target: null, upgradeTo: null, steps: [], owner: null, findings: [], error };
 }
 
 /** `arn:aws:eks:<region>:<account>:cluster/<name>` → the account. */
@@ -160,11 +166,13 @@ export interface MatrixEntry {
 /**
  * `{"include": [...]}` of the clusters that are not ready and that an upgrade can fix: check's clusters that
  * fail with a suggested upgrade, plan's clusters with steps to take, status's clusters with an error finding
- * and a newer version. Unreadable clusters are not in it (they make the exit code 3).
+ * and a newer version. Unreadable clusters are not in it (they make the exit code 3), nor are clusters whose
+ * add-on infrastructure code owns (`owner`): a `vpccni upgrade` job would be reverted by the owner's next run, so
+ * their pins move in the owner instead (`notUpgradable` names them with that reason).
  */
 export function githubMatrix(mode: FleetMode, rows: FleetRow[]): { include: MatrixEntry[] } {
   const wanted = sortRows(rows).filter((r) => {
-    if (r.error !== null || r.upgradeTo === null) return false;
+    if (r.error !== null || r.upgradeTo === null || r.owner !== null) return false;
     return mode.kind === 'plan' ? r.pass : !r.pass;
   });
   return {

@@ -10,6 +10,8 @@ import { parseStoredConfigurationValues } from './config/values.js';
 import { defaultFor, latestFor } from '../upgrade-planner/catalogue.js';
 import { planSelfManaged, planUpgrade, type UpgradePlan } from '../upgrade-planner/plan.js';
 import { shippedReleases } from './manifests.js';
+import { ownerFinding, ownerOf, ownerUpgradeInstruction, withOwnerRemediation } from './owner.js';
+import type { AddonOwner } from '../domain.js';
 
 /** How the user wants a self-managed install moved: stay self-managed, or adopt it in one jump. */
 export interface PlanMode {
@@ -58,6 +60,8 @@ export interface StatusReport {
   } | null;
   versions: { latest: string | null; default: string | null };
   upgradePath: string[];
+  /** Who owns the add-on (its tags, `--owner-tag`); null when nothing says (docs/domain.md). */
+  owner: AddonOwner | null;
   findings: Finding[];
 }
 
@@ -149,7 +153,8 @@ export function buildStatusReport(facts: ClusterFacts): StatusReport {
       : null,
     versions: { latest: latestFor(facts.catalogue, k8s), default: defaultFor(facts.catalogue, k8s) },
     upgradePath: plan ? plan.steps.map((s) => s.to) : [],
-    findings: mergeFindings(evaluateFindings(facts), planFindings),
+    owner: ownerOf(facts),
+    findings: mergeFindings(evaluateFindings(facts), planFindings, ownerFinding(ownerOf(facts))),
   };
 }
 
@@ -195,7 +200,13 @@ export interface CheckReport {
   kubernetesVersion: string;
   currentKubernetesVersion: string;
   installedVersion: string | null;
-  suggestedUpgrade: { to: string; command: string; steps: PlanStep[] } | null;
+  /**
+   * The upgrade that makes the add-on ready. For an add-on owned by infrastructure code `command` is the
+   * `vpccni plan … --output <owner>` that prints the owner's pins, and `pin` says which pin to change, step by step.
+   */
+  suggestedUpgrade: { to: string; command: string; steps: PlanStep[]; pin?: string } | null;
+  /** Who owns the add-on; null when nothing says. */
+  owner: AddonOwner | null;
   findings: Finding[];
   /** When EKS last refreshed its upgrade insights (they gate the upgrade too), as a sentence; null when not read. */
   upgradeInsights?: string | null;
@@ -206,23 +217,35 @@ export interface CheckReport {
 /** `check`'s verdict over the facts for a target Kubernetes version. */
 export function buildCheckReport(facts: ClusterFacts, target: string): CheckReport {
   const readiness = checkReadiness(facts, target);
+  const owner = ownerOf(facts);
+  const suggested = readiness.suggestedUpgrade;
   return {
     schemaVersion: 1,
     pass: readiness.pass,
     kubernetesVersion: readiness.kubernetesVersion,
     currentKubernetesVersion: facts.cluster.kubernetesVersion,
     installedVersion: installedVersion(facts),
-    suggestedUpgrade: readiness.suggestedUpgrade
-      ? { ...readiness.suggestedUpgrade, command: `vpccni upgrade --to ${readiness.suggestedUpgrade.to}` }
-      : null,
-    findings: readiness.findings,
+    suggestedUpgrade: !suggested
+      ? null
+      : owner
+        ? {
+            ...suggested,
+            // An owned add-on moves in its owner: the plan prints the owner's pins (`--output`, branch iacplan).
+            command: `vpccni plan --to ${suggested.to}${owner.kind === 'tag' ? '' : ` --output ${owner.kind}`}`,
+            pin: ownerUpgradeInstruction(owner, suggested.steps.map((s) => s.to)),
+          }
+        : { ...suggested, command: `vpccni upgrade --to ${suggested.to}` },
+    owner,
+    findings: readiness.pass
+      ? readiness.findings
+      : mergeFindings(withOwnerRemediation(readiness.findings, owner, suggested?.steps.map((s) => s.to) ?? []), ownerFinding(owner)),
     upgradeInsights: readiness.insights ?? null,
     networking: vpcCniNotUsed(facts) ?? 'vpc-cni',
   };
 }
 
 /** The one-line verdict of a check report and the upgrade that fixes it (with its path), for people. */
-export function checkVerdict(report: CheckReport, clusterName: string): { verdict: string; fix: { command: string; path: string } | null } {
+export function checkVerdict(report: CheckReport, clusterName: string): { verdict: string; fix: { command: string; path: string; pin?: string } | null } {
   const what =
     report.networking === 'auto-mode'
       ? 'EKS Auto Mode (no vpc-cni add-on needed)'
@@ -235,6 +258,7 @@ export function checkVerdict(report: CheckReport, clusterName: string): { verdic
   const fix = report.suggestedUpgrade
     ? {
         command: report.suggestedUpgrade.command,
+        ...(report.suggestedUpgrade.pin ? { pin: report.suggestedUpgrade.pin } : {}),
         path: [report.installedVersion ?? '?', ...report.suggestedUpgrade.steps.map((s) => s.to)].join(' → '),
       }
     : null;

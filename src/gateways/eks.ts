@@ -117,6 +117,7 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
           })),
           serviceAccountRoleArn: addon?.serviceAccountRoleArn ?? null,
           configurationValues: addon?.configurationValues ?? null,
+          tags: { ...(addon?.tags ?? {}) },
           raw: JSON.parse(JSON.stringify(addon ?? {})) as Record<string, unknown>,
         };
       } catch (error) {

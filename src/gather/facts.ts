@@ -4,6 +4,7 @@
  * objects into domain types.
  */
 import type {
+  OwnerTagRule,
   AddonInfo,
   ClusterFacts,
   ClusterInfo,
@@ -31,6 +32,8 @@ export interface Gateways {
   kubeContext: KubeContext | null;
   /** The advisories in force (loaded from the shipped file or `--advisories`); the shipped ones when absent. */
   advisories?: readonly Advisory[];
+  /** The team's owner tags (`--owner-tag`, `VPCCNI_OWNER_TAGS`). */
+  ownerTags?: readonly OwnerTagRule[];
 }
 
 /** Facts plus the raw objects a backup or an upgrade needs. */
@@ -86,6 +89,7 @@ export async function gatherFacts(gateways: Gateways, options: { roleArn?: strin
     oidcProviderArns: providerArns,
     modern,
     ...(gateways.advisories ? { advisories: gateways.advisories } : {}),
+    ...(gateways.ownerTags ? { ownerTags: gateways.ownerTags } : {}),
     raw: { addon: rawAddon, objects: kubeObjects },
   };
 }

@@ -43,7 +43,7 @@ function cells(mode: FleetMode, row: FleetRow): string[] {
     row.account ?? '?',
     row.kubernetesVersion ?? '-',
     row.version ?? '-',
-    row.managed === null ? '-' : row.managed ? 'yes' : 'no',
+    row.managed === null ? '-' : row.managed ? (row.owner ? `yes (owner: ${row.owner.kind})` : 'yes') : 'no',
     readyCell(mode, row),
     blockingCell(row),
   ];

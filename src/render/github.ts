@@ -52,7 +52,7 @@ export interface GateSummary {
   pass: boolean;
   verdict: string;
   /** The command that fixes it, when there is one (e.g. `vpccni upgrade --to v1.14.0-eksbuild.3`), and its path. */
-  fix?: { command: string; path: string } | null;
+  fix?: { command: string; path: string; pin?: string } | null;
   findings: Finding[];
 }
 
@@ -68,7 +68,11 @@ export function summaryMarkdown(summary: GateSummary): string {
     '',
     `**${escapeHtml(summary.verdict)}**`,
     '',
-    ...(summary.fix ? [`Upgrade first: \`${summary.fix.command}\` (${escapeHtml(summary.fix.path)})`, ''] : []),
+    ...(summary.fix?.pin
+      ? [`Change the owner's pin first: ${escapeHtml(summary.fix.pin)} (${escapeHtml(summary.fix.path)})`, '']
+      : summary.fix
+        ? [`Upgrade first: \`${summary.fix.command}\` (${escapeHtml(summary.fix.path)})`, '']
+        : []),
     ...(summary.findings.length
       ? ['| severity | id | finding | what to do |', '|---|---|---|---|', ...rows]
       : ['No findings.']),

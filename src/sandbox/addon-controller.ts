@@ -326,7 +326,7 @@ export class AddonController {
         createdAt: now,
         modifiedAt: now,
         ...(initial.serviceAccountRoleArn ? { serviceAccountRoleArn: initial.serviceAccountRoleArn } : {}),
-        tags: {},
+        tags: { ...initial.tags },
         publisher: 'eks',
         owner: 'aws',
         ...(initial.configurationValues ? { configurationValues: initial.configurationValues } : {}),

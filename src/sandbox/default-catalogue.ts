@@ -59,3 +59,31 @@ export const DEFAULT_CATALOGUE: readonly ScenarioCatalogueEntry[] = CATALOGUES['
 
 /** Mid 2025, Kubernetes 1.29–1.32, v1.16.0 to v1.20.x; still offers the known-bad v1.16.3 and v1.19.4. */
 export const LATER_CATALOGUE: readonly ScenarioCatalogueEntry[] = CATALOGUES['mid-2025']!;
+
+/** A version of another add-on as DescribeAddonVersions returns it (fixtures/catalogues/other-addons.json). */
+export interface OtherAddonVersion {
+  addonVersion: string;
+  architecture: string[];
+  compatibilities: Array<{ clusterVersion: string; platformVersions: string[]; defaultVersion: boolean }>;
+  requiresConfiguration?: boolean;
+  requiresIamPermissions?: boolean;
+}
+
+/** Another EKS add-on (coredns, kube-proxy, …) that DescribeAddonVersions lists beside vpc-cni. */
+export interface OtherAddon {
+  addonName: string;
+  type: string;
+  owner: string;
+  publisher: string;
+  addonVersions: OtherAddonVersion[];
+}
+
+let otherAddons: readonly OtherAddon[] | undefined;
+
+/** The other AWS add-ons the sandbox lists (read on first use); their sources are in fixtures/README.md. */
+export function otherAddonsCatalogue(): readonly OtherAddon[] {
+  otherAddons ??= (JSON.parse(readFileSync(fileURLToPath(new URL('other-addons.json', DIR)), 'utf8')) as { addons: Array<OtherAddon & { source?: string }> }).addons.map(
+    ({ source: _source, ...addon }) => addon,
+  );
+  return otherAddons;
+}

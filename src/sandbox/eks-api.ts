@@ -11,6 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { compareVersionStrings } from '../upgrade-planner/version.js';
 import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, type AddonChangeInput } from './addon-controller.js';
 import type { AccountDirectory } from './aws-auth.js';
+import { otherAddonsCatalogue } from './default-catalogue.js';
+import { TAG_OPERATIONS, tagOperation } from './tags.js';
 import { insightSummary, type ClusterInsights } from './insights.js';
 import type { PodIdentityStore } from './pod-identity.js';
 import type { Gates } from './gates.js';
@@ -127,6 +129,9 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/clusters\/([^/]+)\/insights\/([^/]+)$/, operation: 'DescribeInsight', mutating: false },
   { method: 'GET', pattern: /^\/addons\/supported-versions$/, operation: 'DescribeAddonVersions', mutating: false },
   { method: 'GET', pattern: /^\/addons\/configuration-schemas$/, operation: 'DescribeAddonConfiguration', mutating: false },
+  { method: 'POST', pattern: /^\/tags\/(.+)$/, operation: 'TagResource', mutating: true },
+  { method: 'DELETE', pattern: /^\/tags\/(.+)$/, operation: 'UntagResource', mutating: true },
+  { method: 'GET', pattern: /^\/tags\/(.+)$/, operation: 'ListTagsForResource', mutating: false },
 ];
 
 const DEFAULT_PAGE_SIZE = 10;
@@ -235,7 +240,8 @@ export class EksApi {
     }
     try {
       const params = route.pattern.exec(url.pathname)?.slice(1).map(decodeURIComponent) ?? [];
-      const scope = this.scope(req, route.operation, params[0]);
+      // The tag operations name a resource ARN, not a cluster.
+      const scope = this.scope(req, route.operation, TAG_OPERATIONS.has(route.operation) ? undefined : params[0]);
       if (scope.hang) return; // a cluster whose API calls time out: never answered (closed with the server)
       const result = this.dispatch(route.operation, scope, params, url.searchParams, body);
       respond(200, result);
@@ -315,6 +321,10 @@ export class EksApi {
     if (operation === 'ListClusters') return this.listClusters(scope.visible, query);
     if (operation === 'DescribeAddonVersions') return this.describeAddonVersions(scope.visible[0] ?? this.options.clusters[0]!, query);
     if (operation === 'DescribeAddonConfiguration') return this.describeAddonConfiguration(scope.visible[0] ?? this.options.clusters[0]!, query);
+    if (TAG_OPERATIONS.has(operation)) {
+      const resources = scope.visible.map((c) => ({ clusterArn: this.clusterArn(c), clusterTags: this.clusterTagsOf(c), addon: c.controller.addon }));
+      return tagOperation(operation, clusterName, resources, query, body);
+    }
     const unit = scope.cluster as SandboxCluster;
     const { controller, podIdentity, insights } = unit;
     switch (operation) {
@@ -400,6 +410,20 @@ export class EksApi {
     return { clusters, ...(nextToken ? { nextToken } : {}) };
   }
 
+  /** Each cluster's tags (TagResource on its ARN); DescribeCluster returns them. */
+  private readonly clusterTags = new WeakMap<SandboxCluster, Record<string, string>>();
+
+  private clusterTagsOf(unit: SandboxCluster): Record<string, string> {
+    let tags = this.clusterTags.get(unit);
+    if (!tags) this.clusterTags.set(unit, (tags = {}));
+    return tags;
+  }
+
+  private clusterArn(unit: SandboxCluster): string {
+    const { cluster } = unit.scenario;
+    return `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
+  }
+
   private cluster(unit: SandboxCluster): unknown {
     const { scenario, kubeEndpoint, certificateAuthorityData } = unit;
     const { cluster } = scenario;
@@ -412,7 +436,7 @@ export class EksApi {
     return {
       ...(certificateAuthorityData ? { certificateAuthority: { data: certificateAuthorityData } } : {}),
       name: cluster.name,
-      arn: `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
+      arn: this.clusterArn(unit),
       createdAt: this.createdAt,
       version: cluster.kubernetesVersion,
       endpoint: kubeEndpoint,
@@ -430,7 +454,7 @@ export class EksApi {
       ...(cluster.oidcIssuer ? { identity: { oidc: { issuer: cluster.oidcIssuer } } } : {}),
       status: 'ACTIVE',
       platformVersion: 'eks.5',
-      tags: {},
+      tags: { ...this.clusterTagsOf(unit) },
       accessConfig: { authenticationMode: auto ? 'API' : 'API_AND_CONFIG_MAP' },
       ...(auto
         ? {
@@ -448,7 +472,9 @@ export class EksApi {
 
   /**
    * DescribeAddonVersions as EKS pages it: by add-on (one `addons[]` entry per add-on, with every version
-   * that matches the filter), `maxResults` and `nextToken` counting add-ons. The sandbox knows one add-on.
+   * that matches the filter), `maxResults` and `nextToken` counting add-ons. vpc-cni comes from the scenario's
+   * catalogue; the other AWS add-ons (coredns, kube-proxy, …) from fixtures/catalogues/other-addons.json, listed
+   * only where a version matches `kubernetesVersion`, as EKS leaves out an add-on with none.
    */
   private describeAddonVersions(unit: SandboxCluster, query: URLSearchParams): unknown {
     const { catalogue } = unit.scenario;
@@ -459,7 +485,9 @@ export class EksApi {
       const values = query.getAll(key);
       return values.length === 0 || values.includes(value);
     };
-    const matches = (!addonName || addonName === ADDON_NAME) && wanted('types', 'networking') && wanted('owners', 'aws') && wanted('publishers', 'eks');
+    const selected = (name: string, type: string, owner: string, publisher: string): boolean =>
+      (!addonName || addonName === name) && wanted('types', type) && wanted('owners', owner) && wanted('publishers', publisher);
+    const matches = selected(ADDON_NAME, 'networking', 'aws', 'eks');
     const versions = !matches
       ? []
       : catalogue
@@ -476,7 +504,19 @@ export class EksApi {
             ...(entry.requiresConfiguration !== undefined ? { requiresConfiguration: entry.requiresConfiguration } : {}),
             ...(entry.requiresIamPermissions !== undefined ? { requiresIamPermissions: entry.requiresIamPermissions } : {}),
           }));
-    const addons = versions.length === 0 ? [] : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: versions, publisher: 'eks', owner: 'aws' }];
+    const others = otherAddonsCatalogue()
+      .filter((a) => selected(a.addonName, a.type, a.owner, a.publisher))
+      .map((a) => ({
+        addonName: a.addonName,
+        type: a.type,
+        addonVersions: a.addonVersions
+          .filter((v) => !kubernetesVersion || v.compatibilities.some((c) => c.clusterVersion === kubernetesVersion))
+          .map((v) => ({ ...v, compatibilities: v.compatibilities.filter((c) => !kubernetesVersion || c.clusterVersion === kubernetesVersion) })),
+        publisher: a.publisher,
+        owner: a.owner,
+      }))
+      .filter((a) => a.addonVersions.length > 0);
+    const addons = [...(versions.length === 0 ? [] : [{ addonName: ADDON_NAME, type: 'networking', addonVersions: versions, publisher: 'eks', owner: 'aws' }]), ...others];
     const filter = JSON.stringify([kubernetesVersion, addonName, query.getAll('types'), query.getAll('owners'), query.getAll('publishers')]);
     const { page: items, nextToken } = page(addons, { maxResults, nextToken: query.get('nextToken'), filter });
     return { addons: items, ...(nextToken ? { nextToken } : {}) };

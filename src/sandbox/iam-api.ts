@@ -210,6 +210,43 @@ export class IamApi {
     return policy;
   }
 
+  /**
+   * One page of an IAM list as IAM pages it (iam-service-2.json, `MaxItems` 1–1000, default 100; `Marker` from the
+   * last page; `IsTruncated`), never more than the `iamPageSize` fault allows. `list` names what is listed: a
+   * marker is good only for the list it came from. Returns the items and the `IsTruncated`/`Marker` elements.
+   */
+  private page<T>(all: T[], params: URLSearchParams, list: string): { items: T[]; tail: string } {
+    const maxItemsText = params.get('MaxItems');
+    let maxItems = 100;
+    if (maxItemsText !== null) {
+      maxItems = Number(maxItemsText);
+      if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
+        const bound = maxItems < 1 ? 'greater than or equal to 1' : 'less than or equal to 1000';
+        throw new IamError(400, 'ValidationError', `1 validation error detected: Value '${maxItemsText}' at 'maxItems' failed to satisfy constraint: Member must have value ${bound}`);
+      }
+    }
+    const size = Math.min(maxItems, this.options.faults?.faults.iamPageSize ?? maxItems);
+    let offset = 0;
+    const marker = params.get('Marker');
+    if (marker !== null) {
+      // The wording is the sandbox's own: IAM's answer to a forged marker was not found in a public source.
+      const invalid = new IamError(400, 'ValidationError', 'Invalid Marker: pass the Marker of the previous page of this list, unchanged.');
+      let decoded: { offset?: unknown; list?: unknown };
+      try {
+        decoded = JSON.parse(Buffer.from(marker, 'base64url').toString('utf8')) as typeof decoded;
+      } catch {
+        throw invalid;
+      }
+      if (decoded.list !== list || !Number.isInteger(decoded.offset) || (decoded.offset as number) < 0) throw invalid;
+      offset = decoded.offset as number;
+    }
+    const end = offset + size;
+    const items = all.slice(offset, end);
+    if (end >= all.length) return { items, tail: '    <IsTruncated>false</IsTruncated>\n' };
+    const next = Buffer.from(JSON.stringify({ offset: end, list })).toString('base64url');
+    return { items, tail: `    <IsTruncated>true</IsTruncated>\n    <Marker>${next}</Marker>\n` };
+  }
+
   private dispatch(action: string, params: URLSearchParams, accountId: string): string {
     const oidcProviders = this.options.iam.get(accountId)?.oidcProviders ?? [];
     switch (action) {
@@ -258,11 +295,9 @@ export class IamApi {
       }
       case 'ListRolePolicies': {
         const role = this.role(params.get('RoleName'), accountId);
-        const members = Object.keys(role.inlinePolicies ?? {})
-          .sort()
-          .map((name) => `      <member>${xml(name)}</member>\n`)
-          .join('');
-        return `    <IsTruncated>false</IsTruncated>\n    <PolicyNames>\n${members}    </PolicyNames>\n`;
+        const { items, tail } = this.page(Object.keys(role.inlinePolicies ?? {}).sort(), params, `ListRolePolicies ${accountId} ${role.name}`);
+        const members = items.map((name) => `      <member>${xml(name)}</member>\n`).join('');
+        return `    <PolicyNames>\n${members}    </PolicyNames>\n${tail}`;
       }
       case 'GetRolePolicy': {
         const role = this.role(params.get('RoleName'), accountId);
@@ -310,10 +345,11 @@ export class IamApi {
       }
       case 'ListAttachedRolePolicies': {
         const role = this.role(params.get('RoleName'), accountId);
-        const members = (role.attachedPolicyArns ?? [])
+        const { items, tail } = this.page(role.attachedPolicyArns ?? [], params, `ListAttachedRolePolicies ${accountId} ${role.name}`);
+        const members = items
           .map((arn) => `      <member>\n        <PolicyArn>${xml(arn)}</PolicyArn>\n        <PolicyName>${xml(arn.split('/').pop() ?? arn)}</PolicyName>\n      </member>\n`)
           .join('');
-        return `    <IsTruncated>false</IsTruncated>\n    <AttachedPolicies>\n${members}    </AttachedPolicies>\n`;
+        return `    <AttachedPolicies>\n${members}    </AttachedPolicies>\n${tail}`;
       }
       case 'ListOpenIDConnectProviders': {
         const members = oidcProviders

@@ -33,6 +33,12 @@ export interface ScenarioFaults {
   degradedRecovers?: boolean;
   /** Multi-cluster: every EKS call naming this cluster hangs (never answered), and its Kubernetes API too. */
   timeout?: boolean;
+  /**
+   * IAM list calls return at most this many items a page whatever `MaxItems` asks (IAM "might return fewer
+   * results, even when there are more results available": iam-service-2.json, `MaxItems`), so a client that
+   * does not follow `Marker` misses the rest.
+   */
+  iamPageSize?: number;
 }
 
 /** An UPGRADE_READINESS (or MISCONFIGURATION) insight as the scenario fixes it (see ListInsights). */
@@ -140,6 +146,8 @@ export interface Scenario {
     configurationValues?: string | null;
     serviceAccountRoleArn?: string | null;
     health?: Array<{ code: string; message: string; resourceIds?: string[] }>;
+    /** The add-on's tags (DescribeAddon `tags`), e.g. the `aws:cloudformation:*` tags of a stack that owns it. */
+    tags?: Record<string, string>;
   } | null;
   /** null: no aws-node DaemonSet at all. */
   daemonSet?: {

@@ -65,6 +65,7 @@ export interface ResolvedScenario {
     configurationValues: string | null;
     serviceAccountRoleArn: string | null;
     health: Array<{ code: string; message: string; resourceIds?: string[] }>;
+    tags: Record<string, string>;
   } | null;
   daemonSet: {
     manifest: string;
@@ -288,6 +289,7 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
           serviceAccountRoleArn:
             s.addon?.serviceAccountRoleArn === undefined ? defaultRoleArn : s.addon.serviceAccountRoleArn,
           health: s.addon?.health ?? [],
+          tags: { ...(s.addon?.tags ?? {}) },
         };
 
   const registry = eksImageRegistry(region);

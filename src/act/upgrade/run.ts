@@ -4,6 +4,7 @@
  * and walk. Nothing changes on the cluster before the backup, and the backup comes after every check.
  */
 import { gatherFacts, type GatheredFacts } from '../../gather/facts.js';
+import { ownerFinding, ownerOf, ownerUpgradeWarning } from '../../decide/owner.js';
 import { installedVersion } from '../../decide/checks/index.js';
 import { parseConfigurationValues, type ParsedConfigurationValues } from '../../decide/config/values.js';
 import { mergeFindings, planFromFacts } from '../../decide/reports.js';
@@ -137,8 +138,11 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     backup: resumed && steps.length === 0 ? resumed.backup : null,
     dryRun: Boolean(o.dryRun),
     steps: [...done, ...steps] as UpgradeReport['steps'],
-    findings: mergeFindings(plan.findings),
+    findings: mergeFindings(plan.findings, ownerFinding(ownerOf(facts))),
   };
+  // Infrastructure code that owns the add-on takes it back on its next run: say so before anything changes.
+  const owner = steps.length > 0 ? ownerOf(facts) : null;
+  if (owner) ui.warn(ownerUpgradeWarning(owner, plan.to));
 
   if (steps.length === 0) {
     // Done only when done: EKS reports the add-on ACTIVE at that version (CREATE_FAILED, UPDATE_FAILED and
