@@ -5,7 +5,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readYamlDocuments } from './yaml-files.js';
+import { readYamlDocuments } from '../formats/yaml-files.js';
+import type { KubeObject } from '../formats/kube-object.js';
 import {
   compareAddonVersions,
   minorIndex,
@@ -14,13 +15,8 @@ import {
   type AddonVersion,
 } from '../upgrade-planner/version.js';
 
-/** A Kubernetes object as plain JSON. */
-export type KubeObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; [key: string]: unknown };
-  [key: string]: unknown;
-};
+/** A Kubernetes object as plain JSON (src/formats/kube-object.ts). */
+export type { KubeObject };
 
 const MANIFEST_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
 

@@ -7,9 +7,9 @@
  */
 import { eksImageRegistry } from '../decide/registries.js';
 import { randomUUID } from 'node:crypto';
-import { yamlLib } from '../decide/yaml-files.js';
+import { yamlLib } from '../formats/yaml-files.js';
 import type { ErrorObject } from 'ajv';
-import { canonicalJson } from '../decide/json.js';
+import { canonicalJson } from '../formats/json.js';
 import { loadUpstreamManifest, type KubeObject } from '../decide/manifests.js';
 import { compileAddonSchema } from '../decide/schema-validator.js';
 import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';

@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { fileURLToPath } from 'node:url';
-import { readYamlDocuments } from '../decide/yaml-files.js';
+import { readYamlDocuments } from '../formats/yaml-files.js';
 import { eksImageRegistry, partitionOf } from '../decide/registries.js';
 import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
 import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';

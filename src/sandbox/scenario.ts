@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readYamlDocuments, yamlLib } from '../decide/yaml-files.js';
+import { readYamlDocuments, yamlLib } from '../formats/yaml-files.js';
 import { UsageError } from '../errors.js';
 import { tryParseAddonVersion } from '../upgrade-planner/version.js';
 import { CATALOGUES, DEFAULT_CATALOGUE } from './default-catalogue.js';
