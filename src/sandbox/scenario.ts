@@ -3,7 +3,7 @@
  * against schemas/scenario.schema.json, then resolved: whatever a scenario leaves out takes the `default`
  * scenario's value (derived from the scenario's own cluster where that matters, e.g. zones of its region).
  */
-import { eksImageRegistry } from '../decide/registries.js';
+import { eksRegistryFor as eksImageRegistry } from './registries.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readYamlDocuments, yamlLib } from '../formats/yaml-files.js';
 import { UsageError } from '../errors.js';
-import { tryParseAddonVersion } from '../upgrade-planner/version.js';
+import { parseVersion as tryParseAddonVersion } from './versions.js';
 import { CATALOGUES, DEFAULT_CATALOGUE } from './default-catalogue.js';
 import type {
   Scenario,
