@@ -159,11 +159,14 @@ describe('the product predicts what the sandbox renders from the chart', () => {
     }
     for (const values of realValues()) if (accepted(version, values)) corpus.push(values);
     const found: string[] = [];
-    for (const values of corpus) {
-      for (const ipFamily of ['ipv4', 'ipv6'] as const) {
+    // Each single on an IPv4 cluster; the empty values and the real ones on IPv6 too (the combinations draw both).
+    const reals = corpus.length - singles.length - 1;
+    corpus.forEach((values, index) => {
+      const families = index === 0 || index >= corpus.length - reals ? (['ipv4', 'ipv6'] as const) : (['ipv4'] as const);
+      for (const ipFamily of families) {
         for (const d of differences(version, values, ipFamily)) found.push(`${JSON.stringify(values)} (${ipFamily}): ${d}`);
       }
-    }
+    });
     expect(found.slice(0, 5)).toEqual([]);
     fc.assert(
       fc.property(fc.subarray(singles, { minLength: 2, maxLength: 12 }), fc.constantFrom<'ipv4' | 'ipv6'>('ipv4', 'ipv6'), (picked, ipFamily) => {
@@ -174,7 +177,7 @@ describe('the product predicts what the sandbox renders from the chart', () => {
         if (d.length > 0) found.push(`${JSON.stringify(values)} (${ipFamily}): ${d[0]}`);
         return d.length === 0;
       }),
-      { numRuns: 40, seed: 21 },
+      { numRuns: 30, seed: 21 },
     );
     expect(found.slice(0, 5)).toEqual([]);
   });

@@ -3,7 +3,7 @@
  * version with the values applied. The sandbox applies it; `upgrade` uses it to show what OVERWRITE would
  * reset. https://docs.aws.amazon.com/eks/latest/userguide/vpc-add-on-update.html
  */
-import { loadUpstreamManifest, manifestFileFor, upstreamDaemonSet, type KubeObject } from './manifests.js';
+import { manifestFileFor, upstreamDaemonSet, upstreamObject, type KubeObject } from './manifests.js';
 
 /** The configuration values an add-on can carry (the parts the sandbox applies). */
 export interface ConfigurationValues {
@@ -234,7 +234,7 @@ const CONFIGMAP_VALUES: Record<string, string> = {
  * `enable-windows-prefix-delegation`, each as given.
  */
 export function desiredConfigMapData(version: string, config: ConfigurationValues): Record<string, string> | null {
-  const configMap = loadUpstreamManifest(version).find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'amazon-vpc-cni');
+  const configMap = upstreamObject(version, 'ConfigMap', 'amazon-vpc-cni');
   if (!configMap) return null;
   const data = { ...((configMap.data as Record<string, string> | undefined) ?? {}) };
   for (const [key, name] of Object.entries(CONFIGMAP_VALUES)) {

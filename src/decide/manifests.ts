@@ -64,8 +64,7 @@ export function manifestFileFor(version: string): string {
 
 const parsedCache = new Map<string, KubeObject[]>();
 
-/** Every object of the upstream manifest that stands for `version` (a fresh copy each call). */
-export function loadUpstreamManifest(version: string): KubeObject[] {
+function cachedManifest(version: string): readonly KubeObject[] {
   const file = manifestFileFor(version);
   let objects = parsedCache.get(file);
   if (!objects) {
@@ -73,14 +72,23 @@ export function loadUpstreamManifest(version: string): KubeObject[] {
       .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
     parsedCache.set(file, objects);
   }
-  return structuredClone(objects);
+  return objects;
+}
+
+/** Every object of the upstream manifest that stands for `version` (a fresh copy each call). */
+export function loadUpstreamManifest(version: string): KubeObject[] {
+  return structuredClone(cachedManifest(version)) as KubeObject[];
+}
+
+/** A fresh copy of one object of the upstream manifest for `version` (the first of `kind` named `name`), or undefined. */
+export function upstreamObject(version: string, kind: string, name: string): KubeObject | undefined {
+  const found = cachedManifest(version).find((obj) => obj.kind === kind && obj.metadata.name === name);
+  return found ? structuredClone(found) : undefined;
 }
 
 /** The aws-node DaemonSet of the upstream manifest for `version`, images re-tagged to `version`. */
 export function upstreamDaemonSet(version: string, registry?: string): KubeObject {
-  const daemonSet = loadUpstreamManifest(version).find(
-    (obj) => obj.kind === 'DaemonSet' && obj.metadata.name === 'aws-node',
-  );
+  const daemonSet = upstreamObject(version, 'DaemonSet', 'aws-node');
   if (!daemonSet) throw new Error(`The upstream manifest for ${version} has no aws-node DaemonSet.`);
   retagCniImages(daemonSet, version, registry);
   return daemonSet;

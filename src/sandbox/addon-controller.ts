@@ -739,7 +739,8 @@ export class AddonController {
   /** The add-on's other objects (CRDs, RBAC, ConfigMap, ServiceAccount with the IRSA annotation). */
   addonObjects(version: string, roleArn: string | undefined, config: ConfigurationValues = {}): KubeObject[] {
     const rendered = this.render(version, config);
-    for (const obj of rendered.others) {
+    const others = rendered.others();
+    for (const obj of others) {
       if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node') {
         // IRSA: EKS annotates the service account with the add-on's role (EKS user guide cni-iam-role.html).
         const annotations = { ...((obj.metadata.annotations as Record<string, string> | undefined) ?? {}) };
@@ -748,7 +749,7 @@ export class AddonController {
       }
     }
     // The chart's ENIConfigs (eniConfig.create) follow the CRDs they need.
-    return [...rendered.others, ...rendered.eniConfigs];
+    return [...others, ...rendered.eniConfigs];
   }
 
   /**

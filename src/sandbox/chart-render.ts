@@ -18,7 +18,7 @@
  */
 import type { KubeObject } from '../formats/kube-object.js';
 import { compareVersions, parseVersion, type SandboxVersion } from './versions.js';
-import { releaseFor, releaseObjects, retagImages } from './upstream-manifests.js';
+import { releaseFor, releaseObject, releaseObjects, retagImages } from './upstream-manifests.js';
 
 /** The configuration values (Helm values of the chart) the renderer reads; validated against the schema before. */
 export type ChartValues = Record<string, unknown>;
@@ -125,8 +125,8 @@ export interface ChartRendering {
   configMapData: Record<string, string> | null;
   /** ENIConfigs of `eniConfig.create` (eniconfig.yaml), sorted by name. */
   eniConfigs: KubeObject[];
-  /** The release's other objects (CRDs, RBAC, ServiceAccount, the ConfigMap with `configMapData`). */
-  others: KubeObject[];
+  /** The release's other objects (CRDs, RBAC, ServiceAccount, the ConfigMap with `configMapData`), fresh copies. */
+  others(): KubeObject[];
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {
@@ -267,10 +267,9 @@ export function renderAddon(
   options: { registry?: string; ipFamily?: 'ipv4' | 'ipv6' } = {},
 ): ChartRendering {
   const release = releaseFor(version);
-  const objects = releaseObjects(version);
-  const ds = objects.find((o) => o.kind === 'DaemonSet' && o.metadata.name === 'aws-node');
+  const ds = releaseObject(version, 'DaemonSet', 'aws-node');
   if (!ds) throw new Error(`The release manifest ${release.file} has no aws-node DaemonSet.`);
-  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'amazon-vpc-cni');
+  const configMap = releaseObject(version, 'ConfigMap', 'amazon-vpc-cni');
   const merged = coalesceValues(coalesceValues(defaultsOf(ds, configMap), eksValues(options.ipFamily)), values);
   const tag = release.version;
   const pod = podOf(ds);
@@ -393,7 +392,11 @@ export function renderAddon(
     }
   }
 
-  return { chartTag: chartTagOf(release.tag, release.file), daemonSet: ds, configMapData, eniConfigs, others: objects.filter((o) => o !== ds) };
+  const others = (): KubeObject[] =>
+    releaseObjects(version)
+      .filter((o) => !(o.kind === 'DaemonSet' && o.metadata.name === 'aws-node'))
+      .map((o) => (o.kind === 'ConfigMap' && o.metadata.name === 'amazon-vpc-cni' && configMap ? structuredClone(configMap) : o));
+  return { chartTag: chartTagOf(release.tag, release.file), daemonSet: ds, configMapData, eniConfigs, others };
 }
 
 /** The chart copy a release manifest was generated from: its own tag, v1.23.0 for the master snapshot v1.23.1. */

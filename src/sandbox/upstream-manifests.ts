@@ -48,8 +48,7 @@ export function releaseFor(version: string): Release {
 
 const parsed = new Map<string, KubeObject[]>();
 
-/** Every object of the release manifest standing for `version` (a fresh copy each call). */
-export function releaseObjects(version: string): KubeObject[] {
+function cached(version: string): readonly KubeObject[] {
   const { file } = releaseFor(version);
   let objects = parsed.get(file);
   if (!objects) {
@@ -58,7 +57,18 @@ export function releaseObjects(version: string): KubeObject[] {
     );
     parsed.set(file, objects);
   }
-  return structuredClone(objects);
+  return objects;
+}
+
+/** Every object of the release manifest standing for `version` (a fresh copy each call). */
+export function releaseObjects(version: string): KubeObject[] {
+  return structuredClone(cached(version)) as KubeObject[];
+}
+
+/** A fresh copy of the release manifest's first object of `kind` named `name`, or undefined. */
+export function releaseObject(version: string, kind: string, name: string): KubeObject | undefined {
+  const found = cached(version).find((o) => o.kind === kind && o.metadata.name === name);
+  return found ? structuredClone(found) : undefined;
 }
 
 /** `host/path/name[:tag][@digest]` → repository and tag (the digest, else `latest`, when there is no tag). */
