@@ -47,9 +47,9 @@ function resolve(root: { definitions?: Record<string, Schema> }, schema: Schema)
 /** Example values of a leaf: a string of its format (two spellings of a boolean), an integer, a whole object. */
 function leafExamples(name: string, schema: Schema): unknown[] {
   const types = Array.isArray(schema.type) ? schema.type : [schema.type];
-  if (schema.format === 'boolean') return ['true', 'True', 'false'];
-  if (schema.format === 'integer') return ['7', '600'];
-  if (types.includes('integer')) return [7, 30];
+  if (schema.format === 'boolean') return ['true', 'True'];
+  if (schema.format === 'integer') return ['600'];
+  if (types.includes('integer')) return [30];
   if (types.includes('array')) return [[{ key: 'dedicated', operator: 'Equal', value: 'cni', effect: 'NoSchedule' }], []];
   if (types.includes('object')) {
     // Affinity: a map the chart merges over its default, or null (removes it).
