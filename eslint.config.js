@@ -14,6 +14,18 @@ export default tseslint.config(
     },
   },
   {
+    // The sandbox is an independent witness of EKS: it never imports the product's deciders (issue 21).
+    files: ['src/sandbox/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/decide/**', '**/upgrade-planner/**', '**/gather/**', '**/act/**', '**/render/**'],
+          message: 'src/sandbox/ is an independent witness: it must not import the product (decide, upgrade-planner, gather, act, render); shared pure helpers live in src/formats/.',
+        }],
+      }],
+    },
+  },
+  {
     // CommonJS on purpose (the bundle's loader, a benchmark's floor): require() is how they load.
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },

@@ -1,5 +1,5 @@
 // Writes dist/fixtures-json/<path>.json for the YAML fixtures the sandbox and the CLI read at run time
-// (fixtures/manifests, fixtures/scenarios): the documents as a JSON array, read by src/decide/yaml-files.ts
+// (fixtures/manifests, fixtures/scenarios): the documents as a JSON array, read by src/formats/yaml-files.ts
 // instead of parsing the YAML in every process. Run by `npm run build`.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

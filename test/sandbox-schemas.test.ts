@@ -40,8 +40,11 @@ describe('configuration schemas per version', () => {
     expect(rejection('v1.14.0-eksbuild.3', JSON.parse(readFileSync(new URL('../fixtures/configuration-values/issue-2540.enable-network-policy.json', import.meta.url), 'utf8')))).toBeUndefined();
   });
 
-  it('v1.12 builds accept env ANNOTATE_POD_IP (issues #2173, #2272) but not WARM_IP_TARGET', () => {
-    for (const v of ['v1.12.0-eksbuild.1', 'v1.12.2-eksbuild.1', 'v1.12.6-eksbuild.2']) {
+  it('v1.12 builds accept env ANNOTATE_POD_IP (issues #2173, #2272) but not WARM_IP_TARGET; v1.12.0-eksbuild.1 is its real schema', () => {
+    // v1.12.0-eksbuild.1 serves the real response (EKS User Guide): cri, no ANNOTATE_POD_IP (issue 21).
+    expect(rejection('v1.12.0-eksbuild.1', { env: { ANNOTATE_POD_IP: 'true' } })).toContain('$.env.ANNOTATE_POD_IP: is not defined in the schema');
+    expect(rejection('v1.12.0-eksbuild.1', { cri: { hostPath: { path: '/run/containerd/containerd.sock' } } })).toBeUndefined();
+    for (const v of ['v1.12.1-eksbuild.1', 'v1.12.2-eksbuild.1', 'v1.12.6-eksbuild.2']) {
       expect(rejection(v, { env: { ANNOTATE_POD_IP: 'true' } })).toBeUndefined();
       expect(rejection(v, { env: { ANNOTATE_POD_IP: 'yes' } })).toContain('does not match the boolean pattern');
       expect(rejection(v, { env: { WARM_IP_TARGET: '5' } })).toContain('$.env.WARM_IP_TARGET: is not defined in the schema');

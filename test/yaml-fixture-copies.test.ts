@@ -1,6 +1,6 @@
 /**
  * The JSON copies of the YAML fixtures that `npm run build` writes (scripts/fixtures-json.mjs) and the built
- * CLI and sandbox read instead of parsing YAML at start-up (src/decide/yaml-files.ts): each holds exactly the
+ * CLI and sandbox read instead of parsing YAML at start-up (src/formats/yaml-files.ts): each holds exactly the
  * documents of its YAML file, and a copy older than its YAML is not used.
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseYamlDocuments, readYamlDocuments } from '../src/decide/yaml-files.js';
+import { parseYamlDocuments, readYamlDocuments } from '../src/formats/yaml-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -5,7 +5,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { readYamlDocuments } from './yaml-files.js';
+import { readYamlDocuments } from '../formats/yaml-files.js';
+import type { KubeObject } from '../formats/kube-object.js';
 import {
   compareAddonVersions,
   minorIndex,
@@ -14,13 +15,8 @@ import {
   type AddonVersion,
 } from '../upgrade-planner/version.js';
 
-/** A Kubernetes object as plain JSON. */
-export type KubeObject = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; [key: string]: unknown };
-  [key: string]: unknown;
-};
+/** A Kubernetes object as plain JSON (src/formats/kube-object.ts). */
+export type { KubeObject };
 
 const MANIFEST_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
 
@@ -68,8 +64,7 @@ export function manifestFileFor(version: string): string {
 
 const parsedCache = new Map<string, KubeObject[]>();
 
-/** Every object of the upstream manifest that stands for `version` (a fresh copy each call). */
-export function loadUpstreamManifest(version: string): KubeObject[] {
+function cachedManifest(version: string): readonly KubeObject[] {
   const file = manifestFileFor(version);
   let objects = parsedCache.get(file);
   if (!objects) {
@@ -77,14 +72,23 @@ export function loadUpstreamManifest(version: string): KubeObject[] {
       .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
     parsedCache.set(file, objects);
   }
-  return structuredClone(objects);
+  return objects;
+}
+
+/** Every object of the upstream manifest that stands for `version` (a fresh copy each call). */
+export function loadUpstreamManifest(version: string): KubeObject[] {
+  return structuredClone(cachedManifest(version)) as KubeObject[];
+}
+
+/** A fresh copy of one object of the upstream manifest for `version` (the first of `kind` named `name`), or undefined. */
+export function upstreamObject(version: string, kind: string, name: string): KubeObject | undefined {
+  const found = cachedManifest(version).find((obj) => obj.kind === kind && obj.metadata.name === name);
+  return found ? structuredClone(found) : undefined;
 }
 
 /** The aws-node DaemonSet of the upstream manifest for `version`, images re-tagged to `version`. */
 export function upstreamDaemonSet(version: string, registry?: string): KubeObject {
-  const daemonSet = loadUpstreamManifest(version).find(
-    (obj) => obj.kind === 'DaemonSet' && obj.metadata.name === 'aws-node',
-  );
+  const daemonSet = upstreamObject(version, 'DaemonSet', 'aws-node');
   if (!daemonSet) throw new Error(`The upstream manifest for ${version} has no aws-node DaemonSet.`);
   retagCniImages(daemonSet, version, registry);
   return daemonSet;

@@ -4,7 +4,7 @@
  * ConfigMap (its data) and the ENIConfigs (their spec). No I/O.
  */
 import { stripServerFields } from '../act/backup.js';
-import { sameValue } from './json.js';
+import { sameValue } from '../formats/json.js';
 import { parseImage, type KubeObject } from './manifests.js';
 import { liveInstall, settingLeaves, type SettingLeaves } from './settings/index.js';
 import { sameSetting } from './settings/leaves.js';

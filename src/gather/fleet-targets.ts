@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { yamlLib } from '../decide/yaml-files.js';
+import { yamlLib } from '../formats/yaml-files.js';
 import { UsageError } from '../errors.js';
 import { assertNesting } from '../formats/nesting.js';
 import { readRegularFile } from './input-file.js';

@@ -5,24 +5,80 @@
  * https://docs.aws.amazon.com/eks/latest/userguide/vpc-add-on-update.html
  * https://repost.aws/knowledge-center/eks-prevent-conflicts-managed-addons
  */
-import { eksImageRegistry } from '../decide/registries.js';
 import { randomUUID } from 'node:crypto';
-import { yamlLib } from '../decide/yaml-files.js';
-import type { ErrorObject } from 'ajv';
-import { canonicalJson } from '../decide/json.js';
-import { loadUpstreamManifest, type KubeObject } from '../decide/manifests.js';
-import { compileAddonSchema } from '../decide/schema-validator.js';
-import { minorIndex, tryParseAddonVersion } from '../upgrade-planner/version.js';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { yamlLib } from '../formats/yaml-files.js';
+import { canonicalJson } from '../formats/json.js';
+import type { KubeObject } from '../formats/kube-object.js';
 import type { ResolvedScenario } from './scenario.js';
 import type { ScenarioFaults } from './scenario-types.js';
-import { partitionOf } from '../decide/registries.js';
 import type { PodIdentityStore } from './pod-identity.js';
 import { Gate } from './gates.js';
-import { desiredConfigMapData, desiredDaemonSet, podSpecOf, type ConfigurationValues, type Container } from '../decide/addon-render.js';
+import { renderAddon, type ChartValues } from './chart-render.js';
+import { eksRegistryFor, regionPartition } from './registries.js';
+import { minorDistance, parseVersion } from './versions.js';
 import { strategicMerge } from './kube-api.js';
 import { ApplyConflictError, serverSideApply, setAt, valueAt } from './kube-ssa.js';
 
-export { podSpecOf, setEnv, desiredDaemonSet, type ConfigurationValues } from '../decide/addon-render.js';
+/** The configuration values of an add-on (the chart's values; see chart-render.ts). */
+export type ConfigurationValues = ChartValues;
+
+/** A container as the sandbox's helpers touch it. */
+export type Container = {
+  name: string;
+  image?: string;
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  args?: string[];
+  resources?: unknown;
+  livenessProbe?: { timeoutSeconds?: number };
+  readinessProbe?: { timeoutSeconds?: number };
+};
+/** The pod spec parts the sandbox touches. */
+export type PodSpec = { containers: Container[]; initContainers?: Container[]; affinity?: unknown; tolerations?: unknown };
+
+/** The pod spec of a DaemonSet or Deployment. */
+export function podSpecOf(workload: KubeObject): PodSpec {
+  return (workload.spec as { template: { spec: PodSpec } }).template.spec;
+}
+
+/** Sets (or with null removes) env vars of one container. */
+export function setEnv(container: Container | undefined, env: Record<string, string | null>): void {
+  if (!container) return;
+  container.env ??= [];
+  for (const [name, value] of Object.entries(env)) {
+    const index = container.env.findIndex((e) => e.name === name);
+    if (value === null) {
+      if (index >= 0) container.env.splice(index, 1);
+    } else if (index >= 0) {
+      container.env[index] = { name, value };
+    } else {
+      container.env.push({ name, value });
+    }
+  }
+}
+
+const require = createRequire(import.meta.url);
+const validators = new Map<string, ValidateFunction>();
+
+/**
+ * Ajv, used directly, on the schema the sandbox serves: draft-06 (the schemas' `$schema`), every error reported,
+ * and the schemas' two custom formats for env strings: `boolean` ("true"/"false"; any case, as the sandbox has
+ * always accepted: no real EKS answer on the case was found) and `integer` (an optionally signed whole number).
+ */
+function schemaValidator(schemaText: string): ValidateFunction {
+  let validate = validators.get(schemaText);
+  if (!validate) {
+    const { Ajv } = require('ajv') as typeof import('ajv');
+    const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
+    ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json') as object);
+    ajv.addFormat('boolean', /^(true|false)$/i);
+    ajv.addFormat('integer', /^[+-]?\d+$/);
+    validate = ajv.compile(JSON.parse(schemaText) as object);
+    validators.set(schemaText, validate);
+  }
+  return validate;
+}
 
 /** The part of the KubeStore the controller needs (kept structural so it can be tested alone). */
 export interface ObjectStore {
@@ -98,7 +154,7 @@ export function validateConfigurationValues(version: string, text: string | unde
       `ConfigurationValue provided in request is not supported [$: ${Array.isArray(parsed) ? 'array' : typeof parsed} found, object expected]`,
     );
   }
-  const validate = compileAddonSchema(configurationSchemaFor(version));
+  const validate = schemaValidator(configurationSchemaFor(version));
   if (!validate(parsed)) {
     const messages = (validate.errors ?? []).filter((e) => e.keyword !== 'if').map(eksSchemaMessage);
     throw new EksApiError(
@@ -312,7 +368,7 @@ export class AddonController {
   ) {
     this.gate = options.gate ?? new Gate('eks-change');
     const { cluster } = scenario;
-    this.registry = eksImageRegistry(cluster.region);
+    this.registry = eksRegistryFor(cluster.region);
     const initial = scenario.addon;
     if (initial) {
       const now = epochSeconds() - 86_400;
@@ -405,13 +461,17 @@ export class AddonController {
 
   private addonArn(): string {
     const { cluster } = this.scenario;
-    return `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
+    return `arn:${regionPartition(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:addon/${cluster.name}/${ADDON_NAME}/${randomUUID()}`;
   }
 
   /** The DaemonSet EKS would apply for a version and configuration text (already validated). */
   desired(version: string, configurationValues: string | null | undefined): KubeObject {
-    const config = validateConfigurationValues(version, configurationValues);
-    return desiredDaemonSet(version, config, { registry: this.registry, ipFamily: this.scenario.cluster.ipFamily });
+    return this.render(version, validateConfigurationValues(version, configurationValues)).daemonSet;
+  }
+
+  /** The chart's rendering of `version` with `config` for this cluster (chart-render.ts). */
+  render(version: string, config: ConfigurationValues): ReturnType<typeof renderAddon> {
+    return renderAddon(version, config, { registry: this.registry, ipFamily: this.scenario.cluster.ipFamily });
   }
 
   /** True when the catalogue offers `version` for the cluster's Kubernetes version. */
@@ -516,9 +576,9 @@ export class AddonController {
     const mode = this.checkResolveConflicts(input.resolveConflicts, 'UpdateAddon');
     const version = input.addonVersion ?? addon.addonVersion;
     if (version !== addon.addonVersion) this.checkVersion(version);
-    const from = tryParseAddonVersion(addon.addonVersion);
-    const to = tryParseAddonVersion(version);
-    if (from && to && Math.abs(minorIndex(from) - minorIndex(to)) > 1) {
+    const from = parseVersion(addon.addonVersion);
+    const to = parseVersion(version);
+    if (from && to && minorDistance(from, to) > 1) {
       // Real wording, https://github.com/dfds/infrastructure-modules/pull/270
       throw new EksApiError(400, 'InvalidParameterException', 'Updating VPC-CNI can only go up or down 1 minor version at a time', {
         addonName: ADDON_NAME,
@@ -678,19 +738,18 @@ export class AddonController {
 
   /** The add-on's other objects (CRDs, RBAC, ConfigMap, ServiceAccount with the IRSA annotation). */
   addonObjects(version: string, roleArn: string | undefined, config: ConfigurationValues = {}): KubeObject[] {
-    const out: KubeObject[] = [];
-    for (const obj of loadUpstreamManifest(version)) {
-      if (obj.kind === 'DaemonSet') continue;
-      // The chart's ConfigMap follows enableNetworkPolicy and enableWindowsIpam.
-      if (obj.kind === 'ConfigMap' && obj.metadata.name === 'amazon-vpc-cni') obj.data = desiredConfigMapData(version, config) ?? obj.data;
+    const rendered = this.render(version, config);
+    const others = rendered.others();
+    for (const obj of others) {
       if (obj.kind === 'ServiceAccount' && obj.metadata.name === 'aws-node') {
+        // IRSA: EKS annotates the service account with the add-on's role (EKS user guide cni-iam-role.html).
         const annotations = { ...((obj.metadata.annotations as Record<string, string> | undefined) ?? {}) };
         if (roleArn) annotations['eks.amazonaws.com/role-arn'] = roleArn;
         obj.metadata.annotations = annotations;
       }
-      out.push(obj);
     }
-    return out;
+    // The chart's ENIConfigs (eniConfig.create) follow the CRDs they need.
+    return [...others, ...rendered.eniConfigs];
   }
 
   /**

@@ -5,10 +5,10 @@
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_Operations.html
  */
 import { randomUUID } from 'node:crypto';
-import { partitionOf } from '../decide/registries.js';
+import { regionPartition as partitionOf } from './registries.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { compareVersionStrings } from '../upgrade-planner/version.js';
+import { compareVersionTexts as compareVersionStrings } from './versions.js';
 import { ADDON_NAME, EksApiError, type AddonController, configurationSchemaFor, type AddonChangeInput } from './addon-controller.js';
 import type { AccountDirectory } from './aws-auth.js';
 import { otherAddonsCatalogue } from './default-catalogue.js';

@@ -7,10 +7,11 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
 import { fileURLToPath } from 'node:url';
-import { readYamlDocuments } from '../decide/yaml-files.js';
-import { eksImageRegistry, partitionOf } from '../decide/registries.js';
-import { loadUpstreamManifest, retagCniImages, splitImage, type KubeObject } from '../decide/manifests.js';
-import { compareAddonVersions, parseAddonVersion, tryParseAddonVersion } from '../upgrade-planner/version.js';
+import { readYamlDocuments } from '../formats/yaml-files.js';
+import { eksRegistryFor as eksImageRegistry, regionPartition as partitionOf } from './registries.js';
+import type { KubeObject } from '../formats/kube-object.js';
+import { imageParts as splitImage, releaseObjects as loadUpstreamManifest, retagImages as retagCniImages } from './upstream-manifests.js';
+import { compareVersions as compareAddonVersions, parseVersion as tryParseAddonVersion } from './versions.js';
 import { AddonController, EKS_FIELD_MANAGER, podSpecOf, setEnv, type AddonRecord } from './addon-controller.js';
 import { AccountDirectory } from './aws-auth.js';
 import { FaultInjector, listen, startEksApi, type RunningServer, type SandboxCluster } from './eks-api.js';
@@ -96,7 +97,8 @@ const METRICS_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.me
 
 /** The objects of the cni-metrics-helper manifest nearest to (not newer than) `tag`, re-tagged. */
 function metricsHelperObjects(tag: string, region: string, clusterName: string): KubeObject[] {
-  const wanted = parseAddonVersion(tag);
+  const wanted = tryParseAddonVersion(tag);
+  if (!wanted) return [];
   const files = readdirSync(METRICS_DIR)
     .map((file) => ({ file, version: tryParseAddonVersion(/^cni-metrics-helper-(v[\d.]+)\.yaml$/.exec(file)?.[1] ?? '') }))
     .filter((f): f is { file: string; version: NonNullable<typeof f.version> } => f.version !== null)

@@ -7,11 +7,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createSecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { yamlLib } from '../decide/yaml-files.js';
-import type { KubeObject } from '../decide/manifests.js';
+import { yamlLib } from '../formats/yaml-files.js';
+import type { KubeObject } from '../formats/kube-object.js';
 import type { RequestLog } from './request-log.js';
 import { Gate } from './gates.js';
-import { canonicalJson } from '../decide/json.js';
+import { canonicalJson } from '../formats/json.js';
 import { ApplyConflictError, fieldSet, serverSideApply } from './kube-ssa.js';
 import { decodeProtobufObject } from './kube-protobuf.js';
 import { toTable, wantsTable } from './kube-tables.js';

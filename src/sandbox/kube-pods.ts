@@ -7,8 +7,8 @@
  * old pod. https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { canonicalJson } from '../decide/json.js';
-import type { KubeObject } from '../decide/manifests.js';
+import { canonicalJson } from '../formats/json.js';
+import type { KubeObject } from '../formats/kube-object.js';
 
 type Json = Record<string, unknown>;
 

@@ -5,8 +5,8 @@
  * an apply conflicts with another manager's field whose value it would change, unless forced.
  * https://kubernetes.io/docs/reference/using-api/server-side-apply/
  */
-import { canonicalJson } from '../decide/json.js';
-import type { KubeObject } from '../decide/manifests.js';
+import { canonicalJson } from '../formats/json.js';
+import type { KubeObject } from '../formats/kube-object.js';
 import { isRecord } from './kube-store.js';
 
 type Json = Record<string, unknown>;

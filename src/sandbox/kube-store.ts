@@ -5,8 +5,8 @@
  * and CRDs whose deletion takes their resources along.
  */
 import { randomUUID } from 'node:crypto';
-import { canonicalJson } from '../decide/json.js';
-import type { KubeObject } from '../decide/manifests.js';
+import { canonicalJson } from '../formats/json.js';
+import type { KubeObject } from '../formats/kube-object.js';
 import { Gate } from './gates.js';
 import { isCurrent, isReady, newDaemonPod, ownedBy, planPods, podStatus, revisionHash } from './kube-pods.js';
 import { recordUpdate } from './kube-ssa.js';

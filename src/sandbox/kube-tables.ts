@@ -3,7 +3,7 @@
  * application/json;as=Table;v=v1;g=meta.k8s.io), with the columns the real API server prints for DaemonSets,
  * Pods, ConfigMaps and Nodes, and Name / Created At for everything else.
  */
-import type { KubeObject } from '../decide/manifests.js';
+import type { KubeObject } from '../formats/kube-object.js';
 import { isRecord } from './kube-store.js';
 
 type Json = Record<string, unknown>;

@@ -3,8 +3,8 @@
  * `fieldValidation=Strict|Warn|Ignore`), an immutable DaemonSet selector and a selector that must match
  * the template's labels. The known fields are those of the built-in kinds the sandbox serves (not custom resources).
  */
-import type { KubeObject } from '../decide/manifests.js';
-import { canonicalJson } from '../decide/json.js';
+import type { KubeObject } from '../formats/kube-object.js';
+import { canonicalJson } from '../formats/json.js';
 import { isRecord } from './kube-store.js';
 
 /** A field schema: an object of known keys, `'map'` (any keys), `'any'` (not checked), or a list of one schema. */

@@ -3,16 +3,16 @@
  * against schemas/scenario.schema.json, then resolved: whatever a scenario leaves out takes the `default`
  * scenario's value (derived from the scenario's own cluster where that matters, e.g. zones of its region).
  */
-import { eksImageRegistry } from '../decide/registries.js';
+import { eksRegistryFor as eksImageRegistry } from './registries.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { extname, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readYamlDocuments, yamlLib } from '../decide/yaml-files.js';
+import { readYamlDocuments, yamlLib } from '../formats/yaml-files.js';
 import { UsageError } from '../errors.js';
 import { assertNesting } from '../formats/nesting.js';
-import { tryParseAddonVersion } from '../upgrade-planner/version.js';
+import { parseVersion as tryParseAddonVersion } from './versions.js';
 import { CATALOGUES, DEFAULT_CATALOGUE } from './default-catalogue.js';
 import type {
   Scenario,

@@ -14,6 +14,8 @@ const CONFIG_DIR = new URL('../../fixtures/addon-configuration/', import.meta.ur
 export interface SchemaIndexEntry {
   /** Semver range over the upstream release (`1.14.1` of `v1.14.1-eksbuild.1`). */
   versions: string;
+  /** Exact add-on versions (`v1.12.0-eksbuild.1`) served by this row before any range: a real response of that build. */
+  addonVersions?: string[];
   /** The parsed schema (`*.schema.json`). */
   file: string;
   /** The full describe-addon-configuration response, where a real one was captured. */
@@ -44,9 +46,11 @@ function releaseOf(version: string): string | undefined {
 /** The index row serving a version; versions outside every range get the nearest row (oldest or newest). */
 export function schemaEntryFor(version: string): SchemaIndexEntry {
   const rows = schemaIndex();
+  const exact = rows.find((r) => r.addonVersions?.includes(version.trim()));
+  if (exact) return exact;
   const release = releaseOf(version);
   if (release === undefined) return rows[0]!;
-  const row = rows.find((r) => semver.satisfies(release, r.versions));
+  const row = rows.find((r) => !r.addonVersions && semver.satisfies(release, r.versions));
   if (row) return row;
   return semver.ltr(release, rows[0]!.versions) ? rows[0]! : rows[rows.length - 1]!;
 }

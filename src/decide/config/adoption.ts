@@ -5,7 +5,7 @@
  */
 import { isEksRegistryHost } from '../registries.js';
 import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
-import { sameValue } from '../json.js';
+import { sameValue } from '../../formats/json.js';
 import { schemaAccepts, validateConfigurationValues } from './validate.js';
 
 /** Where a container sits in the pod spec. */

@@ -2,7 +2,7 @@
  * What `--resolve-conflicts OVERWRITE` would reset: the settings of the live aws-node DaemonSet that differ
  * from what the add-on will apply. Shown to the user before asking for `--yes`.
  */
-import { sameValue } from '../json.js';
+import { sameValue } from '../../formats/json.js';
 import { containerList, podTemplateSpec, splitImage, type KubeObject } from '../manifests.js';
 import { normaliseValueFrom } from '../settings/leaves.js';
 

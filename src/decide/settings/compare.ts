@@ -18,7 +18,7 @@
  * owned entry by entry, while `args`, `command`, `tolerations`, `affinity`, `updateStrategy` and an image are
  * owned whole. Pure: no I/O.
  */
-import { desiredConfigMapData, desiredDaemonSet, type ConfigurationValues } from '../addon-render.js';
+import { desiredConfigMapData, desiredDaemonSet, desiredEniConfigs, type ConfigurationValues } from '../addon-render.js';
 import { isEksImageRegistry } from '../config/adoption.js';
 import { schemaAccepts, validateConfigurationValues } from '../config/validate.js';
 import { isAbsent, sameSetting, settingLeaves, type InstallObjects, type SettingLeaves } from './leaves.js';
@@ -214,10 +214,12 @@ function knownContainers(...installs: InstallObjects[]): Set<string> {
   return names;
 }
 
-/** What EKS renders for `target` with `values`: the DaemonSet and the ConfigMap (EKS renders no ENIConfig). */
+/** What EKS renders for `target` with `values`: the DaemonSet, the ConfigMap and the ENIConfigs of `eniConfig.create`. */
 export function renderTarget(target: SettingsTarget, values: Record<string, unknown>): InstallObjects {
   const config = values as ConfigurationValues;
+  const eniConfigs = desiredEniConfigs(config);
   return {
+    ...(eniConfigs.length > 0 ? { eniConfigs } : {}),
     daemonSet: desiredDaemonSet(target.version, config, {
       ...(target.registry ? { registry: target.registry } : {}),
       ...(target.ipFamily ? { ipFamily: target.ipFamily } : {}),

@@ -16,7 +16,7 @@
  * - `updateStrategy`, `minReadySeconds`, `template.annotations.<key>`, `template.labels.<key>`
  * - `configMap.<key>` (data of `amazon-vpc-cni`), `eniConfig[<name>]`
  */
-import { canonicalJson } from '../json.js';
+import { canonicalJson } from '../../formats/json.js';
 import { parseImage, type KubeObject } from '../manifests.js';
 
 /** One install's settings: path → value (a JSON value; objects are compared whole). */
