@@ -127,3 +127,34 @@ export async function recoverOnResume(runtime: Runtime, journal: Journal, facts:
   }
   return readAgain(runtime, journal);
 }
+
+/**
+ * What a resume does about a step EKS failed, said before anything else. After CREATE_FAILED the resume
+ * plans from the cluster as the first run found it (no add-on: the baseline of its backup), and the walk
+ * deletes the failed record with `preserve` before it creates again; returns true then. After UPDATE_FAILED
+ * (nothing of the update applied) the update is sent again.
+ */
+export function announceRetry(runtime: Runtime, journal: Journal, facts: GatheredFacts): boolean {
+  const failed = journal.steps.find((s) => s.result === 'failed');
+  const status = facts.addon.status;
+  if (!failed || (status !== 'CREATE_FAILED' && status !== 'UPDATE_FAILED')) return false;
+  const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'the manifest apply' }[failed.action];
+  const what = `Step ${journal.steps.indexOf(failed) + 1} of the stopped run (${failed.from} → ${failed.to}, ${call}) failed: ${failed.error ?? 'no reason was recorded'}.`;
+  if (status === 'CREATE_FAILED' && failed.action === 'create') {
+    runtime.ui.info(
+      `${what} EKS keeps the add-on CREATE_FAILED at ${facts.addon.version ?? '?'}: vpccni plans from the cluster as the first run found it (no add-on; backup ${journal.backup ?? 'none'}), deletes the failed record with DeleteAddon --preserve (aws-node stays as it runs) and creates the add-on again.`,
+    );
+    return true;
+  }
+  runtime.ui.info(`${what} EKS reports the add-on ${status} at ${facts.addon.version ?? '?'} (the change was not applied): vpccni sends it again.`);
+  return false;
+}
+
+/** The facts as the first run of an adoption saw them: aws-node as it runs, and no EKS add-on record. */
+export function withoutFailedRecord(facts: GatheredFacts): GatheredFacts {
+  return {
+    ...facts,
+    addon: { ...facts.addon, managed: false, version: null, status: null, health: [], serviceAccountRoleArn: null, configurationValues: null },
+    raw: { ...facts.raw, addon: null },
+  };
+}

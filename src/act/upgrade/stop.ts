@@ -1,0 +1,82 @@
+/**
+ * How an upgrade stops (exit 4): what failed, the cluster as it is now, the backup, and, last, the exact
+ * command that continues and the one that goes back. With `--atomic` the walk back runs first
+ * (./rollback.ts) and the stop names where it returned to, or why it could not.
+ */
+import { InterruptedError, UpgradeStoppedError } from '../../errors.js';
+import { describeState, type UpgradeReport } from '../../render/upgrade-report.js';
+import type { Runtime } from '../../runtime.js';
+import { loadJournal, saveJournal, type Journal, type JournalStep } from './journal.js';
+import { journalFileOf } from './resume.js';
+import { describeStep, walkBack } from './rollback.js';
+import { StepFailure } from './walk.js';
+
+/** A word for the shell: quoted when it holds anything but safe characters. */
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The two commands a stop ends with: `continue:` (resume the journal, or, once the walk back returned and the
+ * journal is closed, start the upgrade again) and `go back:` (restore the run's backup).
+ */
+export function nextCommands(
+  runtime: Pick<Runtime, 'kubeContext' | 'clusterName' | 'region'>,
+  backupDir: string,
+  backup: string | null,
+  restart?: { to: string },
+): string {
+  const where = [...(runtime.kubeContext ? ['--context', runtime.kubeContext.name] : []), '--cluster', runtime.clusterName, '--region', runtime.region].map(shellWord).join(' ');
+  const go = restart ? `vpccni upgrade --to ${shellWord(restart.to)} --atomic` : 'vpccni upgrade --resume';
+  const back = backup ? `vpccni restore ${shellWord(backup)} ${where}` : 'nothing to go back to (no backup was taken)';
+  return `continue: ${go} ${where} --backup-dir ${shellWord(backupDir)}; go back: ${back}`;
+}
+
+/** What the stopped walk needs to say where it stopped and, with --atomic, to walk back. */
+export interface StoppedWalk {
+  report: UpgradeReport;
+  journal: Journal;
+  journalFile: string;
+  backupDir: string;
+  timeoutMs: number;
+}
+
+/** The walk's `stopped`: walks back under --atomic (not after Ctrl-C, nor when nothing was sent), then throws the stop. */
+export async function stopUpgrade(runtime: Runtime, w: StoppedWalk, error: unknown, current: JournalStep | undefined, interrupted: boolean): Promise<never> {
+  const { ui } = runtime;
+  const { report, journal } = w;
+  const i = current ? journal.steps.indexOf(current) : -1;
+  const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'server-side apply of the upstream manifest' } as const;
+  const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${call[current.action]})` : 'the upgrade';
+  const backup = journal.backup ?? report.backup;
+  const stale = error instanceof StepFailure && error.kind === 'stale';
+  if (journal.atomic && !interrupted && !stale) {
+    ui.warn(`The upgrade stopped at ${which}: ${current?.error ?? 'see above'}. --atomic: walking back to ${journal.steps[0]?.from ?? 'the start'} with the settings of the backup ${backup}.`);
+    const back = await walkBack(runtime, journal, w.timeoutMs);
+    report.rollback = back;
+    journal.rollback = back;
+    if (back.outcome === 'returned') journal.finished = true;
+    await saveJournal(w.journalFile, journal);
+  }
+  if (ui.format === 'json') ui.json(report);
+  const state = await describeState(runtime);
+  const back = report.rollback;
+  if (back?.outcome === 'returned') {
+    const walked = back.steps.length > 0 ? `in ${back.steps.length} step(s) (${back.steps.map(describeStep).join('; ')})` : 'with nothing to undo';
+    throw new UpgradeStoppedError(
+      `The upgrade stopped at ${which}: ${current?.error}. --atomic walked back ${walked} and returned to ${back.to}: ${state}. Backup: ${backup}. ${nextCommands(runtime, w.backupDir, backup, { to: journal.to })}`,
+    );
+  }
+  const tail = `The cluster now: ${state}. Backup: ${backup}. Fix the cause, then ${nextCommands(runtime, w.backupDir, backup)}`;
+  if (back) throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. --atomic could not walk back to ${back.to}: ${back.error}; the journal is kept. ${tail}`);
+  if (interrupted) throw new InterruptedError(`Interrupted while waiting on ${which}; EKS may still be applying it. ${tail}`);
+  throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. ${tail}`);
+}
+
+/** An exit-4 stop made before or after the walk (a resume's waits) gains the two commands, when a journal is open. */
+export async function withNextCommands(runtime: Runtime, backupDir: string, error: unknown): Promise<unknown> {
+  if (!(error instanceof UpgradeStoppedError) || / continue: vpccni /.test(error.message)) return error;
+  const journal = await loadJournal(journalFileOf(runtime, backupDir)).catch(() => null);
+  if (!journal || journal.finished) return error;
+  return new UpgradeStoppedError(`${error.message.replace(/\s*$/, '')} ${nextCommands(runtime, backupDir, journal.backup)}`, { cause: error.cause });
+}
