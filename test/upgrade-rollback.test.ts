@@ -108,7 +108,8 @@ describe('upgrade --atomic walks back to where the run started', () => {
     const line = errorLine(result);
     expect(line).toMatch(/step 2 of 2 .*AdmissionRequestDenied/);
     expect(line).toMatch(/returned to v1\.12\.6-eksbuild\.2: EKS add-on v1\.12\.6-eksbuild\.2 ACTIVE, aws-node runs v1\.12\.6-eksbuild\.2/);
-    expect(line).toMatch(/continue: vpccni upgrade --to v1\.14\.0-eksbuild\.3 --atomic .*; go back: vpccni restore \S+\.yaml/);
+    // The journal is closed: "continue" starts the run again with its flags.
+    expect(line).toMatch(/continue: vpccni upgrade --to v1\.14\.0-eksbuild\.3 --configuration-values '\{"env":\{"WARM_ENI_TARGET":"3"\}\}' --atomic .*; go back: vpccni restore \S+\.yaml/);
     // The starting version and the starting settings, live.
     const live = await liveAwsNode(sb);
     expect(live).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
@@ -147,6 +148,17 @@ describe('upgrade --atomic walks back to where the run started', () => {
     expect(await addon(sb)).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'ACTIVE' });
   });
 
+  it('an add-on EKS leaves DEGRADED past the grace: walks back from the applied version', async () => {
+    // Change 2 (step 1) is applied, but EKS reports it Failed and the add-on DEGRADED; --grace 0s gives up at once.
+    const sb = await startWithValues({ failedButApplied: { changeNumber: 2 } });
+    const result = await onSandboxInProcess(sb, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--atomic', '--grace', '0s', '--yes', '--backup-dir', tmp(), '--output', 'json']);
+    expect(result.exitCode, result.stderr).toBe(4);
+    expect(parseJson<{ rollback: Rollback }>(result).rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6-eksbuild.2', outcome: 'returned' });
+    expect(errorLine(result)).toMatch(/DEGRADED.*returned to v1\.12\.6-eksbuild\.2/);
+    expect(await liveAwsNode(sb)).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true, env: expect.objectContaining({ WARM_ENI_TARGET: '2' }) });
+    expect(await addon(sb)).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'ACTIVE' });
+  });
+
   it('an adoption whose create fails: DeleteAddon --preserve and the backup put back leave it self-managed as it was', async () => {
     const sb = await start('self-managed-custom-networking', { failUpdateNumber: 1 });
     const before = await liveAwsNode(sb);
@@ -161,6 +173,30 @@ describe('upgrade --atomic walks back to where the run started', () => {
     expect(sb.addon()).toBeNull();
     expect(await liveAwsNode(sb)).toEqual(before);
     expect(errorLine(result)).toMatch(/returned to v1\.12\.6: no EKS add-on, aws-node runs v1\.12\.6/);
+  });
+
+  it('an adoption whose rollout never becomes ready: forgets the add-on and puts the backup back, live', async () => {
+    const sb = await start('self-managed-custom-networking', {}, ['eks-change', 'rollout']);
+    const before = await liveAwsNode(sb);
+    void sb.gates.eksChange.waitForPending(1).then(() => sb.gates.eksChange.step());
+    const run = startInProcess(
+      ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--resolve-conflicts', 'OVERWRITE', '--atomic', '--yes', '--timeout', '2s', '--backup-dir', tmp(), '--output', 'json'],
+      (a) => onSandboxInProcess(sb, a),
+    );
+    await run.stderrMatches(/--atomic: walking back to v1\.12\.6 /);
+    // DeleteAddon's DELETING waits in the held eks-change gate: let it and every rollout through.
+    await sb.gates.eksChange.waitForPending(1);
+    sb.gates.rollout.release();
+    sb.gates.eksChange.release();
+    const result = await run.result;
+    expect(result.exitCode, result.stderr).toBe(4);
+    const report = parseJson<{ rollback: Rollback }>(result);
+    expect(report.rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6', outcome: 'returned' });
+    expect(report.rollback.steps.map((s) => `${s.action} ${s.result}`)).toEqual(['forget succeeded', 'restore succeeded']);
+    expect(sb.addon()).toBeNull();
+    const after = await liveAwsNode(sb);
+    expect(after).toEqual({ ...before, ready: true });
+    expect(after.env).toMatchObject({ AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'true', WARM_IP_TARGET: '10' });
   });
 
   it('a walk back that cannot finish stops, keeps the journal and says so', async () => {

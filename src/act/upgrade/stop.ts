@@ -24,10 +24,23 @@ export function nextCommands(
   runtime: Pick<Runtime, 'kubeContext' | 'clusterName' | 'region'>,
   backupDir: string,
   backup: string | null,
-  restart?: { to: string },
+  restart?: Journal,
 ): string {
   const where = [...(runtime.kubeContext ? ['--context', runtime.kubeContext.name] : []), '--cluster', runtime.clusterName, '--region', runtime.region].map(shellWord).join(' ');
-  const go = restart ? `vpccni upgrade --to ${shellWord(restart.to)} --atomic` : 'vpccni upgrade --resume';
+  // After a walk back that returned, the journal is closed: the run starts again with the flags it had.
+  const again = restart
+    ? [
+        '--to', restart.to,
+        ...(restart.resolveConflicts ? ['--resolve-conflicts', restart.resolveConflicts] : []),
+        ...(restart.configurationValues ? ['--configuration-values', restart.configurationValues] : []),
+        ...(restart.serviceAccountRoleArn ? ['--service-account-role-arn', restart.serviceAccountRoleArn] : []),
+        ...(restart.podIdentityRoleArn ? ['--pod-identity-role-arn', restart.podIdentityRoleArn] : []),
+        ...(restart.selfManaged ? ['--self-managed'] : []),
+        ...(restart.jump ? ['--jump'] : []),
+        '--atomic',
+      ].map(shellWord).join(' ')
+    : '';
+  const go = restart ? `vpccni upgrade ${again}` : 'vpccni upgrade --resume';
   const back = backup ? `vpccni restore ${shellWord(backup)} ${where}` : 'nothing to go back to (no backup was taken)';
   return `continue: ${go} ${where} --backup-dir ${shellWord(backupDir)}; go back: ${back}`;
 }
@@ -64,7 +77,7 @@ export async function stopUpgrade(runtime: Runtime, w: StoppedWalk, error: unkno
   if (back?.outcome === 'returned') {
     const walked = back.steps.length > 0 ? `in ${back.steps.length} step(s) (${back.steps.map(describeStep).join('; ')})` : 'with nothing to undo';
     throw new UpgradeStoppedError(
-      `The upgrade stopped at ${which}: ${current?.error}. --atomic walked back ${walked} and returned to ${back.to}: ${state}. Backup: ${backup}. ${nextCommands(runtime, w.backupDir, backup, { to: journal.to })}`,
+      `The upgrade stopped at ${which}: ${current?.error}. --atomic walked back ${walked} and returned to ${back.to}: ${state}. Backup: ${backup}. ${nextCommands(runtime, w.backupDir, backup, journal)}`,
     );
   }
   const tail = `The cluster now: ${state}. Backup: ${backup}. Fix the cause, then ${nextCommands(runtime, w.backupDir, backup)}`;
