@@ -213,4 +213,23 @@ describe('upgrade --atomic walks back to where the run started', () => {
     const kept = JSON.parse(readFileSync(join(dir, journal!), 'utf8')) as { finished: boolean; atomic: boolean; rollback: { outcome: string } };
     expect(kept).toMatchObject({ finished: false, atomic: true, rollback: { outcome: 'failed' } });
   });
+
+  it('the journal keeps --atomic: a resume without the flag still walks back when its step fails', async () => {
+    // Step 1's update is held in flight past --timeout; the walk back cannot send anything over it, so it fails
+    // and keeps the journal (with atomic).
+    const sb = await start('default', {}, ['eks-change']);
+    const dir = tmp();
+    const first = await onSandboxInProcess(sb, ['upgrade', '--to', 'v1.14.0-eksbuild.3', '--atomic', '--yes', '--timeout', '1s', '--backup-dir', dir]);
+    expect(first.exitCode, first.stderr).toBe(4);
+    expect(errorLine(first)).toMatch(/could not walk back .*still UPDATING.*continue: vpccni upgrade --resume /);
+    // Step 1 finishes; step 2 (the sandbox's change 2) will fail.
+    sb.scenario.sandbox.faults!.failUpdateNumber = 2;
+    sb.gates.eksChange.release();
+    await sb.gates.eksChange.until((g) => g.passed >= 1);
+    const second = await onSandboxInProcess(sb, ['upgrade', '--resume', '--yes', '--backup-dir', dir, '--output', 'json']);
+    expect(second.exitCode, second.stderr).toBe(4);
+    expect(parseJson<{ rollback: Rollback }>(second).rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6-eksbuild.2', outcome: 'returned' });
+    expect(await liveAwsNode(sb)).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
+    expect(await addon(sb)).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'ACTIVE' });
+  });
 });
