@@ -232,4 +232,27 @@ describe('upgrade --atomic walks back to where the run started', () => {
     expect(await liveAwsNode(sb)).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
     expect(await addon(sb)).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'ACTIVE' });
   });
+
+  it('a resume that finds the rollout of the stopped run stuck walks back under the journal\'s --atomic', async () => {
+    // The first run's update is held past --timeout and its walk back cannot send anything: the journal stays open.
+    const sb = await start('default', {}, ['eks-change']);
+    const dir = tmp();
+    const first = await onSandboxInProcess(sb, ['upgrade', '--to', 'v1.14.0-eksbuild.3', '--atomic', '--yes', '--timeout', '1s', '--backup-dir', dir]);
+    expect(first.exitCode, first.stderr).toBe(4);
+    // The update finishes, but its rollout stays held: the resume finds it stuck and sends nothing over it.
+    sb.gates.rollout.hold();
+    sb.gates.eksChange.release();
+    await sb.gates.eksChange.until((g) => g.passed >= 1);
+    const run = startInProcess(['upgrade', '--resume', '--yes', '--timeout', '3s', '--backup-dir', dir, '--output', 'json'], (a) => onSandboxInProcess(sb, a));
+    await run.stderrMatches(/is stuck .*--atomic: walking back to v1\.12\.6-eksbuild\.2/);
+    sb.gates.rollout.release();
+    const result = await run.result;
+    expect(result.exitCode, result.stderr).toBe(4);
+    const report = parseJson<{ rollback: Rollback }>(result);
+    expect(schemaErrors('upgrade', report)).toEqual([]);
+    expect(report.rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6-eksbuild.2', outcome: 'returned' });
+    expect(errorLine(result)).toMatch(/UpdateAddon v1\.13\.4-eksbuild\.1 → v1\.14\.0-eksbuild\.3 was not sent.*returned to v1\.12\.6-eksbuild\.2/);
+    expect(await liveAwsNode(sb)).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
+    expect(sb.log.entries.filter((e) => e.operation === 'UpdateAddon' && e.status < 300)).toHaveLength(2);
+  });
 });

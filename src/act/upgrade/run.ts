@@ -66,7 +66,7 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
   try {
     return await lockedRun(runtime, o);
   } catch (error) {
-    throw o.dryRun ? error : await withNextCommands(runtime, o.backupDir, error);
+    throw o.dryRun ? error : await withNextCommands(runtime, o, error);
   } finally {
     await lock?.release();
   }

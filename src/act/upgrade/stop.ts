@@ -7,8 +7,8 @@ import { InterruptedError, UpgradeStoppedError } from '../../errors.js';
 import { describeState, type UpgradeReport } from '../../render/upgrade-report.js';
 import type { Runtime } from '../../runtime.js';
 import { loadJournal, saveJournal, type Journal, type JournalStep } from './journal.js';
-import { journalFileOf } from './resume.js';
-import { describeStep, walkBack } from './rollback.js';
+import { journalFileOf, ResumeStop } from './resume.js';
+import { describeStep, walkBack, type RollbackReport } from './rollback.js';
 import { StepFailure } from './walk.js';
 
 /** A word for the shell: quoted when it holds anything but safe characters. */
@@ -75,9 +75,8 @@ export async function stopUpgrade(runtime: Runtime, w: StoppedWalk, error: unkno
   const state = await describeState(runtime);
   const back = report.rollback;
   if (back?.outcome === 'returned') {
-    const walked = back.steps.length > 0 ? `in ${back.steps.length} step(s) (${back.steps.map(describeStep).join('; ')})` : 'with nothing to undo';
     throw new UpgradeStoppedError(
-      `The upgrade stopped at ${which}: ${current?.error}. --atomic walked back ${walked} and returned to ${back.to}: ${state}. Backup: ${backup}. ${nextCommands(runtime, w.backupDir, backup, journal)}`,
+      `The upgrade stopped at ${which}: ${current?.error}. --atomic walked back ${walkedText(back)} and returned to ${back.to}: ${state}. Backup: ${backup}. ${nextCommands(runtime, w.backupDir, backup, journal)}`,
     );
   }
   const tail = `The cluster now: ${state}. Backup: ${backup}. Fix the cause, then ${nextCommands(runtime, w.backupDir, backup)}`;
@@ -86,10 +85,34 @@ export async function stopUpgrade(runtime: Runtime, w: StoppedWalk, error: unkno
   throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. ${tail}`);
 }
 
-/** An exit-4 stop made before or after the walk (a resume's waits) gains the two commands, when a journal is open. */
-export async function withNextCommands(runtime: Runtime, backupDir: string, error: unknown): Promise<unknown> {
+/**
+ * An exit-4 stop made outside the walk gains the two commands when a journal is open; a resume's stop before
+ * its walk (ResumeStop) walks back first under --atomic, and prints the JSON document with the `rollback`.
+ */
+export async function withNextCommands(runtime: Runtime, o: { backupDir: string; timeoutMs: number }, error: unknown): Promise<unknown> {
   if (!(error instanceof UpgradeStoppedError) || / continue: vpccni /.test(error.message)) return error;
-  const journal = await loadJournal(journalFileOf(runtime, backupDir)).catch(() => null);
+  const journalFile = journalFileOf(runtime, o.backupDir);
+  const journal = await loadJournal(journalFile).catch(() => null);
   if (!journal || journal.finished) return error;
-  return new UpgradeStoppedError(`${error.message.replace(/\s*$/, '')} ${nextCommands(runtime, backupDir, journal.backup)}`, { cause: error.cause });
+  const said = error.message.replace(/\s*$/, '');
+  if (!(error instanceof ResumeStop) || !journal.atomic) return new UpgradeStoppedError(`${said} ${nextCommands(runtime, o.backupDir, journal.backup)}`, { cause: error.cause });
+  runtime.ui.warn(`${said} --atomic: walking back to ${journal.steps[0]?.from ?? 'the start'} with the settings of the backup ${journal.backup ?? '(none)'}.`);
+  const back = await walkBack(runtime, journal, o.timeoutMs);
+  journal.rollback = back;
+  if (back.outcome === 'returned') journal.finished = true;
+  await saveJournal(journalFile, journal);
+  if (runtime.ui.format === 'json') {
+    const report: UpgradeReport = { schemaVersion: 1, from: journal.steps[0]?.from ?? journal.to, to: journal.to, backup: journal.backup, dryRun: false, steps: journal.steps as UpgradeReport['steps'], findings: [], rollback: back };
+    runtime.ui.json(report);
+  }
+  const state = await describeState(runtime);
+  if (back.outcome === 'returned') {
+    return new UpgradeStoppedError(`${said} --atomic walked back ${walkedText(back)} and returned to ${back.to}: ${state}. Backup: ${journal.backup}. ${nextCommands(runtime, o.backupDir, journal.backup, journal)}`);
+  }
+  return new UpgradeStoppedError(`${said} --atomic could not walk back to ${back.to}: ${back.error}; the journal is kept. The cluster now: ${state}. Fix the cause, then ${nextCommands(runtime, o.backupDir, journal.backup)}`);
+}
+
+/** The steps of a walk back that returned, in words. */
+function walkedText(back: RollbackReport): string {
+  return back.steps.length > 0 ? `in ${back.steps.length} step(s) (${back.steps.map(describeStep).join('; ')})` : 'with nothing to undo';
 }
