@@ -1,5 +1,7 @@
 /** The way back of `upgrade --atomic` as pure data: one minor at a time, from where EKS left the add-on. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { minorIndex, parseAddonVersion } from '../src/upgrade-planner/version.js';
 import { planRollback, sameValues, type RollbackPosition, type WalkedStep } from '../src/decide/rollback-plan.js';
 
 const v12 = 'v1.12.6-eksbuild.2';
@@ -56,5 +58,34 @@ describe('planRollback', () => {
     ['{"env":{"X":"1"}}', null, false],
   ])('sameValues(%j, %j) is %s', (a, b, expected) => {
     expect(sameValues(a, b)).toBe(expected);
+  });
+
+  it('property: from any point of any walk up or down, every update moves at most one minor and the way ends at the start', () => {
+    const minor = (v: string) => minorIndex(parseAddonVersion(v));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 8, max: 20 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.nat(),
+        fc.constantFrom('ACTIVE', 'UPDATE_FAILED', 'DEGRADED', 'CREATE_FAILED'),
+        (first, length, up, adopt, where, status) => {
+          const versions = Array.from({ length: length + 1 }, (_, i) => `v1.${up ? first + i : first + length - i}.0-eksbuild.1`);
+          const steps: WalkedStep[] = versions.slice(1).map((to, i) => ({ from: versions[i]!, to, action: adopt && i === 0 ? 'create' : 'update' }));
+          const start = { version: versions[0]!, managed: !adopt, configurationValues: null };
+          // The record sits anywhere the run got to (for an adoption: at or after the created version).
+          const at = adopt ? 1 + (where % length) : where % (length + 1);
+          const plan = planRollback(steps, start, { managed: true, version: versions[at]!, status, configurationValues: '{"env":{"X":"1"}}', running: versions[at]! });
+          const updates = plan.filter((s) => s.action === 'update');
+          for (const u of updates) expect(Math.abs(minor(u.from) - minor(u.to))).toBeLessThanOrEqual(1);
+          // Consecutive: each step starts where the last one ended.
+          for (let i = 1; i < plan.length; i++) expect(plan[i]!.from).toBe(plan[i - 1]!.to);
+          expect(plan.at(-1)!.to).toBe(start.version);
+          if (adopt) expect(plan.slice(-2).map((s) => s.action)).toEqual(['forget', 'restore']);
+          else expect(plan.every((s) => s.action === 'update')).toBe(true);
+        },
+      ),
+    );
   });
 });

@@ -2,7 +2,7 @@
  * `upgrade --atomic`: a step that fails, or a rollout that does not become ready within --timeout, walks the
  * add-on back to the version the run started from with the settings of the run's backup, then stops with exit
  * 4 naming the failure and where it returned; `--output json` carries the `rollback` object. The CLI runs
- * in-process against an in-process sandbox; the live objects are read back with kubectl, the add-on with the
+ * in-process (one run spawns the built CLI) against an in-process sandbox; the live objects are read back with kubectl, the add-on with the
  * SDK. Faults are the sandbox's (`failUpdateNumber`, `updateNeverFinishes`) and a held rollout gate; nothing is
  * ordered by the clock but the --timeout a held gate makes run out.
  */
@@ -13,7 +13,7 @@ import { DescribeAddonCommand, UpdateAddonCommand } from '@aws-sdk/client-eks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadScenario, startSandbox, type GateName, type RunningSandbox } from '../src/sandbox/index.js';
 import type { ScenarioFaults } from '../src/sandbox/scenario-types.js';
-import { parseJson, type CliResult } from './helpers/cli.js';
+import { onSandbox, parseJson, type CliResult } from './helpers/cli.js';
 import { eksSdk } from './helpers/aws-sdk.js';
 import { onSandboxInProcess, useInProcessCli } from './helpers/in-process.js';
 import { startInProcess } from './helpers/in-process-watch.js';
@@ -92,7 +92,8 @@ describe('upgrade --atomic walks back to where the run started', () => {
     // Change 1 set the values; step 1 (change 2) goes through; step 2 (change 3) ends UPDATE_FAILED.
     const sb = await startWithValues({ failUpdateNumber: 3 });
     const dir = tmp();
-    const result = await onSandboxInProcess(sb, [
+    // The built CLI, spawned: the bundle carries the walk back.
+    const result = await onSandbox(sb, [
       'upgrade', '--to', 'v1.14.0-eksbuild.3', '--configuration-values', '{"env":{"WARM_ENI_TARGET":"3"}}', '--atomic', '--yes', '--backup-dir', dir, '--output', 'json',
     ]);
     expect(result.exitCode, result.stderr).toBe(4);
