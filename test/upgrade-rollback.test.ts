@@ -200,6 +200,24 @@ describe('upgrade --atomic walks back to where the run started', () => {
     expect(after.env).toMatchObject({ AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'true', WARM_IP_TARGET: '10' });
   });
 
+  it('a --self-managed run whose manifest step never rolls out goes back by putting the backup back', async () => {
+    const sb = await start('self-managed-v1.12-k8s-1.30', {}, ['rollout']);
+    const before = await liveAwsNode(sb);
+    const run = startInProcess(
+      ['upgrade', '--to', 'v1.13.4', '--self-managed', '--atomic', '--yes', '--timeout', '2s', '--backup-dir', tmp(), '--output', 'json'],
+      (a) => onSandboxInProcess(sb, a),
+    );
+    await run.stderrMatches(/--atomic: walking back to v1\.12\.6 /);
+    sb.gates.rollout.release();
+    const result = await run.result;
+    expect(result.exitCode, result.stderr).toBe(4);
+    const report = parseJson<{ rollback: Rollback }>(result);
+    expect(schemaErrors('upgrade', report)).toEqual([]);
+    expect(report.rollback).toMatchObject({ from: 'v1.13.4', to: 'v1.12.6', outcome: 'returned', steps: [{ action: 'restore', result: 'succeeded' }] });
+    expect(await liveAwsNode(sb)).toEqual({ ...before, ready: true });
+    expect(sb.addon()).toBeNull();
+  });
+
   it('a walk back that cannot finish stops, keeps the journal and says so', async () => {
     const sb = await start('default', { updateNeverFinishes: true });
     const dir = tmp();
