@@ -164,6 +164,7 @@ export function buildProgram(): Command {
     .option('--grace <duration>', 'how long a Failed-but-applied update or a DEGRADED add-on gets to recover (e.g. 5m, 0s)', '5m')
     .option('--backup-dir <dir>', 'where the backup goes', '.vpccni/backups')
     .option('--resume', 'continue an interrupted upgrade from its journal')
+    .option('--atomic', 'on a failed step, or a rollout not ready within --timeout, walk back to the starting version with the backup\'s settings (exit 4)')
     .option('--self-managed', 'stay self-managed: server-side apply the upstream manifest of each step, custom settings carried over')
     .option('--jump', 'adopt a self-managed install with one CreateAddon at the target, skipping minors')
     .action(run(async () => (await import('./commands/upgrade.js')).upgradeCommand));

@@ -174,7 +174,7 @@ describe('stale facts', () => {
 });
 
 describe('a step is done only when it is done', () => {
-  it('a resumed adoption whose CreateAddon ended CREATE_FAILED is not "nothing to do": it stops and keeps the journal open', async () => {
+  it('a resumed adoption whose CreateAddon ended CREATE_FAILED is not "nothing to do": it creates again, and stops and keeps the journal open when that fails too', async () => {
     const sandbox = await sandboxOf('custom-settings-network-policy');
     const backupDir = tmp();
     const first = await runUpgrade(runtimeFor(sandbox), { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'NONE', values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
@@ -182,7 +182,9 @@ describe('a step is done only when it is done', () => {
     expect(sandbox.addon()).toMatchObject({ status: 'CREATE_FAILED' });
     const resumed = await runUpgrade(runtimeFor(sandbox), { resume: true, values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
     expect(resumed).toBeInstanceOf(UpgradeStoppedError);
-    expect((resumed as Error).message).toMatch(/CREATE_FAILED.*not done/);
+    // The resume retried (DeleteAddon --preserve, CreateAddon) and met the same conflict of NONE again.
+    expect((resumed as Error).message).toMatch(/step 1 of 1 \(v1\.14\.0 → v1\.14\.0-eksbuild\.3, CreateAddon\): EKS reported add-on CREATE_FAILED/);
+    expect(sandbox.log.entries.filter((e) => e.mutating && e.status < 300).map((e) => e.operation)).toEqual(['CreateAddon', 'DeleteAddon', 'CreateAddon']);
     const journal = JSON.parse(readFileSync(join(backupDir, `upgrade-journal-${sandbox.cluster}-${sandbox.region}.json`), 'utf8')) as { finished: boolean };
     expect(journal.finished).toBe(false);
   });

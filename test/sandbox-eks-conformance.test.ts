@@ -117,6 +117,28 @@ describe('drifts from EKS, fixed (AWS CLI)', () => {
     expect(after.stderr).toMatch(/\(ResourceNotFoundException\) when calling the DescribeAddon operation( \(reached max retries: \d+\))?: No addon: vpc-cni found in cluster: demo/);
     expect(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')).toBeUndefined();
   }, 240_000);
+
+  it('DeleteAddon --preserve forgets the record and keeps every object of the add-on (eks-service-2.json DeleteAddonRequest preserve)', async () => {
+    const sb = await start('default', ['eks-change']);
+    const before = structuredClone(sb.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system')) as Json;
+    const deleted = await eksCli(sb, ['delete-addon', '--cluster-name', 'demo', '--addon-name', 'vpc-cni', '--preserve']);
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    expect(sb.log.entries.find((e) => e.operation === 'DeleteAddon')?.path).toMatch(/\?preserve=true$/);
+    expect(deleted.json.addon.status).toBe('DELETING');
+    expect(sb.gates.eksChange.step()).toBe(true);
+    const list = await eksCli(sb, ['list-addons', '--cluster-name', 'demo']);
+    expect(list.json.addons).toEqual([]);
+    // aws-node runs on unchanged, as do its service account and cluster role: only EKS's record is gone.
+    const ds = await kubectl(sb, ['get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'json']);
+    expect(ds.exitCode, ds.stderr).toBe(0);
+    const live = JSON.parse(ds.stdout) as Json;
+    expect(live.spec.template.spec.containers[0].image).toBe(before.spec.template.spec.containers[0].image);
+    expect(live.metadata.generation).toBe(before.metadata.generation);
+    for (const object of [['serviceaccount', 'aws-node'], ['clusterrole', 'aws-node']]) {
+      const got = await kubectl(sb, ['get', ...object, '-n', 'kube-system', '-o', 'name']);
+      expect(got.exitCode, got.stderr).toBe(0);
+    }
+  }, 240_000);
 });
 
 describe('faults of a 2025-2026 cluster, through the eks-change gate', () => {

@@ -26,6 +26,7 @@ interface UpgradeOptions {
   grace?: string;
   backupDir: string;
   resume?: boolean;
+  atomic?: boolean;
   selfManaged?: boolean;
   jump?: boolean;
 }

@@ -42,6 +42,11 @@ export interface EksGateway {
   /** Starts an update and returns its id. */
   updateAddon(change: AddonChange): Promise<string>;
   describeUpdate(updateId: string): Promise<UpdateInfo>;
+  /**
+   * DeleteAddon. `preserve` keeps the add-on's objects on the cluster (aws-node runs on, self-managed from then
+   * on); EKS only forgets its record (eks-service-2.json, DeleteAddonRequest `preserve`).
+   */
+  deleteAddon(options: { preserve: boolean }): Promise<void>;
   /** The Pod Identity associations of one service account (ListPodIdentityAssociations, then DescribePodIdentityAssociation). */
   listPodIdentityAssociations(namespace: string, serviceAccount: string): Promise<PodIdentityAssociationInfo[]>;
   /** The UPGRADE_READINESS insights (ListInsights, then DescribeInsight for those `describe` selects). */
@@ -213,6 +218,15 @@ export function createEksGateway(settings: AwsSettings, clusterName: string): Ek
         return update.id;
       } catch (error) {
         throw translateAwsError(error, 'UpdateAddon', `update the ${ADDON_NAME} add-on to ${change.version}`);
+      }
+    },
+
+    async deleteAddon({ preserve }) {
+      const { client, sdk: m } = await sdk();
+      try {
+        await client.send(new m.DeleteAddonCommand({ clusterName, addonName: ADDON_NAME, preserve }));
+      } catch (error) {
+        throw translateAwsError(error, 'DeleteAddon', `delete the ${ADDON_NAME} add-on record${preserve ? ' (preserving its objects)' : ''}`);
       }
     },
 

@@ -6,6 +6,7 @@ import type { Finding } from '../domain.js';
 import { daemonSetInfo } from '../gather/facts.js';
 import type { Runtime } from '../runtime.js';
 import type { JournalStep } from '../act/upgrade/journal.js';
+import type { RollbackReport } from '../act/upgrade/rollback.js';
 
 /** The `upgrade --output json` document (schemas/upgrade.schema.json). */
 export interface UpgradeReport {
@@ -16,6 +17,8 @@ export interface UpgradeReport {
   dryRun: boolean;
   steps: Array<JournalStep & { result: 'succeeded' | 'failed' | 'skipped' | 'planned' }>;
   findings: Finding[];
+  /** `--atomic`: the walk back after a failed step (null when there was none). */
+  rollback: RollbackReport | null;
   carriedSettings?: Array<{ path: string; value: unknown }>;
   droppedSettings?: Array<{ path: string; value: unknown; reason: string; step?: number }>;
   /** Custom settings that stay as they are (EKS does not own them, PRESERVE keeps them, or NONE conflicts). */

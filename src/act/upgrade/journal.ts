@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import type { ResolveConflicts } from '../../domain.js';
 import { UsageError } from '../../errors.js';
 import { nestingTooDeep } from '../../formats/nesting.js';
+import type { RollbackReport } from './rollback.js';
 
 /** One step as the journal records it. */
 export interface JournalStep {
@@ -39,6 +40,11 @@ export interface Journal {
   /** `upgrade --self-managed` / `--jump`, so that a resumed walk plans the same way (absent: false). */
   selfManaged?: boolean;
   jump?: boolean;
+  /** `upgrade --atomic`: a failed step walks back to the start; a resume keeps it (absent: false). */
+  atomic?: boolean;
+  /** The walk back of an --atomic run that stopped, as `upgrade --output json` reports it. */
+  rollback?: RollbackReport;
+  /** The backup of the run's first start: the baseline a resume compares against and the way back restores. */
   backup: string | null;
   startedAt: string;
   updatedAt: string;

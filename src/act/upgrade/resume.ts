@@ -17,6 +17,12 @@ function readAgain(runtime: Runtime, journal: Journal): Promise<GatheredFacts> {
   return gatherFacts(runtime, journal.serviceAccountRoleArn ? { roleArn: journal.serviceAccountRoleArn } : {});
 }
 
+/**
+ * A resume that stops before its walk (a change still in flight, a rollout the stopped run left stuck, an add-on
+ * still DEGRADED): exit 4, and under --atomic the walk back runs (./stop.ts).
+ */
+export class ResumeStop extends UpgradeStoppedError {}
+
 /** The add-on states in which EKS is still applying a change. */
 export const BUSY = new Set(['CREATING', 'UPDATING', 'DELETING']);
 
@@ -82,7 +88,7 @@ export async function settleInFlight(runtime: Runtime, journal: Journal, facts: 
     },
     { deadline: Date.now() + timeoutMs },
   );
-  if (!settled) throw new UpgradeStoppedError(`The add-on is still ${facts.addon.status} after the timeout; check it with vpccni status and resume later.`);
+  if (!settled) throw new ResumeStop(`The add-on is still ${facts.addon.status} after the timeout; check it with vpccni status and resume later.`);
   return readAgain(runtime, journal);
 }
 
@@ -98,11 +104,11 @@ export async function confirmRolledOut(runtime: Runtime, version: string, timeou
   const got = running ? tryParseAddonVersion(running) : null;
   if (done && want && got && sameRelease(want, got)) return;
   const retry = `check it with vpccni status (kubectl -n kube-system get pods -l k8s-app=aws-node) and run \`vpccni upgrade --resume\` again.`;
-  if (done) throw new UpgradeStoppedError(`EKS reports ${version}, but the aws-node DaemonSet runs ${running ?? 'no readable version'}; ${retry}`);
+  if (done) throw new ResumeStop(`EKS reports ${version}, but the aws-node DaemonSet runs ${running ?? 'no readable version'}; ${retry}`);
   const ds = await runtime.kube.getDaemonSet();
   const info = ds ? daemonSetInfo(ds) : null;
   const pods = info ? `${info.updated}/${info.desired} pods updated, ${info.available}/${info.desired} available` : 'the DaemonSet unreadable';
-  throw new UpgradeStoppedError(
+  throw new ResumeStop(
     `The aws-node rollout of ${version} is stuck (${pods}) after the ${Math.round(timeoutMs / 1000)}s timeout${await notReadyClause(runtime.kube)}${next ? `; ${next} was not sent` : ''}; ${retry}`,
   );
 }
@@ -121,9 +127,40 @@ export async function recoverOnResume(runtime: Runtime, journal: Journal, facts:
   const line = runtime.ui.progress('Waiting for EKS to recover');
   const { recovered, report } = await awaitRecovery({ eks: runtime.eks, version, graceMs, progress: (t) => runtime.ui.info(t), line }).finally(() => line.stop());
   if (!recovered) {
-    throw new UpgradeStoppedError(
+    throw new ResumeStop(
       `EKS still reports ${report} after the ${Math.round(graceMs / 1000)}s grace; fix the cause (vpccni status names EKS's health issues) and run \`vpccni upgrade --resume\` again, with a longer --grace if it is still recovering.`,
     );
   }
   return readAgain(runtime, journal);
+}
+
+/**
+ * What a resume does about a step EKS failed, said before anything else. After CREATE_FAILED the resume
+ * plans from the cluster as the first run found it (no add-on: the baseline of its backup), and the walk
+ * deletes the failed record with `preserve` before it creates again; returns true then. After UPDATE_FAILED
+ * (nothing of the update applied) the update is sent again.
+ */
+export function announceRetry(runtime: Runtime, journal: Journal, facts: GatheredFacts): boolean {
+  const failed = journal.steps.find((s) => s.result === 'failed');
+  const status = facts.addon.status;
+  if (!failed || (status !== 'CREATE_FAILED' && status !== 'UPDATE_FAILED')) return false;
+  const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'the manifest apply' }[failed.action];
+  const what = `Step ${journal.steps.indexOf(failed) + 1} of the stopped run (${failed.from} → ${failed.to}, ${call}) failed: ${failed.error ?? 'no reason was recorded'}.`;
+  if (status === 'CREATE_FAILED' && failed.action === 'create') {
+    runtime.ui.info(
+      `${what} EKS keeps the add-on CREATE_FAILED at ${facts.addon.version ?? '?'}: vpccni plans from the cluster as the first run found it (no add-on; backup ${journal.backup ?? 'none'}), deletes the failed record with DeleteAddon --preserve (aws-node stays as it runs) and creates the add-on again.`,
+    );
+    return true;
+  }
+  runtime.ui.info(`${what} EKS reports the add-on ${status} at ${facts.addon.version ?? '?'} (the change was not applied): vpccni sends it again.`);
+  return false;
+}
+
+/** The facts as the first run of an adoption saw them: aws-node as it runs, and no EKS add-on record. */
+export function withoutFailedRecord(facts: GatheredFacts): GatheredFacts {
+  return {
+    ...facts,
+    addon: { ...facts.addon, managed: false, version: null, status: null, health: [], serviceAccountRoleArn: null, configurationValues: null },
+    raw: { ...facts.raw, addon: null },
+  };
 }

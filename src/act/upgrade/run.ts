@@ -13,15 +13,16 @@ import { isDowngrade } from '../../upgrade-planner/plan.js';
 import { sameRelease, tryParseAddonVersion, versionMatches } from '../../upgrade-planner/version.js';
 import { asReset, assertRoleFitsCluster, assertRoleUsable, decideValues, overwriteResets, storedValuesDropped, valueProblems } from '../../decide/upgrade-preflight.js';
 import type { ResolveConflicts } from '../../domain.js';
-import { GateFailedError, InterruptedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
+import { GateFailedError, UnreachableError, UpgradeStoppedError, UsageError } from '../../errors.js';
 import { confirmRisks } from '../../render/upgrade-prompts.js';
-import { describeState, printDryRun, type UpgradeReport } from '../../render/upgrade-report.js';
+import { printDryRun, type UpgradeReport } from '../../render/upgrade-report.js';
 import { sandboxBackupDir } from '../backup.js';
 import type { Runtime } from '../../runtime.js';
 import { backupDocumentOf, writeBackup } from '../backup.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { acquireJournalLock } from './lock.js';
-import { BUSY, confirmRolledOut, graceOf, journalFileOf, openJournal, recoverOnResume, settleInFlight, stepsDone } from './resume.js';
+import { announceRetry, BUSY, confirmRolledOut, graceOf, journalFileOf, openJournal, recoverOnResume, settleInFlight, stepsDone, withoutFailedRecord } from './resume.js';
+import { stopUpgrade, withNextCommands } from './stop.js';
 import { walkPlan } from './walk.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
@@ -36,6 +37,8 @@ export interface UpgradeRequest {
   dryRun?: boolean;
   yes?: boolean;
   acceptSettingLoss?: boolean;
+  /** On a failed step, walk back to the starting version with the backup's settings (kept in the journal). */
+  atomic?: boolean;
   /** Stay self-managed: apply the upstream manifest of every step. */
   selfManaged?: boolean;
   /** Adopt a self-managed install with one CreateAddon at the target, skipping minors. */
@@ -79,6 +82,8 @@ export async function runUpgrade(runtime: Runtime, request: UpgradeRequest): Pro
   const lock = o.dryRun ? null : await acquireJournalLock(journalFileOf(runtime, o.backupDir));
   try {
     return await lockedRun(runtime, o);
+  } catch (error) {
+    throw o.dryRun ? error : await withNextCommands(runtime, o, error);
   } finally {
     await lock?.release();
   }
@@ -104,6 +109,9 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   } else if (facts.addon.status && BUSY.has(facts.addon.status)) {
     throw new GateFailedError(`The vpc-cni add-on of ${runtime.clusterName} is ${facts.addon.status}; wait until it is ACTIVE (vpccni status) and try again.`);
   }
+  // After CREATE_FAILED the baseline is the cluster as the first run found it; the walk clears the record first.
+  const retryCreate = resumed ? announceRetry(runtime, resumed, facts) : false;
+  if (retryCreate) facts = withoutFailedRecord(facts);
 
   const installed = runningVersionToPlanFrom(facts) ?? installedVersion(facts);
   if (!installed) {
@@ -139,6 +147,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     dryRun: Boolean(o.dryRun),
     steps: [...done, ...steps] as UpgradeReport['steps'],
     findings: mergeFindings(plan.findings, ownerFinding(ownerOf(facts))),
+    rollback: null,
   };
   // Infrastructure code that owns the add-on takes it back on its next run: say so before anything changes.
   const owner = steps.length > 0 ? ownerOf(facts) : null;
@@ -222,9 +231,10 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
 
   // From here on the cluster changes: backup first, from a fresh read taken after the questions; if the
   // cluster moved while we asked (another run, a hand edit), stop rather than act on what we planned.
-  const fresh = await ui.step(`Reading ${runtime.clusterName} again before the first change`, () =>
+  const read = await ui.step(`Reading ${runtime.clusterName} again before the first change`, () =>
     gatherFacts(runtime, roleArn ? { roleArn } : {}),
   );
+  const fresh = retryCreate ? withoutFailedRecord(read) : read;
   const moved = factsMoved(facts, fresh);
   if (moved) {
     throw new UpgradeStoppedError(`The cluster changed while the upgrade was being confirmed (${moved}); nothing was changed. Run vpccni upgrade again to plan from the cluster as it is now.`);
@@ -244,7 +254,8 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     ...(podIdentityRoleArn ? { podIdentityRoleArn } : {}),
     ...(mode.selfManaged ? { selfManaged: true } : {}),
     ...(mode.jump ? { jump: true } : {}),
-    backup: report.backup,
+    ...(resumed?.atomic || o.atomic ? { atomic: true } : {}),
+    backup: resumed?.backup ?? report.backup,
     startedAt: resumed?.startedAt ?? new Date().toISOString(),
     updatedAt: new Date().toISOString(),
     finished: false,
@@ -262,16 +273,8 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     ...(selfManagedRun ? { renderManifest: selfManagedRun.render } : {}),
     progress: (text) => ui.info(text),
     waiting: (title) => ui.progress(title),
-    stopped: async (_error, current, interrupted) => {
-      if (ui.format === 'json') ui.json(report);
-      const state = await describeState(runtime);
-      const i = current ? journal.steps.indexOf(current) : -1;
-      const call = { create: 'CreateAddon', update: 'UpdateAddon', apply: 'server-side apply of the upstream manifest' } as const;
-      const which = current ? `step ${i + 1} of ${journal.steps.length} (${current.from} → ${current.to}, ${call[current.action]})` : 'the upgrade';
-      const tail = `The cluster now: ${state}. Backup: ${report.backup}. Resume with \`vpccni upgrade --resume\` once the cause is fixed, or restore with \`vpccni restore ${report.backup}\`.`;
-      if (interrupted) throw new InterruptedError(`Interrupted while waiting on ${which}; EKS may still be applying it. ${tail}`);
-      throw new UpgradeStoppedError(`The upgrade stopped at ${which}: ${current?.error}. ${tail}`);
-    },
+    retryFailedCreate: retryCreate,
+    stopped: (error, current, interrupted) => stopUpgrade(runtime, { report, journal, journalFile, backupDir: o.backupDir, timeoutMs: o.timeoutMs }, error, current, interrupted),
   });
   journal.finished = true;
   await saveJournal(journalFile, journal);

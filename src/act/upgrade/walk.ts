@@ -16,6 +16,7 @@ import type { ProgressLine } from '../../render/progress.js';
 import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { pollUntil } from './wait.js';
 import { awaitRecovery, eksReport, mayRecover } from './grace.js';
+import { forgetAddon } from './forget.js';
 import { sameRelease, tryParseAddonVersion, type AddonVersion } from '../../upgrade-planner/version.js';
 
 /** Why a step stopped, in words for the user. */
@@ -47,6 +48,8 @@ export interface WalkContext {
   progress(text: string): void;
   /** A live line for each wait (none when absent). */
   waiting?: (title: string) => ProgressLine;
+  /** A resume after CREATE_FAILED: the failed record is deleted with `preserve` before the create is sent again. */
+  retryFailedCreate?: boolean;
 }
 
 const DEFINITE_REJECTIONS = new Set([
@@ -72,6 +75,10 @@ export async function runStep(ctx: WalkContext, step: JournalStep, index: number
   const n = `Step ${index + 1}/${ctx.journal.steps.length}`;
   let graceMs = 0;
 
+  if (step.action === 'create' && ctx.retryFailedCreate && (await ctx.eks.describeAddon()).status === 'CREATE_FAILED') {
+    ctx.progress(`${n}: DeleteAddon vpc-cni --preserve (the failed create's record; aws-node stays as it runs), then CreateAddon again`);
+    if (!(await forgetAddon(ctx.eks, deadline, ctx.signal))) throw new StepFailure('EKS still had the failed add-on record (DELETING) when the timeout ran out', 'timeout');
+  }
   // Fresh facts before every mutating call: the add-on and aws-node must be where the plan left them.
   const stale = await staleness(ctx, step);
   if (stale) throw new StepFailure(`the cluster changed since the plan was made (${stale}); nothing was sent for this step`, 'stale');
