@@ -3,13 +3,13 @@
  * by `--advisories <file>` or VPCCNI_ADVISORIES, validated against schemas/advisories.schema.json.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
 import { UsageError } from '../errors.js';
+import { readPackageJson } from '../package-files.js';
 import { SHIPPED_ADVISORIES, type Advisory, type AdvisoriesFile } from '../upgrade-planner/advisories.js';
 
-const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/advisories.schema.json', import.meta.url));
+const SCHEMA_FILE = 'schemas/advisories.schema.json';
 
 /** The advisories in force and where they came from. */
 export interface LoadedAdvisories {
@@ -39,7 +39,7 @@ export function loadAdvisoriesFile(path: string): LoadedAdvisories {
   } catch (error) {
     throw new UsageError(`The advisories file ${path} is not valid JSON (${(error as Error).message}); fix it or drop --advisories to use the shipped list.`);
   }
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(readPackageJson<object>(SCHEMA_FILE));
   if (!validate(data)) {
     const first = validate.errors?.[0];
     const where = first?.instancePath || '/';

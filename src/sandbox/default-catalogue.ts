@@ -4,8 +4,7 @@
  * is in fixtures/README.md. A snapshot is read the first time a run asks for it (start-up reads one).
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonVersions.html
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readPackageJson } from '../package-files.js';
 import type { ScenarioCatalogueEntry } from './scenario-types.js';
 
 /** A catalogue snapshot file. */
@@ -21,11 +20,9 @@ export interface CatalogueSnapshot {
   entries: Array<ScenarioCatalogueEntry & { source: string }>;
 }
 
-const DIR = new URL('../../fixtures/catalogues/', import.meta.url);
-
 /** Reads one snapshot file. */
 export function loadCatalogueSnapshot(name: string): CatalogueSnapshot {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(`${name}.json`, DIR)), 'utf8')) as CatalogueSnapshot;
+  return readPackageJson<CatalogueSnapshot>(`fixtures/catalogues/${name}.json`);
 }
 
 function entriesOf(name: string): readonly ScenarioCatalogueEntry[] {
