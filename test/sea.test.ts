@@ -11,7 +11,7 @@ import { DescribeAddonCommand } from '@aws-sdk/client-eks';
 import { execa, type ResultPromise } from 'execa';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -128,7 +128,7 @@ describe('the single executable vpccni-linux-x64', () => {
     expect(run.stdout).toMatch(/^Backup: .*\/\.vpccni\/sandbox\/backups\/aws-node-demo-\d{8}T\d{6}Z\.yaml$/m);
   });
 
-  it('reads its schemas and scenarios from its assets: validate names the bad value, sandbox list every built-in scenario', async () => {
+  it('reads its schemas, scenarios, manifests and advisories from its assets', async () => {
     const env = noNodeEnv();
     const validate = await sea(['--sandbox', 'validate', '--configuration-values', '{"env":{"WARM_IP_TARGET":"5","ENABLE_POD_ENI":"yes"}}', '--addon-version', 'v1.14.0-eksbuild.3'], env);
     expect(validate.exitCode).toBe(2);
@@ -137,5 +137,18 @@ describe('the single executable vpccni-linux-x64', () => {
     expect(list.exitCode).toBe(0);
     const shipped = execFileSync('ls', [join(ROOT, 'fixtures', 'scenarios')], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
     for (const name of shipped) expect(list.stdout).toMatch(new RegExp(`^${name}\\b`, 'm'));
+    const helper = await sea(['--sandbox', 'metrics-helper', 'upgrade', '--dry-run'], env);
+    expect(helper.exitCode, helper.stderr).toBe(0);
+    expect(helper.stdout).toMatch(/^ +\+\+\+ cni-metrics-helper v1\.12\.6$/m);
+    expect(helper.stdout).toMatch(/^ +\+kind: ClusterRole$/m);
+    const advisories = await sea(['advisories', '--output', 'json'], env);
+    expect(advisories.exitCode).toBe(0);
+    const shippedAdvisories = (JSON.parse(readFileSync(join(ROOT, 'advisories', 'advisories.json'), 'utf8')) as { advisories: Array<{ id: string }> }).advisories;
+    expect((JSON.parse(advisories.stdout) as { advisories: Array<{ id: string }> }).advisories.map((a) => a.id)).toEqual(shippedAdvisories.map((a) => a.id));
+    const badFile = join(env.HOME!, 'advisories.json');
+    writeFileSync(badFile, '{"schemaVersion":1,"advisories":[{"id":"x"}]}');
+    const bad = await sea(['--advisories', badFile, 'advisories'], env);
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/does not match schemas\/advisories\.schema\.json \(at \/advisories\/0: must have required property 'versions'\)/);
   });
 });
