@@ -4,7 +4,7 @@
  * An install or a clone has them on disk beside dist/; the single executable (`npm run build:sea`,
  * scripts/bundle.mjs --sea) carries them as its SEA assets, keyed by the same names, and has no files.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /** The package root: from src/ (vitest), dist/ and dist/bundle/ alike (the bundle rewrites import.meta.url). */
@@ -29,12 +29,6 @@ function seaAssets(): { sea: Sea; keys: Set<string> } | null {
 /** Where a package file is, for messages: its path, or the executable and the file's name in it. */
 export function packageLocation(name: string): string {
   return seaAssets() ? `${process.execPath}:${name}` : fileURLToPath(new URL(name, ROOT));
-}
-
-/** Whether the package has `name`. */
-export function hasPackageFile(name: string): boolean {
-  const sea = seaAssets();
-  return sea ? sea.keys.has(name) : existsSync(new URL(name, ROOT));
 }
 
 /** The text of a package file (UTF-8). */
