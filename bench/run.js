@@ -231,3 +231,5 @@ log(`wrote ${RESULTS}`);
 
 // The Kubernetes client's measures (issue 12): bench/kube-client.js, in the same run.
 if (!process.argv.includes('--no-kube')) await import('./kube-client.js');
+// The single executable beside Node.js 20 and 24 (issue 20): bench/sea.js (`npm run bench` builds it first).
+if (!process.argv.includes('--no-sea')) await import('./sea.js');

@@ -7,7 +7,13 @@
 // Every file's name carries a hash of its content, so a cache entry never meets a changed file of the
 // same name; cli.cjs is the one fixed name, a line that requires the hashed entry.
 // Run by `npm run build` after tsc; dist/ itself stays as tsc wrote it (VPCCNI_UNBUNDLED=1 runs it).
-import { rmSync, writeFileSync } from 'node:fs';
+//
+// `--sea`: instead, one CommonJS file, dist/sea/vpccni.cjs, the main script of the single executable
+// (scripts/build-sea.mjs): scripts/sea-main.mjs and everything it reaches in that one file, no chunks and no
+// import(), so that its require() reaches only built-ins. Our modules' `createRequire(import.meta.url)('ajv')`
+// becomes a plain require() the bundler follows; the package's data files are the executable's assets, read
+// through src/package-files.ts, the one module left that uses import.meta.url (a placeholder here).
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
@@ -15,11 +21,20 @@ import { parseSync, Visitor } from 'rolldown/utils';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DIST = `${ROOT}dist/`;
-const OUT = `${DIST}bundle`;
+const SEA = process.argv.includes('--sea');
+const OUT = `${DIST}${SEA ? 'sea' : 'bundle'}`;
+
+/** The SEA build's rewrite of one of our compiled modules (under dist/), or null to leave it. */
+function forSea(code, id) {
+  const out = code.replace(/^const require = createRequire\(import\.meta\.url\);\n/m, '').replaceAll('createRequire(import.meta.url)(', 'require(');
+  if (!out.includes('import.meta.url')) return out === code ? null : out;
+  if (id !== `${DIST}package-files.js`) throw new Error(`${relative(ROOT, id)}: import.meta.url in the single executable; read package files through src/package-files.ts`);
+  return out.replaceAll('import.meta.url', JSON.stringify('file:///vpccni-sea/dist/package-files.js'));
+}
 
 rmSync(OUT, { recursive: true, force: true });
 const { output } = await build({
-  input: { cli: `${DIST}cli.js` },
+  input: SEA ? { vpccni: `${ROOT}scripts/sea-main.mjs` } : { cli: `${DIST}cli.js` },
   platform: 'node',
   logLevel: 'warn',
   plugins: [
@@ -29,6 +44,7 @@ const { output } = await build({
       // __vpccniFileUrl; CommonJS has no import.meta).
       name: 'vpccni-module-urls',
       transform(code, id) {
+        if (SEA) return id.startsWith(DIST) ? forSea(code, id) : null;
         if (!id.startsWith(DIST) || !code.includes('import.meta.url')) return null;
         const own = relative(OUT, id).split('\\').join('/');
         return code.replaceAll('import.meta.url', `new URL(${JSON.stringify(own)}, __vpccniFileUrl).href`);
@@ -58,7 +74,8 @@ const { output } = await build({
       },
     },
   ],
-  output: {
+  transform: SEA ? { define: { __VPCCNI_VERSION__: JSON.stringify(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).version) } } : undefined,
+  output: SEA ? { dir: OUT, format: 'cjs', strict: true, entryFileNames: '[name].cjs', codeSplitting: false } : {
     dir: OUT,
     format: 'cjs',
     // Our modules and most dependencies are ES modules, which are strict: keep them so.
@@ -71,5 +88,10 @@ const { output } = await build({
 });
 const entry = output.find((file) => file.type === 'chunk' && file.isEntry);
 if (!entry) throw new Error('rolldown wrote no entry chunk');
-writeFileSync(`${OUT}/cli.cjs`, `"use strict";\nmodule.exports = require(${JSON.stringify(`./${entry.fileName}`)});\n`);
-process.stderr.write(`bundled ${relative(ROOT, OUT)}/cli.cjs → ${entry.fileName}\n`);
+if (SEA) {
+  if (output.length !== 1) throw new Error(`the single executable's bundle is ${output.length} files: ${output.map((file) => file.fileName).join(', ')}`);
+  process.stderr.write(`bundled ${relative(ROOT, OUT)}/${entry.fileName} (one file)\n`);
+} else {
+  writeFileSync(`${OUT}/cli.cjs`, `"use strict";\nmodule.exports = require(${JSON.stringify(`./${entry.fileName}`)});\n`);
+  process.stderr.write(`bundled ${relative(ROOT, OUT)}/cli.cjs → ${entry.fileName}\n`);
+}

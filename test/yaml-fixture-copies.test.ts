@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseYamlDocuments, readYamlDocuments } from '../src/formats/yaml-files.js';
+import { parseYamlDocuments, readPackageYaml, readYamlDocuments } from '../src/formats/yaml-files.js';
+import { listPackageFolder, packageFileTime, packageLocation } from '../src/package-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,6 +25,16 @@ describe('the built JSON copies of the YAML fixtures', () => {
       }
     }
     expect(compared).toBeGreaterThan(40);
+  });
+
+  it('a shipped fixture is found by its name from the package root (src/package-files.ts), from its copy when that is as new', () => {
+    expect(listPackageFolder('fixtures/scenarios').sort()).toEqual(readdirSync(join(root, 'fixtures/scenarios')).sort());
+    expect(packageLocation('fixtures/scenarios/default.yaml')).toBe(join(root, 'fixtures/scenarios/default.yaml'));
+    const name = 'fixtures/manifests/aws-k8s-cni-v1.14.0.yaml';
+    expect(readPackageYaml(name)).toEqual(parseYamlDocuments(readFileSync(join(root, name), 'utf8')));
+    const copy = packageFileTime('dist/fixtures-json/manifests/aws-k8s-cni-v1.14.0.yaml.json');
+    if (copy !== undefined) expect(copy).toBeGreaterThanOrEqual(packageFileTime(name)!);
+    expect(packageFileTime('fixtures/no-such-file.yaml')).toBeUndefined();
   });
 
   it('a YAML file outside fixtures/ is parsed, every document but the empty ones', () => {

@@ -3,14 +3,14 @@
  * and never over an existing file, and read back for `restore`.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, readFileSync, realpathSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { constants, realpathSync, statSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { link, mkdir, open, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Document, parseDocument } from 'yaml';
 import { UnreachableError, UsageError } from '../errors.js';
 import { assertNesting } from '../formats/nesting.js';
+import { readPackageJson } from '../package-files.js';
 import type { GatheredFacts } from '../gather/facts.js';
 import type { KubeObject } from '../decide/manifests.js';
 import { isPseudoFilesystemPath, readRegularFile } from '../gather/input-file.js';
@@ -131,7 +131,7 @@ let backupValidator: ValidateFunction | undefined;
 /** Problems of `doc` against schemas/backup-file.schema.json (empty when it matches). */
 export function backupSchemaProblems(doc: unknown): string[] {
   if (!backupValidator) {
-    const schema = JSON.parse(readFileSync(fileURLToPath(new URL('../../schemas/backup-file.schema.json', import.meta.url)), 'utf8')) as object;
+    const schema = readPackageJson<object>('schemas/backup-file.schema.json');
     backupValidator = new Ajv({ allErrors: true, strict: false }).compile(schema);
   }
   if (backupValidator(doc)) return [];

@@ -3,9 +3,8 @@
  * github.com/aws/amazon-vpc-cni-k8s at each tag; sources in fixtures/README.md). They tell what a version's
  * defaults are, so that custom settings can be told apart from them.
  */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { readYamlDocuments } from '../formats/yaml-files.js';
+import { listPackageFolder, packageLocation } from '../package-files.js';
+import { readPackageYaml } from '../formats/yaml-files.js';
 import type { KubeObject } from '../formats/kube-object.js';
 import {
   compareAddonVersions,
@@ -18,14 +17,14 @@ import {
 /** A Kubernetes object as plain JSON (src/formats/kube-object.ts). */
 export type { KubeObject };
 
-const MANIFEST_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
+const MANIFEST_DIR = 'fixtures/manifests';
 
 let releases: Array<{ version: AddonVersion; file: string }> | undefined;
 
 /** The upstream releases we have manifests for, oldest first. */
 export function manifestReleases(): Array<{ version: AddonVersion; file: string }> {
   if (!releases) {
-    releases = readdirSync(MANIFEST_DIR)
+    releases = listPackageFolder(MANIFEST_DIR)
       .map((file) => {
         const match = /^aws-k8s-cni-(v\d+\.\d+\.\d+)(?:-.*)?\.yaml$/.exec(file);
         const version = match?.[1] ? tryParseAddonVersion(match[1]) : null;
@@ -58,7 +57,7 @@ export function manifestFileFor(version: string): string {
   const sameMinor = all.filter((r) => minorIndex(r.version) === minorIndex(wanted));
   const older = all.filter((r) => compareAddonVersions(r.version, wanted) < 0);
   const chosen = sameMinor.at(-1) ?? older.at(-1) ?? all[0];
-  if (!chosen) throw new Error(`No upstream manifests found in ${MANIFEST_DIR}.`);
+  if (!chosen) throw new Error(`No upstream manifests found in ${packageLocation(MANIFEST_DIR)}.`);
   return chosen.file;
 }
 
@@ -68,7 +67,7 @@ function cachedManifest(version: string): readonly KubeObject[] {
   const file = manifestFileFor(version);
   let objects = parsedCache.get(file);
   if (!objects) {
-    objects = (readYamlDocuments(`${MANIFEST_DIR}${file}`) as Array<KubeObject | null>)
+    objects = (readPackageYaml(`${MANIFEST_DIR}/${file}`) as Array<KubeObject | null>)
       .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
     parsedCache.set(file, objects);
   }

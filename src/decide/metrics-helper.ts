@@ -4,9 +4,8 @@
  * region (and annotated with the role), the IAM policy and trust policy the guide gives, and the state of the
  * helper's role. Pure, but for reading the shipped manifests (fixtures/manifests/cni-metrics-helper-v*.yaml).
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import { listPackageFolder, readPackageText } from '../package-files.js';
 import type { Finding, RoleInfo } from '../domain.js';
 import { oidcProviderArnFor, trustAllowsAwsNode } from './checks/irsa.js';
 import { containerList, podTemplateSpec, splitImage, type KubeObject } from './manifests.js';
@@ -51,13 +50,13 @@ export function helperTrustPolicy(providerArn: string, issuerHost: string): unkn
   };
 }
 
-const MANIFEST_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
+const MANIFEST_DIR = 'fixtures/manifests';
 
 let shipped: Array<{ version: AddonVersion; file: string }> | undefined;
 
 /** The cni-metrics-helper releases whose manifest is shipped, oldest first. */
 export function helperReleases(): Array<{ version: AddonVersion; file: string }> {
-  shipped ??= readdirSync(MANIFEST_DIR)
+  shipped ??= listPackageFolder(MANIFEST_DIR)
     .map((file) => ({ file, version: tryParseAddonVersion(/^cni-metrics-helper-(v\d+\.\d+\.\d+)\.yaml$/.exec(file)?.[1] ?? '') }))
     .filter((f): f is { file: string; version: AddonVersion } => f.version !== null)
     .sort((a, b) => compareAddonVersions(a.version, b.version));
@@ -103,7 +102,7 @@ export function helperPath(current: string | null, target: string): string[] {
 export function loadHelperManifest(release: string): KubeObject[] {
   const entry = helperReleases().find((r) => formatAddonVersion(r.version) === release);
   if (!entry) throw new Error(`no shipped cni-metrics-helper manifest of ${release}`);
-  return parseAllDocuments(readFileSync(`${MANIFEST_DIR}${entry.file}`, 'utf8'))
+  return parseAllDocuments(readPackageText(`${MANIFEST_DIR}/${entry.file}`))
     .map((doc) => doc.toJS() as KubeObject | null)
     .filter((o): o is KubeObject => o !== null && typeof o === 'object' && 'kind' in o);
 }

@@ -2,7 +2,7 @@
  * The ECR registry EKS pulls its add-on images from, per region and partition (fixtures/image-registries.json,
  * copied from the EKS user guide's "View Amazon container image registries for Amazon EKS add-ons").
  */
-import { createRequire } from 'node:module';
+import { readPackageJson } from '../package-files.js';
 
 interface RegistryTable {
   source: string;
@@ -10,7 +10,7 @@ interface RegistryTable {
 }
 
 // Data shipped with the program, read once like a constant.
-const TABLE = createRequire(import.meta.url)('../../fixtures/image-registries.json') as RegistryTable;
+const TABLE = readPackageJson<RegistryTable>('fixtures/image-registries.json');
 
 /** The DNS suffix of a region's partition: `.amazonaws.com.cn` in China, `.amazonaws.eu` in the EU sovereign cloud. */
 function dnsSuffix(region: string): string {

@@ -2,16 +2,15 @@
  * Loading the advisories in force: the file shipped with vpccni (advisories/advisories.json), or a newer one named
  * by `--advisories <file>` or VPCCNI_ADVISORIES, validated against schemas/advisories.schema.json.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import semver from 'semver';
 import { UsageError } from '../errors.js';
 import { assertNesting } from '../formats/nesting.js';
 import { readRegularFile } from './input-file.js';
+import { readPackageJson } from '../package-files.js';
 import { SHIPPED_ADVISORIES, type Advisory, type AdvisoriesFile } from '../upgrade-planner/advisories.js';
 
-const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/advisories.schema.json', import.meta.url));
+const SCHEMA_FILE = 'schemas/advisories.schema.json';
 
 /** The advisories in force and where they came from. */
 export interface LoadedAdvisories {
@@ -41,7 +40,7 @@ export function loadAdvisoriesFile(path: string): LoadedAdvisories {
   } catch (error) {
     throw new UsageError(`The advisories file ${path} is not valid JSON (${(error as Error).message}); fix it or drop --advisories to use the shipped list.`);
   }
-  const validate = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(readPackageJson<object>(SCHEMA_FILE));
   if (!validate(data)) {
     const first = validate.errors?.[0];
     const where = first?.instancePath || '/';

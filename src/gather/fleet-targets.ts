@@ -4,13 +4,12 @@
  * then filtered by a label selector. Discovery that fails (an account that denies access) is a row of its
  * own, never the end of the run.
  */
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { yamlLib } from '../formats/yaml-files.js';
 import { UsageError } from '../errors.js';
 import { assertNesting } from '../formats/nesting.js';
 import { readRegularFile } from './input-file.js';
+import { readPackageJson } from '../package-files.js';
 
 const require = createRequire(import.meta.url);
 
@@ -79,7 +78,7 @@ export function matchesSelector(target: FleetTarget, selector: Array<[string, st
   return selector.every(([key, value]) => labels[key] === value);
 }
 
-const FLEET_FILE_SCHEMA = fileURLToPath(new URL('../../schemas/fleet-file.schema.json', import.meta.url));
+const FLEET_FILE_SCHEMA = 'schemas/fleet-file.schema.json';
 
 interface FleetFileEntry {
   cluster: string;
@@ -107,7 +106,7 @@ export function readFleetFile(path: string): FleetTarget[] {
   }
   // Required here, not imported: a run that discovers its clusters reads no file and needs neither YAML nor Ajv.
   const { Ajv } = require('ajv') as typeof import('ajv');
-  const validate = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(FLEET_FILE_SCHEMA, 'utf8')) as object);
+  const validate = new Ajv({ strict: false }).compile(readPackageJson<object>(FLEET_FILE_SCHEMA));
   if (!validate(doc)) {
     const first = validate.errors?.[0];
     const where = first?.instancePath || '(the document)';

@@ -4,8 +4,7 @@
  * is in fixtures/README.md. A snapshot is read the first time a run asks for it (start-up reads one).
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonVersions.html
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readPackageJson } from '../package-files.js';
 import type { ScenarioCatalogueEntry } from './scenario-types.js';
 
 /** A catalogue snapshot file. */
@@ -21,11 +20,9 @@ export interface CatalogueSnapshot {
   entries: Array<ScenarioCatalogueEntry & { source: string }>;
 }
 
-const DIR = new URL('../../fixtures/catalogues/', import.meta.url);
-
 /** Reads one snapshot file. */
 export function loadCatalogueSnapshot(name: string): CatalogueSnapshot {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(`${name}.json`, DIR)), 'utf8')) as CatalogueSnapshot;
+  return readPackageJson<CatalogueSnapshot>(`fixtures/catalogues/${name}.json`);
 }
 
 function entriesOf(name: string): readonly ScenarioCatalogueEntry[] {
@@ -82,7 +79,7 @@ let otherAddons: readonly OtherAddon[] | undefined;
 
 /** The other AWS add-ons the sandbox lists (read on first use); their sources are in fixtures/README.md. */
 export function otherAddonsCatalogue(): readonly OtherAddon[] {
-  otherAddons ??= (JSON.parse(readFileSync(fileURLToPath(new URL('other-addons.json', DIR)), 'utf8')) as { addons: Array<OtherAddon & { source?: string }> }).addons.map(
+  otherAddons ??= readPackageJson<{ addons: Array<OtherAddon & { source?: string }> }>('fixtures/catalogues/other-addons.json').addons.map(
     ({ source: _source, ...addon }) => addon,
   );
   return otherAddons;

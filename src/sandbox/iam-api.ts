@@ -5,9 +5,8 @@
  * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetRole.html
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { readPackageJson } from '../package-files.js';
 import type { AccountDirectory } from './aws-auth.js';
 import { FaultInjector, listen, readBody, type RunningServer } from './eks-api.js';
 import type { RequestLog } from './request-log.js';
@@ -20,7 +19,6 @@ const MUTATING = new Set(['CreatePolicy', 'CreateRole', 'AttachRolePolicy']);
 const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
 const STS_XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const STS_ACTIONS = new Set(['AssumeRole', 'GetCallerIdentity']);
-const IAM_DIR = new URL('../../fixtures/iam/', import.meta.url);
 
 /** A managed policy the sandbox can show: its ARN, default version and document. */
 interface ManagedPolicy {
@@ -32,7 +30,7 @@ interface ManagedPolicy {
 }
 
 function loadJson(file: string): unknown {
-  return JSON.parse(readFileSync(fileURLToPath(new URL(file, IAM_DIR)), 'utf8')) as unknown;
+  return readPackageJson(`fixtures/iam/${file}`);
 }
 
 /** The policies of one account: the AWS-managed CNI policy (real text) and the customer-managed IPv6 one. */

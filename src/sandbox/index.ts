@@ -2,12 +2,11 @@
  * The sandbox: EKS, IAM and Kubernetes API emulators on 127.0.0.1 for one scenario, with a kubeconfig that
  * points kubectl at the Kubernetes emulator. State lives as long as the returned object.
  */
-import { readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { makeTempDir, removeTempDir } from './temp-dirs.js';
-import { fileURLToPath } from 'node:url';
-import { readYamlDocuments } from '../formats/yaml-files.js';
+import { readPackageYaml } from '../formats/yaml-files.js';
+import { listPackageFolder } from '../package-files.js';
 import { eksRegistryFor as eksImageRegistry, regionPartition as partitionOf } from './registries.js';
 import type { KubeObject } from '../formats/kube-object.js';
 import { imageParts as splitImage, releaseObjects as loadUpstreamManifest, retagImages as retagCniImages } from './upstream-manifests.js';
@@ -93,19 +92,19 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
-const METRICS_DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
+const METRICS_DIR = 'fixtures/manifests';
 
 /** The objects of the cni-metrics-helper manifest nearest to (not newer than) `tag`, re-tagged. */
 function metricsHelperObjects(tag: string, region: string, clusterName: string): KubeObject[] {
   const wanted = tryParseAddonVersion(tag);
   if (!wanted) return [];
-  const files = readdirSync(METRICS_DIR)
+  const files = listPackageFolder(METRICS_DIR)
     .map((file) => ({ file, version: tryParseAddonVersion(/^cni-metrics-helper-(v[\d.]+)\.yaml$/.exec(file)?.[1] ?? '') }))
     .filter((f): f is { file: string; version: NonNullable<typeof f.version> } => f.version !== null)
     .sort((a, b) => compareAddonVersions(a.version, b.version));
   const chosen = files.filter((f) => compareAddonVersions(f.version, wanted) <= 0).at(-1) ?? files[0];
   if (!chosen) return [];
-  const objects = (readYamlDocuments(join(METRICS_DIR, chosen.file)) as Array<KubeObject | null>)
+  const objects = (readPackageYaml(`${METRICS_DIR}/${chosen.file}`) as Array<KubeObject | null>)
     .filter((obj): obj is KubeObject => obj !== null && typeof obj === 'object' && 'kind' in obj);
   for (const obj of objects) {
     if (obj.kind !== 'Deployment') continue;

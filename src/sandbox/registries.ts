@@ -4,9 +4,9 @@
  * Source: fixtures/image-registries.json, the EKS user guide's table "View Amazon container image registries for
  * Amazon EKS add-ons" (awsdocs/amazon-eks-user-guide `1cc6ebb4`, latest/ug/workloads/add-ons-images.adoc).
  */
-import { createRequire } from 'node:module';
+import { readPackageJson } from '../package-files.js';
 
-const TABLE = createRequire(import.meta.url)('../../fixtures/image-registries.json') as { registries: Record<string, string> };
+const TABLE = readPackageJson<{ registries: Record<string, string> }>('fixtures/image-registries.json');
 
 /**
  * The registry host of `region`: the guide's row; for a region newer than the table, account 602401143452 in that

@@ -6,10 +6,10 @@
 import { eksRegistryFor as eksImageRegistry } from './registries.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { extname, resolve as resolvePath } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readYamlDocuments, yamlLib } from '../formats/yaml-files.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { readPackageYaml, yamlLib } from '../formats/yaml-files.js';
+import { listPackageFolder, packageLocation, readPackageJson } from '../package-files.js';
 import { UsageError } from '../errors.js';
 import { assertNesting } from '../formats/nesting.js';
 import { parseVersion as tryParseAddonVersion } from './versions.js';
@@ -27,9 +27,9 @@ import type {
   ScenarioRole,
 } from './scenario-types.js';
 
-/** Where the built-in scenarios live; resolves from src/sandbox (vitest) and dist/sandbox alike. */
-const SCENARIO_DIR = fileURLToPath(new URL('../../fixtures/scenarios/', import.meta.url));
-const SCHEMA_FILE = fileURLToPath(new URL('../../schemas/scenario.schema.json', import.meta.url));
+/** Where the built-in scenarios live, in the package (src/package-files.ts). */
+const SCENARIO_DIR = 'fixtures/scenarios';
+const SCHEMA_FILE = 'schemas/scenario.schema.json';
 
 /** The values of the default scenario that do not depend on its cluster. */
 export const DEFAULTS = {
@@ -98,16 +98,16 @@ function scenarioValidator(): ValidateFunction {
     // Loaded (and the schema compiled) only for a scenario file of the user's: the start-up of a built-in one skips both.
     const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
     const ajv = new Ajv({ allErrors: true, strict: false });
-    validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as object);
+    validator = ajv.compile(readPackageJson<object>(SCHEMA_FILE));
   }
   return validator;
 }
 
 function builtInFiles(): Map<string, string> {
   const files = new Map<string, string>();
-  for (const file of readdirSync(SCENARIO_DIR).sort()) {
+  for (const file of listPackageFolder(SCENARIO_DIR).sort()) {
     const match = /^(.+)\.ya?ml$/.exec(file);
-    if (match?.[1]) files.set(match[1], resolvePath(SCENARIO_DIR, file));
+    if (match?.[1]) files.set(match[1], `${SCENARIO_DIR}/${file}`);
   }
   return files;
 }
@@ -177,8 +177,6 @@ export function validateScenario(data: unknown, source: string, options: { schem
 }
 
 function parseFile(path: string): unknown {
-  // A built-in scenario (one YAML document) comes from its JSON copy when the build wrote one.
-  if (path.startsWith(SCENARIO_DIR)) return readYamlDocuments(path)[0];
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -200,7 +198,8 @@ function parseFile(path: string): unknown {
 /** Loads a built-in scenario by name, or a scenario file (.json, .yaml, .yml) by path, and validates it. */
 export function loadScenario(nameOrPath: string): Scenario {
   const builtIn = builtInFiles().get(nameOrPath);
-  if (builtIn) return validateScenario(parseFile(builtIn), `"${nameOrPath}" (${builtIn})`, { schema: false });
+  // A built-in scenario (one YAML document) comes from its JSON copy when the build wrote one.
+  if (builtIn) return validateScenario(readPackageYaml(builtIn)[0], `"${nameOrPath}" (${packageLocation(builtIn)})`, { schema: false });
   const looksLikePath = /\.(json|ya?ml)$/i.test(nameOrPath) || nameOrPath.includes('/');
   if (!looksLikePath || !existsSync(nameOrPath)) {
     if (looksLikePath) throw new UsageError(`Scenario file ${nameOrPath} does not exist; check the path.`);

@@ -4,11 +4,8 @@
  * release's Helm chart and manifest (how each was obtained is in fixtures/README.md).
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonConfiguration.html
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import semver from 'semver';
-
-const CONFIG_DIR = new URL('../../fixtures/addon-configuration/', import.meta.url);
+import { readPackageText } from '../package-files.js';
 
 /** One row of index.json. */
 export interface SchemaIndexEntry {
@@ -28,7 +25,7 @@ let index: SchemaIndexEntry[] | undefined;
 const texts = new Map<string, string>();
 
 function readFixture(file: string): string {
-  return readFileSync(fileURLToPath(new URL(file, CONFIG_DIR)), 'utf8');
+  return readPackageText(`fixtures/addon-configuration/${file}`);
 }
 
 /** The rows of fixtures/addon-configuration/index.json, in order. */

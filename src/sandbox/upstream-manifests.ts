@@ -4,13 +4,12 @@
  * by the sandbox on its own. They are the chart rendered with the defaults of that tag: the sandbox's chart
  * renderer (chart-render.ts) starts from them and applies the configuration values as the chart's templates do.
  */
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { readYamlDocuments } from '../formats/yaml-files.js';
+import { readPackageYaml } from '../formats/yaml-files.js';
+import { listPackageFolder } from '../package-files.js';
 import type { KubeObject } from '../formats/kube-object.js';
 import { compareVersions, parseVersion, type SandboxVersion } from './versions.js';
 
-const DIR = fileURLToPath(new URL('../../fixtures/manifests/', import.meta.url));
+const DIR = 'fixtures/manifests';
 
 interface Release {
   version: SandboxVersion;
@@ -22,7 +21,7 @@ interface Release {
 let releases: Release[] | undefined;
 
 function allReleases(): Release[] {
-  releases ??= readdirSync(DIR)
+  releases ??= listPackageFolder(DIR)
     .flatMap((file) => {
       const tag = /^aws-k8s-cni-(v\d+\.\d+\.\d+)(?:-.*)?\.yaml$/.exec(file)?.[1];
       const version = tag ? parseVersion(tag) : null;
@@ -52,7 +51,7 @@ function cached(version: string): readonly KubeObject[] {
   const { file } = releaseFor(version);
   let objects = parsed.get(file);
   if (!objects) {
-    objects = (readYamlDocuments(`${DIR}${file}`) as unknown[]).filter(
+    objects = (readPackageYaml(`${DIR}/${file}`) as unknown[]).filter(
       (o): o is KubeObject => o !== null && typeof o === 'object' && 'kind' in (o as object),
     );
     parsed.set(file, objects);

@@ -4,9 +4,9 @@
  * applies. This module only evaluates them: pure, no I/O, no clock. The advisories in force come in with the
  * context (`context.advisories`: the shipped file, or the one `--advisories` names, loaded by src/gather/advisories.ts).
  */
-import { createRequire } from 'node:module';
 import semver from 'semver';
 import type { Finding, Severity } from '../domain.js';
+import { readPackageJson } from '../package-files.js';
 import { tryParseAddonVersion, type AddonVersion } from './version.js';
 
 /** A condition over the cluster's facts (schemas/advisories.schema.json#/definitions/condition). */
@@ -70,7 +70,7 @@ export interface AdvisoriesFile {
 }
 
 // The shipped file is data that comes with the program (like a constant): read once when this module loads.
-const shipped: readonly Advisory[] = (createRequire(import.meta.url)('../../advisories/advisories.json') as AdvisoriesFile).advisories;
+const shipped: readonly Advisory[] = readPackageJson<AdvisoriesFile>('advisories/advisories.json').advisories;
 
 /** The advisories shipped with this release (advisories/advisories.json), used when a context names none. */
 export const SHIPPED_ADVISORIES: readonly Advisory[] = shipped;

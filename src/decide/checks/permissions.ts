@@ -2,8 +2,8 @@
  * The permissions of the role aws-node uses (IRSA, Pod Identity, or the node role), read from its policies and
  * compared with what the VPC CNI needs (fixtures/iam/cni-policies.json, upstream docs/iam-policy.md).
  */
-import { createRequire } from 'node:module';
 import type { ClusterFacts, Finding, RolePermissions } from '../../domain.js';
+import { readPackageJson } from '../../package-files.js';
 
 interface CniPolicies {
   source: string;
@@ -11,7 +11,7 @@ interface CniPolicies {
   ipv6: { Statement: unknown[] };
 }
 
-const POLICIES = createRequire(import.meta.url)('../../../fixtures/iam/cni-policies.json') as CniPolicies;
+const POLICIES = readPackageJson<CniPolicies>('fixtures/iam/cni-policies.json');
 
 /** The ARN suffix of the AWS managed CNI policy, whose document is upstream's IPv4 policy. */
 const MANAGED_CNI_POLICY = /:iam::aws:policy\/AmazonEKS_CNI_Policy$/;
