@@ -389,7 +389,7 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
         staleCheck(obj.metadata.resourceVersion, existing);
         checkFields(obj);
         // The status subresource changes status only; the main resource never changes status.
-        const next = subresource === 'status' ? { ...existing, status: obj.status } : { ...obj, status: existing.status };
+        const next = subresource === 'status' ? withStatus(existing, obj.status) : withStatus(obj, existing.status);
         checkValid(next, existing);
         return { status: 200, body: dryRun ? next : putAs(next, existing, subresource), warnings };
       }
@@ -424,15 +424,17 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
               })),
             });
           }
-          if (existing) merged.status = existing.status;
+          if (existing) merged = withStatus(merged, existing.status);
           checkIdentity(merged, resource, apiVersion, namespace, name);
           checkValid(merged, existing);
           if (existing && canonicalJson(merged) === canonicalJson(existing)) return { status: 200, body: existing, warnings };
           const saved = dryRun ? merged : store.put(stripServerFields(merged, existing, true), { manager: null });
           return { status: existing ? 200 : 201, body: saved, warnings };
         }
-        const patched = applyPatch(type, existing, body, resource, apiVersion);
-        if (subresource !== 'status' && existing) patched.status = existing.status;
+        let patched = applyPatch(type, existing, body, resource, apiVersion);
+        // A patch never changes status but through the status subresource; a kind without status (ConfigMap) gets no
+        // `status` key (once set to undefined, it read as an unknown field and the patch failed with 400).
+        if (subresource !== 'status' && existing) patched = withStatus(patched, existing.status);
         checkIdentity(patched, resource, apiVersion, namespace, name);
         if (existing) staleCheck(patched.metadata.resourceVersion, existing);
         checkFields(patched);
@@ -609,6 +611,12 @@ function checkIdentity(obj: KubeObject, res: KubeResource, apiVersion: string, n
     }
     obj.metadata.namespace = namespace ?? obj.metadata.namespace ?? 'default';
   }
+}
+
+/** The object with `status` as given, or without a status key when there is none. */
+function withStatus(obj: KubeObject, status: unknown): KubeObject {
+  const { status: _dropped, ...rest } = obj;
+  return (status === undefined ? rest : { ...rest, status }) as KubeObject;
 }
 
 /** Drops what clients may not set, keeping what the store must carry over from the existing object. */
