@@ -16,6 +16,8 @@ import { ApplyConflictError, fieldSet, serverSideApply } from './kube-ssa.js';
 import { decodeProtobufObject } from './kube-protobuf.js';
 import { toTable, wantsTable } from './kube-tables.js';
 import { invalidWorkload, unknownFields } from './kube-validation.js';
+import { aggregateText } from './kube-field-errors.js';
+import { quantityDecodeError, validateObject } from './kube-object-validation.js';
 import {
   KUBE_RESOURCES,
   isRecord,
@@ -318,14 +320,21 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
       }
       for (const f of unknown) warnings.push(`unknown field ${JSON.stringify(f)}`);
     };
+    /**
+     * What kube-apiserver's validation refuses, on create, update, patch and apply, dry run or not: a quantity that
+     * does not parse cannot be decoded (400); the rest is one 422 Invalid Status whose message aggregates the field
+     * errors and whose causes list them (apimachinery's errors.NewInvalid).
+     */
     const checkValid = (obj: KubeObject, before: KubeObject | undefined): void => {
-      const invalid = invalidWorkload(obj, before);
+      const undecodable = quantityDecodeError(obj);
+      if (undecodable) throw new ApiError(400, 'BadRequest', `${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: ${undecodable}`);
+      const invalid = [...validateObject(obj, { kubernetesVersion: options.kubernetesVersion }), ...invalidWorkload(obj, before)];
       if (invalid.length === 0) return;
-      const text = invalid.length === 1 ? (invalid[0]?.message as string) : `[${invalid.map((i) => i.message).join(', ')}]`;
-      throw new ApiError(422, 'Invalid', `${qualifiedKind(resource)} ${JSON.stringify(obj.metadata.name)} is invalid: ${text}`, {
-        ...detailsOf(resource, obj.metadata.name),
+      throw new ApiError(422, 'Invalid', `${qualifiedKind(resource)} ${JSON.stringify(obj.metadata.name ?? '')} is invalid: ${aggregateText(invalid)}`, {
+        name: obj.metadata.name ?? '',
+        ...(resource.group ? { group: resource.group } : {}),
         kind: resource.kind,
-        causes: invalid.map((i) => ({ reason: i.message.includes('Required') ? 'FieldValueRequired' : 'FieldValueInvalid', message: i.message.slice(i.field.length + 2), field: i.field })),
+        causes: invalid.map((i) => ({ reason: i.type, message: i.body, field: i.field })),
       });
     };
     const staleCheck = (wanted: unknown, existing: KubeObject): void => {
