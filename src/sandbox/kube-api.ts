@@ -1,6 +1,6 @@
 /**
  * The sandbox's Kubernetes API server: node:https (or node:http in unit tests) over a KubeStore, speaking enough of the real API
- * (discovery both ways, OpenAPI v3 stubs, CRUD, patches, watches, tables, SelfSubjectAccessReview) for the real
+ * (discovery both ways, OpenAPI v3 (kube-openapi.ts), CRUD, patches, watches, tables, SelfSubjectAccessReview) for the real
  * kubectl 1.27 to 1.33, refusing what a real server refuses: see kube-validation.ts, kube-ssa.ts (managedFields and
  * server-side apply conflicts), kube-protobuf.ts (1.32+ typed creates) and kube-auth.ts (HTTPS, EKS tokens).
  */
@@ -15,6 +15,7 @@ import { canonicalJson } from '../decide/json.js';
 import { ApplyConflictError, fieldSet, serverSideApply } from './kube-ssa.js';
 import { decodeProtobufObject } from './kube-protobuf.js';
 import { toTable, wantsTable } from './kube-tables.js';
+import { openApiDocument, openApiIndex } from './kube-openapi.js';
 import { invalidWorkload, unknownFields } from './kube-validation.js';
 import { aggregateText } from './kube-field-errors.js';
 import { quantityDecodeError, validateObject } from './kube-object-validation.js';
@@ -242,9 +243,9 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
         sendJson(res, result.status, result.body, 'application/json', warnings?.length ? { Warning: warnings } : {});
         return;
       }
-      const answer = handleNonResource(url.pathname, method, req.headers.accept ?? '');
+      const answer = handleNonResource(url, method, req.headers.accept ?? '');
       record(answer.status);
-      sendJson(res, answer.status, answer.body, answer.contentType);
+      sendJson(res, answer.status, answer.body, answer.contentType, answer.headers);
     } catch (error) {
       const apiError =
         error instanceof ApiError ? error : new ApiError(500, 'InternalError', error instanceof Error ? error.message : String(error));
@@ -253,7 +254,8 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     }
   }
 
-  function handleNonResource(pathname: string, method: string, accept: string): { status: number; body: unknown; contentType?: string } {
+  function handleNonResource(url: URL, method: string, accept: string): { status: number; body: unknown; contentType?: string; headers?: Record<string, string> } {
+    const pathname = url.pathname;
     if (method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     const path = pathname.replace(/\/+$/, '') || '/';
     if (path === '/version') return { status: 200, body: versionInfo(options.kubernetesVersion) };
@@ -280,11 +282,16 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
       // kubectl 1.27 loads OpenAPI v2 (protobuf only) before any validated apply, whatever v3 says.
       return { status: 200, body: openApiV2Document(options.kubernetesVersion), contentType: OPENAPI_V2_PROTOBUF };
     }
-    if (path === '/openapi/v3') return { status: 200, body: openApiIndex() };
-    const openapi = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(path);
-    if (openapi) {
-      const doc = openApiGroupDocument(openapi[1] as string, options.kubernetesVersion);
-      if (doc) return { status: 200, body: doc };
+    if (path === '/openapi/v3') return { status: 200, body: openApiIndex(options.kubernetesVersion) };
+    const gvPath = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(path)?.[1];
+    const doc = gvPath ? openApiDocument(gvPath, options.kubernetesVersion) : undefined;
+    if (doc) {
+      // handler3: a request for another hash than the document's is sent on to the current one.
+      const hash = url.searchParams.get('hash');
+      if (hash && hash !== doc.hash) {
+        return { status: 301, body: '', headers: { Location: `/openapi/v3/${gvPath as string}?hash=${doc.hash}` } };
+      }
+      return { status: 200, body: doc.body, contentType: 'application/json', headers: { ETag: `"${doc.hash}"` } };
     }
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
@@ -1082,49 +1089,6 @@ function aggregatedDiscovery(core: boolean, contentType: string, resources: read
         })),
       };
     }),
-  };
-}
-
-function groupVersionPaths(): string[] {
-  return [...new Set(KUBE_RESOURCES.map((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`)))];
-}
-
-function openApiIndex(): Json {
-  const paths: Json = {};
-  for (const gv of groupVersionPaths()) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${gv.replace(/[^a-z0-9]/gi, '').toUpperCase()}` };
-  return { paths };
-}
-
-/**
- * Just enough of a group's OpenAPI v3 document for kubectl: the PATCH operation of each kind with its GVK and
- * the fieldValidation parameter, so that validation runs on the server and apply falls back to built-in patch metadata.
- */
-function openApiGroupDocument(gvPath: string, kubernetesVersion: string): Json | undefined {
-  const resources = KUBE_RESOURCES.filter((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`) === gvPath);
-  if (resources.length === 0) return undefined;
-  const paths: Json = {};
-  for (const r of resources) {
-    const prefix = `/${gvPath}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`;
-    paths[prefix] = {
-      patch: {
-        operationId: `patch${r.kind}`,
-        'x-kubernetes-action': 'patch',
-        'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
-        parameters: [
-          { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } },
-        ],
-        responses: { '200': { description: 'OK' } },
-      },
-    };
-  }
-  return {
-    openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: `v${kubernetesVersion.replace(/^v/, '')}` },
-    paths,
-    components: { schemas: {} },
   };
 }
 
