@@ -12,7 +12,7 @@ import type { KubeObject } from '../decide/manifests.js';
 import type { RequestLog } from './request-log.js';
 import { Gate } from './gates.js';
 import { canonicalJson } from '../decide/json.js';
-import { ApplyConflictError, fieldSet, serverSideApply } from './kube-ssa.js';
+import { ApplyConflictError, TypedPatchError, fieldSet, serverSideApply } from './kube-ssa.js';
 import { decodeProtobufObject } from './kube-protobuf.js';
 import { toTable, wantsTable } from './kube-tables.js';
 import { openApiDocument, openApiIndex } from './kube-openapi.js';
@@ -106,7 +106,7 @@ function statusBody(code: number, reason: string, message: string, details?: Jso
     metadata: {},
     status: code < 400 ? 'Success' : 'Failure',
     message,
-    reason,
+    ...(reason ? { reason } : {}),
     ...(details ? { details } : {}),
     code,
   };
@@ -431,6 +431,8 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
               merged = serverSideApply(existing, applied, fieldManager, true, strategicMerge);
             }
           } catch (error) {
+            // Kubernetes answers an error that is not an API status as 500 with no reason (ErrorToAPIStatus).
+            if (error instanceof TypedPatchError) throw new ApiError(500, '', error.message);
             if (!(error instanceof ApplyConflictError)) throw error;
             throw new ApiError(409, 'Conflict', error.message, {
               causes: error.conflicts.map((c) => ({

@@ -64,6 +64,43 @@ function elementKey(item: Json, keys: string[]): string {
   return `k:${JSON.stringify(parts)}`;
 }
 
+/** An applied configuration structured-merge-diff cannot type: a list-map item without one of its keys. */
+export class TypedPatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TypedPatchError';
+  }
+}
+
+/**
+ * The first list-map item of an applied configuration that omits a key field, in structured-merge-diff's words
+ * (typed/helpers.go: "associative list with keys has an element that omits key field %q (and doesn't have default
+ * value)"; a port's protocol has the default TCP), as `.spec.template.spec.containers[name="aws-node"].env: element 3: …`.
+ */
+export function missingListKey(applied: unknown): string | undefined {
+  const walk = (value: unknown, at: FieldPath, listName: string | undefined): string | undefined => {
+    if (Array.isArray(value)) {
+      const keys = listName ? LIST_KEYS[listName] : undefined;
+      if (!keys || !value.every((item) => isRecord(item))) return undefined;
+      for (const [i, item] of (value as Json[]).entries()) {
+        const missing = keys.find((k) => k !== 'protocol' && (item[k] === undefined || item[k] === null));
+        if (missing) return `${pathText(at)}: element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(missing)} (and doesn't have default value)`;
+        const inner = walk(item, [...at, elementKey(item, keys)], undefined);
+        if (inner) return inner;
+      }
+      return undefined;
+    }
+    if (!isRecord(value)) return undefined;
+    for (const [k, v] of Object.entries(value)) {
+      if (at.length === 0 && ['apiVersion', 'kind', 'status', 'metadata'].includes(k)) continue;
+      const inner = walk(v, [...at, `f:${k}`], k);
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  return walk(applied, [], undefined);
+}
+
 /** The set of field paths an object (or an applied configuration) sets; status is left out. */
 export function fieldSet(obj: unknown): Set<string> {
   const out = new Set<string>();
@@ -322,6 +359,12 @@ export function serverSideApply(
   force: boolean,
   merge: (target: unknown, patch: unknown) => unknown,
 ): KubeObject {
+  const missing = missingListKey(applied);
+  if (missing) {
+    const id = `${applied.metadata.namespace ? `${applied.metadata.namespace}/` : ''}${applied.metadata.name}`;
+    const [group, version] = applied.apiVersion.includes('/') ? applied.apiVersion.split('/') : ['', applied.apiVersion];
+    throw new TypedPatchError(`failed to create typed patch object (${id}; ${group}/${version}, Kind=${applied.kind}): ${missing}`);
+  }
   const appliedFields = fieldSet(applied);
   let entries = managedEntries(live);
   if (live && entries.length === 0) {
@@ -350,7 +393,9 @@ export function serverSideApply(
     // manager applied last time and nobody manages now, this apply included, goes; removed in one pass over the
     // merged object as typed.RemoveItems does. A list-map item nobody manages goes whole, with its key fields (never
     // `{}`); an item someone still manages keeps its key fields.
-    const managed = withNamedFields([...entries.filter((e) => e !== previous).flatMap((e) => [...e.fields]), ...appliedFields]);
+    // The applied configuration always names the object (metadata.name, which managedFields leave out), so
+    // `metadata` itself is always managed: it is never pruned with the labels a manager stops applying.
+    const managed = withNamedFields([...entries.filter((e) => e !== previous).flatMap((e) => [...e.fields]), ...appliedFields, key(['f:metadata', 'f:name'])]);
     const merged = withNamedFields(fieldSet(result));
     const pruned = [...withNamedFields(previous.fields)].filter((text) => merged.has(text) && !managed.has(text));
     removeAll(result, pruned.map(unkey));
