@@ -77,7 +77,8 @@ const maxLenError = (length: number): string => `must be no more than ${length} 
 /** RegexError */
 function regexError(msg: string, fmt: string, ...examples: string[]): string {
   if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  return `${msg} (e.g. ${examples.map((e) => `'${e}'`).join(' or ')}, regex used for validation is '${fmt}')`;
+  // Go appends "'example', " per example and " or " between them: "(e.g. 'my-name',  or '123-abc', regex …".
+  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(' or ')}regex used for validation is '${fmt}')`;
 }
 
 /** hasChDirPrefix */
