@@ -97,7 +97,7 @@ describe('kubectl apply --server-side --force-conflicts of every shipped manifes
       contentType: 'application/json-patch+json',
       text: nameless,
     });
-    expect(patched).toEqual({
+    expect({ status: patched.status, body: patched.body }).toEqual({
       status: 422,
       body: {
         kind: 'Status',

@@ -27,7 +27,7 @@ export function caFromKubeconfig(file: string): Buffer {
   return Buffer.from(config.clusters[0]!.cluster['certificate-authority-data'], 'base64');
 }
 
-/** One request to the sandbox's Kubernetes API with a bearer token: the status and the parsed JSON body. */
+/** One request to the sandbox's Kubernetes API with a bearer token: the status, the JSON body (or its text), the bytes and headers. */
 export function kubeRequest(
   endpoint: string,
   ca: Buffer,
@@ -35,7 +35,7 @@ export function kubeRequest(
   method: string,
   path: string,
   body?: { contentType: string; text: string },
-): Promise<{ status: number; body: unknown }> {
+): Promise<{ status: number; body: unknown; raw: Buffer; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
     if (body) headers['Content-Type'] = body.contentType;
@@ -43,14 +43,15 @@ export function kubeRequest(
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
+        const raw = Buffer.concat(chunks);
+        const text = raw.toString('utf8');
         let parsed: unknown = text;
         try {
           parsed = JSON.parse(text);
         } catch {
           // not JSON: kept as text
         }
-        resolve({ status: res.statusCode ?? 0, body: parsed });
+        resolve({ status: res.statusCode ?? 0, body: parsed, raw, headers: res.headers });
       });
     });
     req.on('error', reject);
