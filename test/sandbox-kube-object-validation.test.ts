@@ -16,10 +16,15 @@ import { quantityDecodeError, validateObject } from '../src/sandbox/kube-object-
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const MANIFESTS = new URL('../fixtures/manifests/', import.meta.url);
-const daemonSetOf = (file: string): KubeObject =>
-  parseAllDocuments(readFileSync(new URL(file, MANIFESTS), 'utf8'))
-    .map((d) => d.toJSON() as KubeObject | null)
-    .find((o) => o?.kind === 'DaemonSet') as KubeObject;
+const parsed = new Map<string, KubeObject>();
+/** A copy of the DaemonSet of a shipped manifest file (each file parsed once). */
+function daemonSetOf(file: string): KubeObject {
+  if (!parsed.has(file)) {
+    const docs = parseAllDocuments(readFileSync(new URL(file, MANIFESTS), 'utf8')).map((d) => d.toJSON() as KubeObject | null);
+    parsed.set(file, docs.find((o) => o?.kind === 'DaemonSet') as KubeObject);
+  }
+  return structuredClone(parsed.get(file) as KubeObject);
+}
 const BASE = daemonSetOf('aws-k8s-cni-v1.19.6.yaml');
 
 /** The errors of the v1.19.6 DaemonSet changed by `edit` (pod spec `p`, aws-node container `c`), as `field: body`. */
