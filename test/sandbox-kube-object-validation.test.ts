@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../src/decide/manifests.js';
-import { errorText } from '../src/sandbox/kube-field-errors.js';
+import { canonicalQuantity, errorText } from '../src/sandbox/kube-field-errors.js';
 import { quantityDecodeError, validateObject } from '../src/sandbox/kube-object-validation.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -91,8 +91,8 @@ describe('pod template validation, as kube-apiserver v1.33 words it', () => {
       ['spec.template.spec.volumes[0].hostPath: Forbidden: may not specify more than 1 volume type', 'spec.template.spec.containers[1].volumeMounts[1].name: Not found: "bpf-pin-path"'],
     ],
     [
-      'requests over limits',
-      (_p, c) => (c.resources = { requests: { cpu: '2', memory: '1Gi' }, limits: { cpu: '500m', memory: '2Gi' } }),
+      'requests over limits, printed canonical (Quantity.String())',
+      (_p, c) => (c.resources = { requests: { cpu: '2000m', memory: '1024Mi' }, limits: { cpu: '0.5', memory: '2Gi' } }),
       [`${C}.resources.requests: Invalid value: "2": must be less than or equal to cpu limit of 500m`],
     ],
     [
@@ -142,6 +142,12 @@ describe('pod template validation, as kube-apiserver v1.33 words it', () => {
     expect(errorsAfter((_p, c) => void c.env.push({ name: 'A=B', value: 'x' }), '1.33')).toEqual([
       `${C}.env[${ENV_COUNT}].name: Invalid value: "A=B": a valid environment variable name must consist only of printable ASCII characters other than '='`,
     ]);
+  });
+
+  it.each([
+    ['2000m', '2'], ['0.5', '500m'], ['1000', '1k'], ['1024Mi', '1Gi'], ['1.5Gi', '1536Mi'], ['1e3', '1e3'], ['100M', '100M'], ['1023', '1023'], ['1000Mi', '1000Mi'], ['0', '0'],
+  ])('prints the quantity %s as %s, its canonical form', (raw, canonical) => {
+    expect(canonicalQuantity(raw)).toBe(canonical);
   });
 
   it('cannot decode a quantity that does not parse (400, before validation)', () => {

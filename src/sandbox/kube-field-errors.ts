@@ -181,3 +181,58 @@ export function parseQuantity(raw: unknown): { value: number } | { error: string
   if (scale === undefined) return { error: "unable to parse quantity's suffix" };
   return { value: numeric * scale };
 }
+
+const DECIMAL_EXPONENTS: Record<string, number> = { n: -9, u: -6, m: -3, '': 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const BINARY_POWERS: Record<string, number> = { Ki: 1, Mi: 2, Gi: 3, Ti: 4, Pi: 5, Ei: 6 };
+const SUFFIX_OF_EXPONENT: Record<number, string> = { [-9]: 'n', [-6]: 'u', [-3]: 'm', 0: '', 3: 'k', 6: 'M', 9: 'G', 12: 'T', 15: 'P', 18: 'E' };
+
+/** The decimal form: the largest exponent that is a multiple of 3 with an integer mantissa (AsCanonicalBytes). */
+function decimalForm(mantissa: bigint, exponent: number, exponentFormat: boolean): string {
+  let n = mantissa;
+  let e = exponent;
+  while (n !== 0n && n % 10n === 0n) {
+    n /= 10n;
+    e += 1;
+  }
+  const e3 = Math.floor(e / 3) * 3;
+  n *= 10n ** BigInt(e - e3);
+  if (exponentFormat) return e3 === 0 ? `${n}` : `${n}e${e3}`;
+  const suffix = SUFFIX_OF_EXPONENT[e3];
+  return suffix === undefined ? `${n}e${e3}` : `${n}${suffix}`;
+}
+
+/**
+ * Quantity.String(): the canonical form the API server prints a quantity in (CanonicalizeBytes), for the forms
+ * that parse: `2000m` → `2`, `0.5` → `500m`, `1000` → `1k`, `1024Mi` → `1Gi`, `1.5Gi` → `1536Mi`, `1e3` → `1e3`.
+ * What does not parse is printed as given. Sub-nano values (rounded up by Go) are out of scope.
+ */
+export function canonicalQuantity(raw: unknown): string {
+  if (typeof raw === 'number') raw = String(raw);
+  if (typeof raw !== 'string') return String(raw);
+  const m = new RegExp(QUANTITY_FORMAT).exec(raw.trim());
+  if (!m || !/^[+-]?(\d+\.?\d*|\.\d+)$/.test(m[1] as string)) return raw;
+  const [, number = '', suffix = ''] = m;
+  const negative = number.startsWith('-');
+  const [whole = '', fraction = ''] = number.replace(/^[+-]/, '').split('.');
+  let mantissa = BigInt(`${whole}${fraction}` || '0') * (negative ? -1n : 1n);
+  let exponent = -fraction.length;
+  if (mantissa === 0n) return '0';
+  if (suffix in BINARY_POWERS) {
+    mantissa *= 1024n ** BigInt(BINARY_POWERS[suffix] as number);
+    // An integer value of at least 1024 stays binary (the largest power of 1024 dividing it); the rest is DecimalSI.
+    const scale = 10n ** BigInt(-exponent);
+    if (mantissa % scale === 0n && (mantissa / scale >= 1024n || mantissa / scale <= -1024n)) {
+      let value = mantissa / scale;
+      let power = 0;
+      while (power < 6 && value % 1024n === 0n) {
+        value /= 1024n;
+        power++;
+      }
+      return `${value}${power === 0 ? '' : (Object.keys(BINARY_POWERS)[power - 1] as string)}`;
+    }
+    return decimalForm(mantissa, exponent, false);
+  }
+  if (suffix in DECIMAL_EXPONENTS) return decimalForm(mantissa, exponent + (DECIMAL_EXPONENTS[suffix] as number), false);
+  exponent += Number(suffix.slice(1));
+  return decimalForm(mantissa, exponent, true);
+}

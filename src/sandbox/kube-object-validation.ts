@@ -11,6 +11,7 @@
 import type { KubeObject } from '../decide/manifests.js';
 import { isRecord } from './kube-store.js';
 import {
+  canonicalQuantity,
   duplicate,
   forbidden,
   invalid,
@@ -266,10 +267,7 @@ function validResourceName(name: string): boolean {
   return name.includes('/') || ['cpu', 'memory', 'ephemeral-storage'].includes(name) || name.startsWith('hugepages-');
 }
 
-/**
- * validateResourceRequirements: standard names, no negative quantity, requests ≤ limits. The quantities are printed
- * as sent; the real server prints Quantity.String(), the canonical form (the same for the usual `100m`, `1Gi`).
- */
+/** validateResourceRequirements: standard names, no negative quantity, requests ≤ limits; quantities printed canonical (Quantity.String()). */
 function validateResources(resources: Json, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const limits = record(resources.limits);
@@ -279,7 +277,7 @@ function validateResources(resources: Json, path: string): FieldError[] {
     if (!validResourceName(name)) errs.push(invalid(at, name, 'must be a standard resource for containers'));
     const q = parseQuantity(raw);
     if ('error' in q) return undefined;
-    if (q.value < 0) errs.push(invalid(at, String(raw), 'must be greater than or equal to 0'));
+    if (q.value < 0) errs.push(invalid(at, canonicalQuantity(raw), 'must be greater than or equal to 0'));
     return q.value;
   };
   for (const [name, raw] of Object.entries(limits)) check('limits', name, raw);
@@ -288,7 +286,7 @@ function validateResources(resources: Json, path: string): FieldError[] {
     if (value === undefined || !(name in limits)) continue;
     const limit = parseQuantity(limits[name]);
     if ('value' in limit && value > limit.value) {
-      errs.push(invalid(`${path}.requests`, String(raw), `must be less than or equal to ${name} limit of ${String(limits[name])}`));
+      errs.push(invalid(`${path}.requests`, canonicalQuantity(raw), `must be less than or equal to ${name} limit of ${canonicalQuantity(limits[name])}`));
     }
   }
   return errs;
