@@ -8,7 +8,6 @@
  * ValidateCustomResourceDefinition. The server validates the defaulted object: fields the defaulters fill (a port's
  * protocol, imagePullPolicy, terminationMessagePolicy, a probe's periods) are only checked when they are set.
  */
-import type { KubeObject } from '../decide/manifests.js';
 import { isRecord } from './kube-store.js';
 import {
   canonicalQuantity,
@@ -30,6 +29,9 @@ import {
 } from './kube-field-errors.js';
 
 type Json = Record<string, unknown>;
+
+/** A Kubernetes object as the API receives it (structurally the sandbox's KubeObject; no import of the product's modules). */
+type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [key: string]: unknown }; [key: string]: unknown };
 
 const record = (value: unknown): Json => (isRecord(value) ? value : {});
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
