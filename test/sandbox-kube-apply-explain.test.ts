@@ -1,6 +1,7 @@
 /**
  * Issue 21, driven with kubectl 1.27 and 1.33: client-side `kubectl apply` of a ConfigMap with a key removed prunes
- * it (kubectl sends a strategic-merge patch with `"b": null`) and `--dry-run=server` changes nothing; `kubectl
+ * it (kubectl sends a strategic-merge patch with `"b": null`), `--dry-run=server` changes nothing and a JSON merge
+ * patch null deletes too; `kubectl
  * explain` reads the real OpenAPI v3 schemas of DaemonSet and ConfigMap (fixtures/openapi/), fetched by the hash
  * the `/openapi/v3` index names; and the validation the sandbox adds answers kubectl as a real server does. One
  * sandbox per minor.
@@ -47,6 +48,14 @@ for (const minor of KUBECTL_MINORS) {
       // One PATCH (kubectl's strategic-merge patch names the removed key with null), answered 200.
       const patch = sb.log.entries.filter((e) => e.operation === 'PATCH configmaps/three-way' && !e.path.includes('dryRun'));
       expect(patch.map((e) => e.status)).toEqual([200]);
+    });
+
+    it('deletes a key a JSON merge patch sets to null (RFC 7386), with no warning', async () => {
+      expect((await kubectl('apply', '-f', file('merge', { ...configMap({ a: '1', b: '2' }), metadata: { name: 'merge', namespace: 'default' } }))).exitCode).toBe(0);
+      const patched = await kubectl('patch', 'configmap', 'merge', '-n', 'default', '--type', 'merge', '-p', JSON.stringify({ data: { b: null, c: '3' } }));
+      expect(patched.exitCode, patched.stderr).toBe(0);
+      expect(patched.stderr).toBe('');
+      expect(data('merge')).toEqual({ a: '1', c: '3' });
     });
 
     it('explains daemonset, daemonset.spec.updateStrategy and configmap from the real schemas', async () => {
