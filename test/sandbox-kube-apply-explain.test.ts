@@ -1,10 +1,9 @@
 /**
  * Issue 21, driven with kubectl 1.27 and 1.33: client-side `kubectl apply` of a ConfigMap with a key removed prunes
  * it (kubectl sends a strategic-merge patch with `"b": null`), `--dry-run=server` changes nothing and a JSON merge
- * patch null deletes too; `kubectl
- * explain` reads the real OpenAPI v3 schemas of DaemonSet and ConfigMap (fixtures/openapi/), fetched by the hash
- * the `/openapi/v3` index names; and the validation the sandbox adds answers kubectl as a real server does. One
- * sandbox per minor.
+ * patch null deletes too; `kubectl explain` reads the real OpenAPI v3 schemas of DaemonSet and ConfigMap
+ * (fixtures/openapi/), fetched by the hash the `/openapi/v3` index names; and the validation the sandbox adds
+ * answers kubectl as a real server does. One sandbox per minor.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
