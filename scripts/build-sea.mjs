@@ -17,7 +17,7 @@ const NAME = 'vpccni-linux-x64';
 const NODE = `${ROOT}node_modules/node24/bin/node`;
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 // The package's data files: what package.json's "files" ships besides the code (bin, dist/bundle) and the action.
-const DATA = ['advisories', 'schemas', 'fixtures/addon-configuration', 'fixtures/catalogues', 'fixtures/iam', 'fixtures/image-registries.json', 'fixtures/manifests', 'fixtures/scenarios', 'dist/fixtures-json'];
+const DATA = ['advisories', 'schemas', 'fixtures/addon-configuration', 'fixtures/catalogues', 'fixtures/iam', 'fixtures/image-registries.json', 'fixtures/manifests', 'fixtures/openapi', 'fixtures/scenarios', 'dist/fixtures-json'];
 
 /** Every file under a package path, named from the package root. */
 function filesUnder(name) {

@@ -22,7 +22,7 @@ describe('npm pack', () => {
     // The bundle is what runs; tsc's modules, declarations and maps are not shipped.
     expect(files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bundle/') && !f.startsWith('dist/fixtures-json/'))).toEqual([]);
     expect(files.some((f) => f.startsWith('schemas/') && f.endsWith('.json'))).toBe(true);
-    for (const runtimeDir of ['fixtures/scenarios/', 'fixtures/manifests/', 'fixtures/addon-configuration/', 'fixtures/catalogues/']) {
+    for (const runtimeDir of ['fixtures/scenarios/', 'fixtures/manifests/', 'fixtures/addon-configuration/', 'fixtures/catalogues/', 'fixtures/openapi/']) {
       expect(files.some((f) => f.startsWith(runtimeDir))).toBe(true);
     }
     expect(files.filter((f) => /^(test|src|bench|docs|\.ci)\//.test(f) || f.startsWith('fixtures/aws-cli-examples/') || f.startsWith('fixtures/configuration-values/'))).toEqual([]);

@@ -1,6 +1,6 @@
 /**
  * The sandbox's Kubernetes API server: node:https (or node:http in unit tests) over a KubeStore, speaking enough of the real API
- * (discovery both ways, OpenAPI v3 stubs, CRUD, patches, watches, tables, SelfSubjectAccessReview) for the real
+ * (discovery both ways, OpenAPI v3 (kube-openapi.ts), CRUD, patches, watches, tables, SelfSubjectAccessReview) for the real
  * kubectl 1.27 to 1.33, refusing what a real server refuses: see kube-validation.ts, kube-ssa.ts (managedFields and
  * server-side apply conflicts), kube-protobuf.ts (1.32+ typed creates) and kube-auth.ts (HTTPS, EKS tokens).
  */
@@ -12,10 +12,13 @@ import type { KubeObject } from '../formats/kube-object.js';
 import type { RequestLog } from './request-log.js';
 import { Gate } from './gates.js';
 import { canonicalJson } from '../formats/json.js';
-import { ApplyConflictError, fieldSet, serverSideApply } from './kube-ssa.js';
+import { ApplyConflictError, TypedPatchError, fieldSet, serverSideApply } from './kube-ssa.js';
 import { decodeProtobufObject } from './kube-protobuf.js';
 import { toTable, wantsTable } from './kube-tables.js';
+import { openApiDocument, openApiIndex } from './kube-openapi.js';
 import { invalidWorkload, unknownFields } from './kube-validation.js';
+import { aggregateText } from './kube-field-errors.js';
+import { quantityDecodeError, validateObject } from './kube-object-validation.js';
 import {
   KUBE_RESOURCES,
   isRecord,
@@ -103,7 +106,7 @@ function statusBody(code: number, reason: string, message: string, details?: Jso
     metadata: {},
     status: code < 400 ? 'Success' : 'Failure',
     message,
-    reason,
+    ...(reason ? { reason } : {}),
     ...(details ? { details } : {}),
     code,
   };
@@ -240,9 +243,9 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
         sendJson(res, result.status, result.body, 'application/json', warnings?.length ? { Warning: warnings } : {});
         return;
       }
-      const answer = handleNonResource(url.pathname, method, req.headers.accept ?? '');
+      const answer = handleNonResource(url, method, req.headers.accept ?? '');
       record(answer.status);
-      sendJson(res, answer.status, answer.body, answer.contentType);
+      sendJson(res, answer.status, answer.body, answer.contentType, answer.headers);
     } catch (error) {
       const apiError =
         error instanceof ApiError ? error : new ApiError(500, 'InternalError', error instanceof Error ? error.message : String(error));
@@ -251,7 +254,8 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
     }
   }
 
-  function handleNonResource(pathname: string, method: string, accept: string): { status: number; body: unknown; contentType?: string } {
+  function handleNonResource(url: URL, method: string, accept: string): { status: number; body: unknown; contentType?: string; headers?: Record<string, string> } {
+    const pathname = url.pathname;
     if (method !== 'GET') throw new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
     const path = pathname.replace(/\/+$/, '') || '/';
     if (path === '/version') return { status: 200, body: versionInfo(options.kubernetesVersion) };
@@ -278,11 +282,16 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
       // kubectl 1.27 loads OpenAPI v2 (protobuf only) before any validated apply, whatever v3 says.
       return { status: 200, body: openApiV2Document(options.kubernetesVersion), contentType: OPENAPI_V2_PROTOBUF };
     }
-    if (path === '/openapi/v3') return { status: 200, body: openApiIndex() };
-    const openapi = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(path);
-    if (openapi) {
-      const doc = openApiGroupDocument(openapi[1] as string, options.kubernetesVersion);
-      if (doc) return { status: 200, body: doc };
+    if (path === '/openapi/v3') return { status: 200, body: openApiIndex(options.kubernetesVersion) };
+    const gvPath = /^\/openapi\/v3\/(api\/v1|apis\/[^/]+\/[^/]+)$/.exec(path)?.[1];
+    const doc = gvPath ? openApiDocument(gvPath, options.kubernetesVersion) : undefined;
+    if (doc) {
+      // handler3: a request for another hash than the document's is sent on to the current one.
+      const hash = url.searchParams.get('hash');
+      if (hash && hash !== doc.hash) {
+        return { status: 301, body: '', headers: { Location: `/openapi/v3/${gvPath as string}?hash=${doc.hash}` } };
+      }
+      return { status: 200, body: doc.body, contentType: 'application/json', headers: { ETag: `"${doc.hash}"` } };
     }
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
   }
@@ -318,14 +327,21 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
       }
       for (const f of unknown) warnings.push(`unknown field ${JSON.stringify(f)}`);
     };
+    /**
+     * What kube-apiserver's validation refuses, on create, update, patch and apply, dry run or not: a quantity that
+     * does not parse cannot be decoded (400); the rest is one 422 Invalid Status whose message aggregates the field
+     * errors and whose causes list them (apimachinery's errors.NewInvalid).
+     */
     const checkValid = (obj: KubeObject, before: KubeObject | undefined): void => {
-      const invalid = invalidWorkload(obj, before);
+      const undecodable = quantityDecodeError(obj);
+      if (undecodable) throw new ApiError(400, 'BadRequest', `${resource.kind} in version "${resource.version}" cannot be handled as a ${resource.kind}: ${undecodable}`);
+      const invalid = [...validateObject(obj, { kubernetesVersion: options.kubernetesVersion }), ...invalidWorkload(obj, before)];
       if (invalid.length === 0) return;
-      const text = invalid.length === 1 ? (invalid[0]?.message as string) : `[${invalid.map((i) => i.message).join(', ')}]`;
-      throw new ApiError(422, 'Invalid', `${qualifiedKind(resource)} ${JSON.stringify(obj.metadata.name)} is invalid: ${text}`, {
-        ...detailsOf(resource, obj.metadata.name),
+      throw new ApiError(422, 'Invalid', `${qualifiedKind(resource)} ${JSON.stringify(obj.metadata.name ?? '')} is invalid: ${aggregateText(invalid)}`, {
+        name: obj.metadata.name ?? '',
+        ...(resource.group ? { group: resource.group } : {}),
         kind: resource.kind,
-        causes: invalid.map((i) => ({ reason: i.message.includes('Required') ? 'FieldValueRequired' : 'FieldValueInvalid', message: i.message.slice(i.field.length + 2), field: i.field })),
+        causes: invalid.map((i) => ({ reason: i.type, message: i.body, field: i.field })),
       });
     };
     const staleCheck = (wanted: unknown, existing: KubeObject): void => {
@@ -389,7 +405,7 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
         staleCheck(obj.metadata.resourceVersion, existing);
         checkFields(obj);
         // The status subresource changes status only; the main resource never changes status.
-        const next = subresource === 'status' ? { ...existing, status: obj.status } : { ...obj, status: existing.status };
+        const next = subresource === 'status' ? withStatus(existing, obj.status) : withStatus(obj, existing.status);
         checkValid(next, existing);
         return { status: 200, body: dryRun ? next : putAs(next, existing, subresource), warnings };
       }
@@ -415,6 +431,8 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
               merged = serverSideApply(existing, applied, fieldManager, true, strategicMerge);
             }
           } catch (error) {
+            // Kubernetes answers an error that is not an API status as 500 with no reason (ErrorToAPIStatus).
+            if (error instanceof TypedPatchError) throw new ApiError(500, '', error.message);
             if (!(error instanceof ApplyConflictError)) throw error;
             throw new ApiError(409, 'Conflict', error.message, {
               causes: error.conflicts.map((c) => ({
@@ -424,15 +442,17 @@ export async function startKubeApi(store: KubeStore, options: KubeApiOptions): P
               })),
             });
           }
-          if (existing) merged.status = existing.status;
+          if (existing) merged = withStatus(merged, existing.status);
           checkIdentity(merged, resource, apiVersion, namespace, name);
           checkValid(merged, existing);
           if (existing && canonicalJson(merged) === canonicalJson(existing)) return { status: 200, body: existing, warnings };
           const saved = dryRun ? merged : store.put(stripServerFields(merged, existing, true), { manager: null });
           return { status: existing ? 200 : 201, body: saved, warnings };
         }
-        const patched = applyPatch(type, existing, body, resource, apiVersion);
-        if (subresource !== 'status' && existing) patched.status = existing.status;
+        let patched = applyPatch(type, existing, body, resource, apiVersion);
+        // A patch never changes status but through the status subresource; a kind without status (ConfigMap) gets no
+        // `status` key (once set to undefined, it read as an unknown field and the patch failed with 400).
+        if (subresource !== 'status' && existing) patched = withStatus(patched, existing.status);
         checkIdentity(patched, resource, apiVersion, namespace, name);
         if (existing) staleCheck(patched.metadata.resourceVersion, existing);
         checkFields(patched);
@@ -609,6 +629,12 @@ function checkIdentity(obj: KubeObject, res: KubeResource, apiVersion: string, n
     }
     obj.metadata.namespace = namespace ?? obj.metadata.namespace ?? 'default';
   }
+}
+
+/** The object with `status` as given, or without a status key when there is none. */
+function withStatus(obj: KubeObject, status: unknown): KubeObject {
+  const { status: _dropped, ...rest } = obj;
+  return (status === undefined ? rest : { ...rest, status }) as KubeObject;
 }
 
 /** Drops what clients may not set, keeping what the store must carry over from the existing object. */
@@ -1065,49 +1091,6 @@ function aggregatedDiscovery(core: boolean, contentType: string, resources: read
         })),
       };
     }),
-  };
-}
-
-function groupVersionPaths(): string[] {
-  return [...new Set(KUBE_RESOURCES.map((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`)))];
-}
-
-function openApiIndex(): Json {
-  const paths: Json = {};
-  for (const gv of groupVersionPaths()) paths[gv] = { serverRelativeURL: `/openapi/v3/${gv}?hash=${gv.replace(/[^a-z0-9]/gi, '').toUpperCase()}` };
-  return { paths };
-}
-
-/**
- * Just enough of a group's OpenAPI v3 document for kubectl: the PATCH operation of each kind with its GVK and
- * the fieldValidation parameter, so that validation runs on the server and apply falls back to built-in patch metadata.
- */
-function openApiGroupDocument(gvPath: string, kubernetesVersion: string): Json | undefined {
-  const resources = KUBE_RESOURCES.filter((r) => (r.group ? `apis/${r.group}/${r.version}` : `api/${r.version}`) === gvPath);
-  if (resources.length === 0) return undefined;
-  const paths: Json = {};
-  for (const r of resources) {
-    const prefix = `/${gvPath}${r.namespaced ? '/namespaces/{namespace}' : ''}/${r.plural}/{name}`;
-    paths[prefix] = {
-      patch: {
-        operationId: `patch${r.kind}`,
-        'x-kubernetes-action': 'patch',
-        'x-kubernetes-group-version-kind': { group: r.group, version: r.version, kind: r.kind },
-        parameters: [
-          { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } },
-          { name: 'force', in: 'query', schema: { type: 'boolean', uniqueItems: true } },
-        ],
-        responses: { '200': { description: 'OK' } },
-      },
-    };
-  }
-  return {
-    openapi: '3.0.0',
-    info: { title: 'Kubernetes', version: `v${kubernetesVersion.replace(/^v/, '')}` },
-    paths,
-    components: { schemas: {} },
   };
 }
 

@@ -64,6 +64,43 @@ function elementKey(item: Json, keys: string[]): string {
   return `k:${JSON.stringify(parts)}`;
 }
 
+/** An applied configuration structured-merge-diff cannot type: a list-map item without one of its keys. */
+export class TypedPatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TypedPatchError';
+  }
+}
+
+/**
+ * The first list-map item of an applied configuration that omits a key field, in structured-merge-diff's words
+ * (typed/helpers.go: "associative list with keys has an element that omits key field %q (and doesn't have default
+ * value)"; a port's protocol has the default TCP), as `.spec.template.spec.containers[name="aws-node"].env: element 3: …`.
+ */
+export function missingListKey(applied: unknown): string | undefined {
+  const walk = (value: unknown, at: FieldPath, listName: string | undefined): string | undefined => {
+    if (Array.isArray(value)) {
+      const keys = listName ? LIST_KEYS[listName] : undefined;
+      if (!keys || !value.every((item) => isRecord(item))) return undefined;
+      for (const [i, item] of (value as Json[]).entries()) {
+        const missing = keys.find((k) => k !== 'protocol' && (item[k] === undefined || item[k] === null));
+        if (missing) return `${pathText(at)}: element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(missing)} (and doesn't have default value)`;
+        const inner = walk(item, [...at, elementKey(item, keys)], undefined);
+        if (inner) return inner;
+      }
+      return undefined;
+    }
+    if (!isRecord(value)) return undefined;
+    for (const [k, v] of Object.entries(value)) {
+      if (at.length === 0 && ['apiVersion', 'kind', 'status', 'metadata'].includes(k)) continue;
+      const inner = walk(v, [...at, `f:${k}`], k);
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  return walk(applied, [], undefined);
+}
+
 /** The set of field paths an object (or an applied configuration) sets; status is left out. */
 export function fieldSet(obj: unknown): Set<string> {
   const out = new Set<string>();
@@ -190,19 +227,56 @@ export function setAt(obj: unknown, path: FieldPath, value: unknown): void {
   found.parent[found.last.slice(2)] = structuredClone(value);
 }
 
-function removeAt(obj: unknown, path: FieldPath): void {
-  if (path.at(-1) === '.') {
-    const element = path.at(-2) as string;
-    const list = valueAt(obj, path.slice(0, -2));
-    if (Array.isArray(list)) {
-      const item = step(list, element);
-      const index = list.indexOf(item);
-      if (index >= 0) list.splice(index, 1);
+/** Fields whose keys are data (labels, ConfigMap data, resource limits): their children are not named fields. */
+const MAP_FIELDS = new Set(['labels', 'annotations', 'data', 'binaryData', 'stringData', 'nodeSelector', 'matchLabels', 'limits', 'requests', 'capacity', 'allocatable', 'overhead']);
+
+/**
+ * The set with every named (struct) field above a member made a member too, as fieldpath.Set's
+ * EnsureNamedFieldsAreMembers does: a manager that owns `spec.template.spec.containers[aws-node].env[X]` keeps
+ * `env` itself, and a manager that applied `ports` and applies it no more lets it go, not just its items.
+ */
+function withNamedFields(fields: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const text of fields) {
+    out.add(text);
+    const path = unkey(text);
+    for (let end = path.length - 1; end > 0; end--) {
+      const element = path[end - 1] as string;
+      const parent = path[end - 2];
+      if (!element.startsWith('f:') || (parent?.startsWith('f:') && MAP_FIELDS.has(parent.slice(2)))) continue;
+      out.add(key(path.slice(0, end)));
     }
-    return;
   }
-  const found = locate(obj, path);
-  if (found && found.last.startsWith('f:') && isRecord(found.parent)) delete found.parent[found.last.slice(2)];
+  return out;
+}
+
+/**
+ * Removes every path from `obj` in one pass, as typed.RemoveItems walks the object: each path is found in the
+ * object as it was before anything was removed, so removing an item's key field cannot hide the item (the `{}`
+ * once left behind when `name` went first); an item (`.`) goes whole, and a key field of an item that stays, stays.
+ */
+function removeAll(obj: unknown, paths: FieldPath[]): void {
+  const items = new Set(paths.filter((p) => p.at(-1) === '.').map((p) => key(p.slice(0, -1))));
+  const removals: Array<() => void> = [];
+  for (const path of paths) {
+    if (path.at(-1) === '.') {
+      const list = valueAt(obj, path.slice(0, -2));
+      const item = valueAt(obj, path.slice(0, -1));
+      if (!Array.isArray(list) || item === undefined) continue;
+      removals.push(() => {
+        const index = list.indexOf(item);
+        if (index >= 0) list.splice(index, 1);
+      });
+      continue;
+    }
+    const last = path.at(-1) as string;
+    const owner = path.at(-2);
+    const keyField = owner?.startsWith('k:') && last.slice(2) in (JSON.parse(owner.slice(2)) as Json);
+    if (keyField && !items.has(key(path.slice(0, -1)))) continue;
+    const parent = valueAt(obj, path.slice(0, -1));
+    if (last.startsWith('f:') && isRecord(parent)) removals.push(() => delete parent[last.slice(2)]);
+  }
+  for (const remove of removals) remove();
 }
 
 /** `.spec.template.spec.containers[name="aws-node"].image`, as the API server prints a field path. */
@@ -285,6 +359,12 @@ export function serverSideApply(
   force: boolean,
   merge: (target: unknown, patch: unknown) => unknown,
 ): KubeObject {
+  const missing = missingListKey(applied);
+  if (missing) {
+    const id = `${applied.metadata.namespace ? `${applied.metadata.namespace}/` : ''}${applied.metadata.name}`;
+    const [group, version] = applied.apiVersion.includes('/') ? applied.apiVersion.split('/') : ['', applied.apiVersion];
+    throw new TypedPatchError(`failed to create typed patch object (${id}; ${group}/${version}, Kind=${applied.kind}): ${missing}`);
+  }
   const appliedFields = fieldSet(applied);
   let entries = managedEntries(live);
   if (live && entries.length === 0) {
@@ -309,15 +389,16 @@ export function serverSideApply(
   const result = (live ? merge(structuredClone(live), structuredClone(applied)) : structuredClone(applied)) as KubeObject;
   const previous = entries.find((e) => e.manager === manager && e.operation === 'Apply');
   if (previous) {
-    // Fields this manager applied before and applies no more go, unless someone else owns them too.
-    const ownedElsewhere = (text: string): boolean => {
-      const path = unkey(text);
-      const prefix = path.at(-1) === '.' ? key(path.slice(0, -1)).slice(0, -1) : text;
-      return entries.some((e) => e !== previous && [...e.fields].some((f) => f === text || f.startsWith(`${prefix},`)));
-    };
-    const dropped = [...previous.fields].filter((text) => !appliedFields.has(text) && !ownedElsewhere(text));
-    const ordered = dropped.map(unkey).sort((a, b) => b.length - a.length || (a.at(-1) === '.' ? 1 : -1));
-    for (const path of ordered) removeAt(result, path);
+    // structured-merge-diff's prune (merge/update.go: prune, addBackOwnedItems, addBackDanglingItems): what this
+    // manager applied last time and nobody manages now, this apply included, goes; removed in one pass over the
+    // merged object as typed.RemoveItems does. A list-map item nobody manages goes whole, with its key fields (never
+    // `{}`); an item someone still manages keeps its key fields.
+    // The applied configuration always names the object (metadata.name, which managedFields leave out), so
+    // `metadata` itself is always managed: it is never pruned with the labels a manager stops applying.
+    const managed = withNamedFields([...entries.filter((e) => e !== previous).flatMap((e) => [...e.fields]), ...appliedFields, key(['f:metadata', 'f:name'])]);
+    const merged = withNamedFields(fieldSet(result));
+    const pruned = [...withNamedFields(previous.fields)].filter((text) => merged.has(text) && !managed.has(text));
+    removeAll(result, pruned.map(unkey));
   }
   const mine: ManagedEntry = previous ?? { manager, operation: 'Apply', apiVersion: applied.apiVersion, time: now(), fields: new Set() };
   mine.fields = appliedFields;

@@ -6,6 +6,7 @@
 import type { KubeObject } from '../formats/kube-object.js';
 import { canonicalJson } from '../formats/json.js';
 import { isRecord } from './kube-store.js';
+import { invalid, required, type FieldError } from './kube-field-errors.js';
 
 /** A field schema: an object of known keys, `'map'` (any keys), `'any'` (not checked), or a list of one schema. */
 type Schema = { [key: string]: Schema } | 'map' | 'any' | [Schema];
@@ -90,12 +91,6 @@ export function unknownFields(obj: KubeObject): string[] {
   return out;
 }
 
-/** A 422 Invalid: the field, its Go-printed value and the reason, as the API server words them. */
-export interface InvalidField {
-  field: string;
-  message: string;
-}
-
 function goStringMap(value: unknown): string {
   if (!isRecord(value)) return 'map[string]string(nil)';
   const entries = Object.keys(value)
@@ -141,24 +136,21 @@ function selectorMatches(selector: unknown, labels: Record<string, unknown>): bo
 }
 
 /** The apps/v1 rules for DaemonSets and Deployments: a selector matching the template's labels, immutable after creation. */
-export function invalidWorkload(obj: KubeObject, existing: KubeObject | undefined): InvalidField[] {
+export function invalidWorkload(obj: KubeObject, existing: KubeObject | undefined): FieldError[] {
   if (obj.kind !== 'DaemonSet' && obj.kind !== 'Deployment') return [];
   const spec = isRecord(obj.spec) ? obj.spec : {};
   const template = isRecord(spec.template) ? spec.template : {};
   const templateMeta = isRecord(template.metadata) ? template.metadata : {};
   const labels = isRecord(templateMeta.labels) ? templateMeta.labels : {};
-  const out: InvalidField[] = [];
+  const out: FieldError[] = [];
   if (!isRecord(spec.selector)) {
-    out.push({ field: 'spec.selector', message: 'spec.selector: Required value' });
+    out.push(required('spec.selector'));
   } else if (!selectorMatches(spec.selector, labels)) {
-    out.push({
-      field: 'spec.template.metadata.labels',
-      message: `spec.template.metadata.labels: Invalid value: ${goStringMap(labels)}: \`selector\` does not match template \`labels\``,
-    });
+    out.push(invalid('spec.template.metadata.labels', { go: goStringMap(labels) }, '`selector` does not match template `labels`'));
   }
   const before = existing && isRecord(existing.spec) ? existing.spec.selector : undefined;
   if (existing && canonicalJson(before) !== canonicalJson(spec.selector)) {
-    out.push({ field: 'spec.selector', message: `spec.selector: Invalid value: ${goLabelSelector(spec.selector)}: field is immutable` });
+    out.push(invalid('spec.selector', { go: goLabelSelector(spec.selector) }, 'field is immutable'));
   }
   return out;
 }

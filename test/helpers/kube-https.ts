@@ -26,3 +26,35 @@ export function caFromKubeconfig(file: string): Buffer {
   const config = parse(readFileSync(file, 'utf8')) as { clusters: Array<{ cluster: { 'certificate-authority-data': string } }> };
   return Buffer.from(config.clusters[0]!.cluster['certificate-authority-data'], 'base64');
 }
+
+/** One request to the sandbox's Kubernetes API with a bearer token: the status, the JSON body (or its text), the bytes and headers. */
+export function kubeRequest(
+  endpoint: string,
+  ca: Buffer,
+  token: string,
+  method: string,
+  path: string,
+  body?: { contentType: string; text: string },
+): Promise<{ status: number; body: unknown; raw: Buffer; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
+    if (body) headers['Content-Type'] = body.contentType;
+    const req = request(`${endpoint}${path}`, { method, ca, agent: false, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const text = raw.toString('utf8');
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          // not JSON: kept as text
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed, raw, headers: res.headers });
+      });
+    });
+    req.on('error', reject);
+    req.end(body?.text);
+  });
+}
