@@ -22,6 +22,7 @@ import { saveJournal, type Journal, type JournalStep } from './journal.js';
 import { acquireJournalLock } from './lock.js';
 import { BUSY, confirmRolledOut, graceOf, journalFileOf, openJournal, recoverOnResume, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
+import { chooseConflictMode } from './conflict-mode.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
 /** What the user asked for, parsed. */
@@ -154,7 +155,17 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
   );
   const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
-  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!, schemas) : { text: undefined, effective: {}, adoption: null, settings: null };
+  const valuesOf = () => (eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!, schemas) : { text: undefined, effective: {}, adoption: null, settings: null });
+  let values = valuesOf();
+  // Never start a call the facts show will fail: predict EKS's conflicts on the first EKS step, and choose its mode.
+  const conflictMode = await chooseConflictMode(runtime, facts, steps, values.effective, { asked, target: plan.to, roleArn });
+  if (conflictMode && eksSteps[0]) {
+    const changed = eksSteps[0].resolveConflicts !== conflictMode.mode;
+    eksSteps[0].resolveConflicts = conflictMode.mode;
+    eksSteps[0].resolveConflictsReason = conflictMode.reason;
+    if (changed) values = valuesOf();
+    ui.info(`Step ${steps.indexOf(eksSteps[0]) + 1} resolves conflicts with ${conflictMode.mode}: ${conflictMode.reason}.`);
+  }
   const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
@@ -233,7 +244,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     timeoutMs: o.timeoutMs,
     graceMs: graceOf(o),
     createValues: values.text,
-    updateValues: userValues?.text,
+    updateValues: eksSteps[0]?.action === 'update' && values.adoption ? values.text : userValues?.text,
     serviceAccountRoleArn: roleArn,
     podIdentityRoleArn,
     ...(selfManagedRun ? { renderManifest: selfManagedRun.render } : {}),

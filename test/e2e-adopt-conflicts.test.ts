@@ -1,0 +1,132 @@
+/**
+ * Issue 19 end to end: the CLI in-process (main(argv)), the real SDK and the in-process Kubernetes client against
+ * an in-process sandbox that applies the add-on as EKS does (server-side apply as `eks`, conflicts from
+ * managedFields). Custom settings are set with an independent kubectl before each run, and the live DaemonSet is
+ * read with kubectl afterwards.
+ * - A self-managed install with custom env, resources, tolerations, nodeSelector and a sidecar is adopted with no
+ *   conflict flag, first time: vpccni predicts NONE's ConfigurationConflict and adopts with OVERWRITE and the
+ *   carried values; `--resolve-conflicts NONE` is refused with exit 2 before any change, naming the fields.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadScenario, startSandbox, type RunningSandbox } from '../src/sandbox/index.js';
+import type { Scenario } from '../src/sandbox/scenario-types.js';
+import { parseJson } from './helpers/cli.js';
+import { onSandboxInProcess, useInProcessCli } from './helpers/in-process.js';
+import { kubectlFor } from './helpers/kubectl.js';
+import { schemaErrors } from './helpers/schemas.js';
+
+useInProcessCli();
+
+interface Step { from: string; to: string; action: string; resolveConflicts: string | null; resolveConflictsReason?: string; result: string }
+interface Report {
+  steps: Step[];
+  carriedSettings?: Array<{ path: string; value: unknown }>;
+  keptSettings?: Array<{ path: string; reason: string }>;
+  droppedSettings?: Array<{ path: string; value: unknown; reason: string }>;
+}
+interface Container { name: string; image: string; args?: string[]; env?: Array<{ name: string; value?: string }>; resources?: unknown }
+interface PodSpec { containers: Container[]; tolerations?: unknown; nodeSelector?: Record<string, string> }
+
+const open: RunningSandbox[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+});
+
+async function sandboxFor(name: string): Promise<RunningSandbox> {
+  const s: Scenario = loadScenario(name);
+  s.sandbox = { ...s.sandbox, updateDurationMs: 50, rolloutDurationMs: 50 };
+  const sandbox = await startSandbox(s);
+  open.push(sandbox);
+  return sandbox;
+}
+
+const backupDir = () => mkdtempSync(join(tmpdir(), 'vpccni-adopt-'));
+const eksCalls = (sandbox: RunningSandbox) => sandbox.log.mutating().filter((e) => e.service === 'eks').map((e) => `${e.method} ${e.path.split('?')[0]}`);
+
+/** kubectl 1.33 against the sandbox, failing the test when it fails. */
+function kubectl(sandbox: RunningSandbox) {
+  const run = kubectlFor('1.33', sandbox.kubeconfig);
+  return async (...args: string[]): Promise<string> => {
+    const result = await run('--context', sandbox.contextName, ...args);
+    expect(result.exitCode, result.stderr).toBe(0);
+    return result.stdout;
+  };
+}
+
+async function podSpec(sandbox: RunningSandbox): Promise<PodSpec> {
+  const out = await kubectl(sandbox)('get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'json');
+  return (JSON.parse(out) as { spec: { template: { spec: PodSpec } } }).spec.template.spec;
+}
+
+const RESOURCES = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } };
+const TOLERATIONS = [{ key: 'dedicated', operator: 'Equal', value: 'network', effect: 'NoSchedule' }];
+const SIDECAR = { name: 'cni-log-shipper', image: '602401143452.dkr.ecr.us-west-2.amazonaws.com/eks/aws-for-fluent-bit:2.31.12' };
+
+/** Customises the self-managed aws-node with kubectl as a user would: resources, tolerations, nodeSelector, a sidecar. */
+async function customise(sandbox: RunningSandbox): Promise<void> {
+  const patch = {
+    spec: {
+      template: {
+        spec: {
+          nodeSelector: { 'example.com/cni': 'vpc' },
+          tolerations: TOLERATIONS,
+          containers: [{ name: 'aws-node', resources: RESOURCES }, SIDECAR],
+        },
+      },
+    },
+  };
+  await kubectl(sandbox)('patch', 'daemonset', 'aws-node', '-n', 'kube-system', '--type', 'strategic', '-p', JSON.stringify(patch));
+}
+
+describe('adopting a self-managed install with custom settings (issue 19)', () => {
+  it('with no conflict flag adopts it first time with OVERWRITE and the carried values, every setting carried or named', async () => {
+    const sandbox = await sandboxFor('self-managed-custom-networking');
+    await customise(sandbox);
+    const run = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--yes', '--backup-dir', backupDir(), '--output', 'json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = parseJson<Report>(run);
+    expect(schemaErrors('upgrade', report)).toEqual([]);
+    const [create] = report.steps;
+    expect(create).toMatchObject({ action: 'create', resolveConflicts: 'OVERWRITE', result: 'succeeded' });
+    expect(create!.resolveConflictsReason).toContain('NONE would stop with ConfigurationConflict');
+    expect(create!.resolveConflictsReason).toMatch(/on 7 fields another manager set \(ClusterRole.rbac.authorization.k8s.io aws-node - .metadata.labels.app.kubernetes.io\/version \(owned by kubectl-client-side-apply\)/);
+    // One CreateAddon, and the add-on ACTIVE: no CREATE_FAILED on the way.
+    expect(eksCalls(sandbox).filter((c) => c === 'POST /clusters/demo/addons')).toHaveLength(1);
+    expect(sandbox.addon()).toMatchObject({ status: 'ACTIVE', addonVersion: 'v1.13.4-eksbuild.1' });
+    const stored = JSON.parse(sandbox.addon()!.configurationValues!) as Record<string, unknown>;
+    expect(stored).toMatchObject({ env: { WARM_IP_TARGET: '10', AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'true' }, resources: RESOURCES, tolerations: TOLERATIONS });
+    // Carried or named: resources and tolerations carried; nodeSelector and the sidecar kept (EKS does not render them).
+    expect(report.carriedSettings?.map((c) => c.path)).toEqual(expect.arrayContaining(['env.WARM_IP_TARGET', 'resources', 'tolerations']));
+    expect(report.keptSettings?.map((k) => k.path)).toEqual(expect.arrayContaining(['nodeSelector.example.com/cni', 'containers[cni-log-shipper]']));
+    expect(report.droppedSettings ?? []).toEqual([]);
+
+    const spec = await podSpec(sandbox);
+    const node = spec.containers.find((c) => c.name === 'aws-node')!;
+    expect(node.image).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.13.4-eksbuild.1');
+    expect(new Map((node.env ?? []).map((e) => [e.name, e.value])).get('WARM_IP_TARGET')).toBe('10');
+    expect(node.resources).toEqual(RESOURCES);
+    expect(spec.tolerations).toEqual(TOLERATIONS);
+    expect(spec.nodeSelector).toMatchObject({ 'example.com/cni': 'vpc' });
+    expect(spec.containers.map((c) => c.name)).toContain('cni-log-shipper');
+  }, 300_000);
+
+  it('--resolve-conflicts NONE is refused with exit 2 before any change, naming the conflicting fields and the command that works', async () => {
+    const sandbox = await sandboxFor('self-managed-custom-networking');
+    await customise(sandbox);
+    const dir = backupDir();
+    const before = sandbox.log.mutating().length;
+    const run = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--yes', '--resolve-conflicts', 'NONE', '--backup-dir', dir]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('--resolve-conflicts NONE would fail');
+    expect(run.stderr).toContain('DaemonSet.apps aws-node - .spec.template.spec.containers[name="aws-node"].image');
+    expect(run.stderr).toContain('DaemonSet.apps aws-node - .spec.template.spec.initContainers[name="aws-vpc-cni-init"].image (owned by kubectl-client-side-apply)');
+    // The custom resources are no conflict: the carried values make EKS render the same.
+    expect(run.stderr).not.toContain('.resources');
+    expect(run.stderr).toContain('without --resolve-conflicts');
+    expect(sandbox.log.mutating().slice(before)).toEqual([]);
+    expect(sandbox.addon()).toBeNull();
+  }, 300_000);
+});
