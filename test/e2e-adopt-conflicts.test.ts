@@ -6,6 +6,9 @@
  * - A self-managed install with custom env, resources, tolerations, nodeSelector and a sidecar is adopted with no
  *   conflict flag, first time: vpccni predicts NONE's ConfigurationConflict and adopts with OVERWRITE and the
  *   carried values; `--resolve-conflicts NONE` is refused with exit 2 before any change, naming the fields.
+ * - A managed add-on whose image kubectl pointed at a mirror: OVERWRITE names the registry as reset.
+ * - A managed add-on whose node agent kubectl started with --enable-policy-event-logs=true: OVERWRITE carries it
+ *   into nodeAgent.enablePolicyEventLogs rather than refuse it as lost.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,5 +131,49 @@ describe('adopting a self-managed install with custom settings (issue 19)', () =
     expect(run.stderr).toContain('without --resolve-conflicts');
     expect(sandbox.log.mutating().slice(before)).toEqual([]);
     expect(sandbox.addon()).toBeNull();
+  }, 300_000);
+});
+
+describe('managed add-on drift under OVERWRITE (issue 19)', () => {
+  it('names a mirror registry set with kubectl as reset, and the image comes back from EKS only with --accept-setting-loss', async () => {
+    const sandbox = await sandboxFor('default');
+    const mirror = '111122223333.dkr.ecr.us-west-2.amazonaws.com/mirror/amazon-k8s-cni:v1.12.6-eksbuild.2';
+    await kubectl(sandbox)('set', 'image', 'daemonset/aws-node', '-n', 'kube-system', `aws-node=${mirror}`);
+    const refused = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--resolve-conflicts', 'OVERWRITE', '--yes', '--backup-dir', backupDir()]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('containers[aws-node].image.registry');
+    expect(refused.stderr).toContain('111122223333.dkr.ecr.us-west-2.amazonaws.com');
+    expect(eksCalls(sandbox)).toEqual([]);
+
+    const run = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--resolve-conflicts', 'OVERWRITE', '--yes', '--accept-setting-loss', '--backup-dir', backupDir(), '--output', 'json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = parseJson<Report>(run);
+    expect(report.droppedSettings?.find((d) => d.path === 'containers[aws-node].image.registry')).toMatchObject({ value: '111122223333.dkr.ecr.us-west-2.amazonaws.com' });
+    expect(report.steps[0]!.resolveConflictsReason).toContain('.spec.template.spec.containers[name="aws-node"].image');
+    const node = (await podSpec(sandbox)).containers.find((c) => c.name === 'aws-node')!;
+    expect(node.image).toBe('602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.13.4-eksbuild.1');
+  }, 300_000);
+
+  it('carries a node agent flag set with kubectl (--enable-policy-event-logs=true) into nodeAgent.enablePolicyEventLogs', async () => {
+    const sandbox = await sandboxFor('v1.19.3-custom-networking-sgp');
+    const k = kubectl(sandbox);
+    const ds = JSON.parse(await k('get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'json')) as { spec: { template: { spec: PodSpec } } };
+    const containers = ds.spec.template.spec.containers;
+    const index = containers.findIndex((c) => c.name === 'aws-eks-nodeagent');
+    const args = containers[index]!.args!.map((a) => (a.startsWith('--enable-policy-event-logs=') ? '--enable-policy-event-logs=true' : a));
+    expect(args).toContain('--enable-policy-event-logs=true');
+    await k('patch', 'daemonset', 'aws-node', '-n', 'kube-system', '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: `/spec/template/spec/containers/${index}/args`, value: args }]));
+
+    const run = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.19.5-eksbuild.1', '--resolve-conflicts', 'OVERWRITE', '--yes', '--backup-dir', backupDir(), '--output', 'json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = parseJson<Report>(run);
+    expect(report.carriedSettings).toEqual(expect.arrayContaining([{ path: 'nodeAgent.enablePolicyEventLogs', value: 'true' }]));
+    expect(report.droppedSettings ?? []).toEqual([]);
+    const stored = JSON.parse(sandbox.addon()!.configurationValues!) as { nodeAgent?: Record<string, string>; env?: Record<string, string> };
+    expect(stored.nodeAgent).toEqual({ enablePolicyEventLogs: 'true' });
+    // The values EKS stored before are kept beside the carried setting.
+    expect(stored.env).toMatchObject({ ENABLE_POD_ENI: 'true', AWS_VPC_K8S_CNI_CUSTOM_NETWORK_CFG: 'true' });
+    const agent = (await podSpec(sandbox)).containers.find((c) => c.name === 'aws-eks-nodeagent')!;
+    expect(agent.args).toContain('--enable-policy-event-logs=true');
   }, 300_000);
 });

@@ -185,7 +185,9 @@ describe('conflicts', () => {
     const dir = tempDir();
     const result = await upgrade(sandbox, dir, ['--to', 'v1.14.0-eksbuild.3', '--resolve-conflicts', 'OVERWRITE']);
     expect(result.exitCode, result.stderr).toBe(2);
-    expect(result.stderr).toContain('containers[aws-node].env.WARM_ENI_TARGET: 5 → 1');
+    // Issue 19: OVERWRITE carries the hand-set WARM_ENI_TARGET into the values (it used to reset it to 1).
+    expect(result.stderr).toContain('env.WARM_ENI_TARGET = "5"');
+    expect(result.stderr).not.toContain('WARM_ENI_TARGET: 5 → 1');
     expect(result.stderr).toMatch(/OVERWRITE.*needs confirmation.*--yes/);
     expect(result.stdout).toBe('');
     expect(mutating(sandbox)).toEqual([]);
