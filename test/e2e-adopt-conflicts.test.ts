@@ -177,3 +177,62 @@ describe('managed add-on drift under OVERWRITE (issue 19)', () => {
     expect(agent.args).toContain('--enable-policy-event-logs=true');
   }, 300_000);
 });
+
+describe('every setting the target schema can hold is carried (issue 19 part 2)', () => {
+  it('node agent arguments, init env and amazon-vpc-cni ConfigMap keys set with kubectl travel as configuration values; the rest is named', async () => {
+    // A self-managed v1.20.1 from the upstream manifest on Kubernetes 1.31, adopted at v1.20.1-eksbuild.1.
+    const s: Scenario = loadScenario('v1.19.3-custom-networking-sgp');
+    s.addon = null;
+    s.daemonSet = { manifest: 'v1.20.1', imageTag: 'v1.20.1' };
+    s.sandbox = { ...s.sandbox, updateDurationMs: 50, rolloutDurationMs: 50 };
+    const sandbox = await startSandbox(s);
+    open.push(sandbox);
+    const k = kubectl(sandbox);
+    const ds = JSON.parse(await k('get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'json')) as { spec: { template: { spec: PodSpec & { initContainers: Container[] } } } };
+    const containers = ds.spec.template.spec.containers;
+    const agent = containers.findIndex((c) => c.name === 'aws-eks-nodeagent');
+    const custom: Record<string, string> = {
+      '--enable-network-policy': 'true',
+      '--enable-policy-event-logs': 'true',
+      '--conntrack-cache-cleanup-period': '600',
+      '--log-level': 'info',
+    };
+    const args = containers[agent]!.args!.map((a) => {
+      const flag = a.split('=')[0]!;
+      return flag in custom ? `${flag}=${custom[flag]}` : a;
+    });
+    // v1.20's schema has no conntrackCacheTableSize (it arrives with v1.21): named, not carried.
+    args.push('--conntrack-cache-table-size=1048576');
+    await k('patch', 'daemonset', 'aws-node', '-n', 'kube-system', '--type', 'json', '-p', JSON.stringify([
+      { op: 'replace', path: `/spec/template/spec/containers/${agent}/args`, value: args },
+      { op: 'add', path: '/spec/template/spec/initContainers/0/env/-', value: { name: 'DISABLE_TCP_EARLY_DEMUX', value: 'true' } },
+    ]));
+    await k('patch', 'configmap', 'amazon-vpc-cni', '-n', 'kube-system', '--type', 'merge', '-p', JSON.stringify({ data: { 'enable-network-policy-controller': 'true', 'enable-windows-prefix-delegation': 'true' } }));
+
+    const refused = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.20.1-eksbuild.1', '--yes', '--backup-dir', backupDir()]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('containers[aws-eks-nodeagent].args.--conntrack-cache-table-size = 1048576: the v1.20.1-eksbuild.1 schema has no nodeAgent.conntrackCacheTableSize');
+    expect(refused.stderr).toContain('--accept-setting-loss');
+    expect(eksCalls(sandbox)).toEqual([]);
+
+    const run = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.20.1-eksbuild.1', '--yes', '--accept-setting-loss', '--backup-dir', backupDir(), '--output', 'json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = parseJson<Report>(run);
+    expect(report.steps[0]).toMatchObject({ action: 'create', resolveConflicts: 'OVERWRITE', result: 'succeeded' });
+    expect(report.droppedSettings?.map((d) => d.path)).toEqual(['containers[aws-eks-nodeagent].args.--conntrack-cache-table-size']);
+    const stored = JSON.parse(sandbox.addon()!.configurationValues!) as Record<string, unknown>;
+    expect(stored).toEqual({
+      enableNetworkPolicy: 'true',
+      enableWindowsPrefixDelegation: 'true',
+      init: { env: { DISABLE_TCP_EARLY_DEMUX: 'true' } },
+      nodeAgent: { enablePolicyEventLogs: 'true', conntrackCacheCleanupPeriod: '600', logLevel: 'info' },
+    });
+
+    const after = JSON.parse(await k('get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'json')) as { spec: { template: { spec: PodSpec & { initContainers: Container[] } } } };
+    const agentArgs = after.spec.template.spec.containers.find((c) => c.name === 'aws-eks-nodeagent')!.args!;
+    expect(agentArgs).toEqual(expect.arrayContaining(['--enable-network-policy=true', '--enable-policy-event-logs=true', '--conntrack-cache-cleanup-period=600', '--log-level=info']));
+    expect(new Map((after.spec.template.spec.initContainers[0]!.env ?? []).map((e) => [e.name, e.value])).get('DISABLE_TCP_EARLY_DEMUX')).toBe('true');
+    const configMap = JSON.parse(await k('get', 'configmap', 'amazon-vpc-cni', '-n', 'kube-system', '-o', 'json')) as { data: Record<string, string> };
+    expect(configMap.data).toMatchObject({ 'enable-network-policy-controller': 'true', 'enable-windows-prefix-delegation': 'true' });
+  }, 300_000);
+});

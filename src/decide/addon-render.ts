@@ -103,6 +103,11 @@ export function desiredDaemonSet(
     enablePolicyEventLogs: ['--enable-policy-event-logs', (v) => v.toLowerCase()],
     metricsBindAddr: ['--metrics-bind-addr', (v) => `:${v}`],
     healthProbeBindAddr: ['--health-probe-bind-addr', (v) => `:${v}`],
+    // charts/aws-vpc-cni/templates/daemonset.yaml (v1.21.2) lines 154-159: the node agent's other arguments.
+    networkPolicyAgentLogFileLocation: ['--log-file', (v) => v],
+    conntrackCacheCleanupPeriod: ['--conntrack-cache-cleanup-period', (v) => v],
+    conntrackCacheTableSize: ['--conntrack-cache-table-size', (v) => v],
+    logLevel: ['--log-level', (v) => v],
   };
   for (const [key, value] of Object.entries(config.nodeAgent ?? {})) {
     const flag = agentFlags[key];
@@ -128,5 +133,9 @@ export function desiredConfigMapData(version: string, config: ConfigurationValue
   const data = { ...((configMap.data as Record<string, string> | undefined) ?? {}) };
   if (typeof config.enableNetworkPolicy === 'string') data['enable-network-policy-controller'] = config.enableNetworkPolicy.toLowerCase();
   if (typeof config.enableWindowsIpam === 'string') data['enable-windows-ipam'] = config.enableWindowsIpam.toLowerCase();
+  // charts/aws-vpc-cni/templates/configmap.yaml: `enable-windows-prefix-delegation: {{ .Values.enableWindowsPrefixDelegation | quote }}`.
+  if (typeof config.enableWindowsPrefixDelegation === 'string' && 'enable-windows-prefix-delegation' in data) {
+    data['enable-windows-prefix-delegation'] = config.enableWindowsPrefixDelegation.toLowerCase();
+  }
   return data;
 }
