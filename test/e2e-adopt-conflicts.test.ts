@@ -132,6 +132,14 @@ describe('adopting a self-managed install with custom settings (issue 19)', () =
     expect(sandbox.log.mutating().slice(before)).toEqual([]);
     expect(sandbox.addon()).toBeNull();
   }, 300_000);
+  it('reads the field owners through the kubectl fallback too (--show-managed-fields)', async () => {
+    const sandbox = await sandboxFor('self-managed-custom-networking');
+    const run = await onSandboxInProcess(sandbox, ['--kube-client', 'kubectl', 'upgrade', '--to', 'v1.13.4-eksbuild.1', '--yes', '--resolve-conflicts', 'NONE', '--backup-dir', backupDir()]);
+    expect(run.exitCode).toBe(2);
+    // Without managedFields every owner would read as before-first-apply.
+    expect(run.stderr).toContain('DaemonSet.apps aws-node - .spec.template.spec.containers[name="aws-node"].image (owned by kubectl-client-side-apply)');
+    expect(eksCalls(sandbox)).toEqual([]);
+  }, 300_000);
 });
 
 describe('managed add-on drift under OVERWRITE (issue 19)', () => {
