@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideConflictMode, desiredAddonObjects, predictApplyConflicts, type PredictedConflict } from '../src/decide/apply-conflicts.js';
+import { decideConflictMode, desiredAddonObjects, predictApplyConflicts, withPredictedAdvisories, type PredictedConflict } from '../src/decide/apply-conflicts.js';
 import { desiredDaemonSet } from '../src/decide/addon-render.js';
 import type { KubeObject } from '../src/decide/manifests.js';
 import { UsageError } from '../src/errors.js';
@@ -124,5 +124,27 @@ describe('predictApplyConflicts', () => {
     );
     // Not vacuous: most random installs do conflict.
     expect(withConflicts).toBeGreaterThan(50);
+  });
+});
+
+describe('withPredictedAdvisories', () => {
+  const findings = [
+    { id: 'v1.18.4-image-pull-policy-adoption', severity: 'warning', message: 'm', remediation: 'r' },
+    { id: 'policyendpoints-crd-conflict-on-create', severity: 'warning', message: 'm', remediation: 'r' },
+    { id: 'self-managed', severity: 'warning', message: 'm' },
+  ];
+  const pullPolicy: PredictedConflict = { ...conflict('.spec.template.spec.containers[name="aws-eks-nodeagent"].imagePullPolicy'), live: 'IfNotPresent', applied: 'Always' };
+
+  it('turns a confirmed advisory into what the prediction found, and drops one the live objects do not bear out', () => {
+    const decision = decideConflictMode({ ...base, action: 'create', asked: undefined, conflicts: [pullPolicy] });
+    const out = withPredictedAdvisories(findings, decision, 'create');
+    expect(out.map((f) => `${f.id}:${f.severity}`)).toEqual(['v1.18.4-image-pull-policy-adoption:info', 'self-managed:warning']);
+    expect(out[0]!.message).toContain('DaemonSet.apps aws-node - .spec.template.spec.containers[name="aws-eks-nodeagent"].imagePullPolicy (owned by kubectl-client-side-apply); the CreateAddon uses OVERWRITE, which takes them');
+  });
+
+  it('leaves the findings alone without a prediction or on an update', () => {
+    const decision = decideConflictMode({ ...base, action: 'update', asked: undefined, conflicts: [] });
+    expect(withPredictedAdvisories(findings, null, 'create')).toEqual(findings);
+    expect(withPredictedAdvisories(findings, decision, 'update')).toEqual(findings);
   });
 });

@@ -244,3 +244,28 @@ describe('every setting the target schema can hold is carried (issue 19 part 2)'
     expect(configMap.data).toMatchObject({ 'enable-network-policy-controller': 'true', 'enable-windows-prefix-delegation': 'true' });
   }, 300_000);
 });
+
+describe('advisories that foresee an adoption conflict are cases of the prediction (issue 19)', () => {
+  it('policyendpoints-crd-conflict-on-create names the CRD field another manager changed, and the adoption overwrites it', async () => {
+    const sandbox = await sandboxFor('custom-settings-network-policy');
+    const k = kubectl(sandbox);
+    const crd = JSON.parse(await k('get', 'customresourcedefinition', 'policyendpoints.networking.k8s.aws', '-o', 'json')) as { spec: { versions: Array<Record<string, unknown>> } };
+    // As the network policy controller of the control plane does (aws/amazon-network-policy-controller-k8s#200): its own .spec.versions.
+    const versions = crd.spec.versions.map((v) => ({ ...v, deprecated: false }));
+    await k('patch', 'customresourcedefinition', 'policyendpoints.networking.k8s.aws', '--type', 'merge', '-p', JSON.stringify({ spec: { versions } }));
+
+    const plan = await onSandboxInProcess(sandbox, ['plan', '--to', 'v1.14.0-eksbuild.3', '--output', 'json']);
+    expect(parseJson<{ findings: Array<{ id: string; severity: string }> }>(plan).findings).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'policyendpoints-crd-conflict-on-create', severity: 'warning' })]));
+
+    const run = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.14.0-eksbuild.3', '--yes', '--backup-dir', backupDir(), '--output', 'json']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const report = parseJson<Report & { findings: Array<{ id: string; severity: string; message: string }> }>(run);
+    expect(schemaErrors('upgrade', report)).toEqual([]);
+    expect(report.steps[0]).toMatchObject({ action: 'create', resolveConflicts: 'OVERWRITE', result: 'succeeded' });
+    const advisory = report.findings.find((f) => f.id === 'policyendpoints-crd-conflict-on-create');
+    expect(advisory).toMatchObject({ severity: 'info' });
+    expect(advisory!.message).toContain('CustomResourceDefinition.apiextensions.k8s.io policyendpoints.networking.k8s.aws - .spec.versions (owned by kubectl-patch)');
+    expect(advisory!.message).toContain('the CreateAddon uses OVERWRITE');
+    expect(sandbox.addon()).toMatchObject({ status: 'ACTIVE' });
+  }, 300_000);
+});

@@ -296,3 +296,42 @@ export function decideConflictMode(input: ConflictModeInput): ConflictModeDecisi
     conflicts,
   };
 }
+
+/**
+ * Advisories that foresee one of EKS's apply conflicts on adoption (advisories/advisories.json), and the
+ * conflicts each stands for. Once the prediction has run for a CreateAddon they are cases of it.
+ */
+const CONFLICT_ADVISORIES: Record<string, (c: PredictedConflict) => boolean> = {
+  'v1.18.4-image-pull-policy-adoption': (c) => c.object === 'DaemonSet.apps aws-node' && c.path.endsWith('.imagePullPolicy'),
+  'policyendpoints-crd-conflict-on-create': (c) => c.object === 'CustomResourceDefinition.apiextensions.k8s.io policyendpoints.networking.k8s.aws',
+};
+
+/**
+ * The findings of an upgrade once the conflict prediction has decided the CreateAddon's mode: an advisory that
+ * foresees a conflict becomes what the prediction found (the fields, their owners and the mode that handles
+ * them, severity info), or goes when the live objects show no such conflict. Other findings are unchanged.
+ */
+export function withPredictedAdvisories<F extends { id: string; severity: string; message: string; remediation?: string }>(
+  findings: readonly F[],
+  decision: ConflictModeDecision | null,
+  action: 'create' | 'update' | 'apply' | undefined,
+): F[] {
+  if (!decision || action !== 'create') return [...findings];
+  const out: F[] = [];
+  for (const finding of findings) {
+    const matches = CONFLICT_ADVISORIES[finding.id];
+    if (!matches) {
+      out.push(finding);
+      continue;
+    }
+    const found = decision.conflicts.filter(matches);
+    if (found.length === 0) continue;
+    out.push({
+      ...finding,
+      severity: 'info',
+      message: `Predicted from the live objects' field owners: EKS would conflict on ${list(found)}; the CreateAddon uses ${decision.mode}, which ${decision.mode === 'OVERWRITE' ? 'takes them' : 'stops on them'}.`,
+      remediation: 'Nothing to do: vpccni chose the mode before any change.',
+    });
+  }
+  return out;
+}

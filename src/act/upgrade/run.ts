@@ -23,6 +23,7 @@ import { acquireJournalLock } from './lock.js';
 import { BUSY, confirmRolledOut, graceOf, journalFileOf, openJournal, recoverOnResume, settleInFlight, stepsDone } from './resume.js';
 import { walkPlan } from './walk.js';
 import { chooseConflictMode } from './conflict-mode.js';
+import { withPredictedAdvisories } from '../../decide/apply-conflicts.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
 /** What the user asked for, parsed. */
@@ -165,6 +166,7 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     eksSteps[0].resolveConflictsReason = conflictMode.reason;
     if (changed) values = valuesOf();
     ui.info(`Step ${steps.indexOf(eksSteps[0]) + 1} resolves conflicts with ${conflictMode.mode}: ${conflictMode.reason}.`);
+    if (steps[0] === eksSteps[0]) report.findings = withPredictedAdvisories(report.findings, conflictMode, eksSteps[0].action);
   }
   const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
