@@ -158,16 +158,6 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
   const valuesOf = () => (eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!, schemas) : { text: undefined, effective: {}, adoption: null, settings: null });
   let values = valuesOf();
-  // Never start a call the facts show will fail: predict EKS's conflicts on the first EKS step, and choose its mode.
-  const conflictMode = await chooseConflictMode(runtime, facts, steps, values.effective, { asked, target: plan.to, roleArn });
-  if (conflictMode && eksSteps[0]) {
-    const changed = eksSteps[0].resolveConflicts !== conflictMode.mode;
-    eksSteps[0].resolveConflicts = conflictMode.mode;
-    eksSteps[0].resolveConflictsReason = conflictMode.reason;
-    if (changed) values = valuesOf();
-    ui.info(`Step ${steps.indexOf(eksSteps[0]) + 1} resolves conflicts with ${conflictMode.mode}: ${conflictMode.reason}.`);
-    if (steps[0] === eksSteps[0]) report.findings = withPredictedAdvisories(report.findings, conflictMode, eksSteps[0].action);
-  }
   const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
@@ -183,6 +173,16 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     assertPodIdentityUsable(role, podIdentityRoleArn, facts);
   }
   if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
+  // Never start a call the facts show will fail: predict EKS's conflicts on the first EKS step, and choose its mode.
+  const conflictMode = await chooseConflictMode(runtime, facts, steps, values.effective, { asked, target: plan.to, roleArn });
+  if (conflictMode && eksSteps[0]) {
+    const changed = eksSteps[0].resolveConflicts !== conflictMode.mode;
+    eksSteps[0].resolveConflicts = conflictMode.mode;
+    eksSteps[0].resolveConflictsReason = conflictMode.reason;
+    if (changed) values = valuesOf();
+    ui.info(`Step ${steps.indexOf(eksSteps[0]) + 1} resolves conflicts with ${conflictMode.mode}: ${conflictMode.reason}.`);
+    if (steps[0] === eksSteps[0]) report.findings = withPredictedAdvisories(report.findings, conflictMode, eksSteps[0].action);
+  }
   await confirmRisks(
     ui,
     report,
