@@ -37,6 +37,16 @@ describe('decideConflictMode', () => {
     expect(update).toThrow(/--resolve-conflicts PRESERVE` to keep them/);
   });
 
+  it('refuses a PRESERVE update that would keep an image another manager set: aws-node could not move', () => {
+    const image = conflict('.spec.template.spec.containers[name="aws-node"].image');
+    for (const asked of [undefined, 'PRESERVE'] as const) {
+      expect(() => decideConflictMode({ ...base, action: 'update', asked, conflicts: [image] })).toThrow(
+        /PRESERVE.* would keep DaemonSet\.apps aws-node - \.spec\.template\.spec\.containers\[name="aws-node"\]\.image \(owned by kubectl-client-side-apply\), so aws-node would go on running the old images.*--resolve-conflicts OVERWRITE/,
+      );
+    }
+    expect(decideConflictMode({ ...base, action: 'update', asked: 'OVERWRITE', conflicts: [image] }).mode).toBe('OVERWRITE');
+  });
+
   it('refuses PRESERVE on CreateAddon and chooses OVERWRITE after vpccni\'s own manifest steps', () => {
     expect(() => decideConflictMode({ ...base, action: 'create', asked: 'PRESERVE', conflicts: [] })).toThrow(/PRESERVE is not valid on CreateAddon/);
     expect(decideConflictMode({ ...base, action: 'create', asked: undefined, conflicts: [], afterManifests: true }).mode).toBe('OVERWRITE');

@@ -147,6 +147,12 @@ describe('managed add-on drift under OVERWRITE (issue 19)', () => {
     const sandbox = await sandboxFor('default');
     const mirror = '111122223333.dkr.ecr.us-west-2.amazonaws.com/mirror/amazon-k8s-cni:v1.12.6-eksbuild.2';
     await kubectl(sandbox)('set', 'image', 'daemonset/aws-node', '-n', 'kube-system', `aws-node=${mirror}`);
+    // PRESERVE (the default) would keep the mirror's old image: the update could not finish, so it is refused first.
+    const kept = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--yes', '--accept-setting-loss', '--backup-dir', backupDir()]);
+    expect(kept.exitCode).toBe(2);
+    expect(kept.stderr).toContain('PRESERVE (the default for an update) would keep DaemonSet.apps aws-node - .spec.template.spec.containers[name="aws-node"].image (owned by kubectl-set)');
+    expect(kept.stderr).toContain('--resolve-conflicts OVERWRITE');
+    expect(eksCalls(sandbox)).toEqual([]);
     const refused = await onSandboxInProcess(sandbox, ['upgrade', '--to', 'v1.13.4-eksbuild.1', '--resolve-conflicts', 'OVERWRITE', '--yes', '--backup-dir', backupDir()]);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toContain('containers[aws-node].image.registry');

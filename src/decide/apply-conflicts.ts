@@ -274,6 +274,14 @@ export function decideConflictMode(input: ConflictModeInput): ConflictModeDecisi
         : `run \`vpccni upgrade --to ${input.target} --resolve-conflicts PRESERVE\` to keep them, or OVERWRITE to reset them`;
     throw new UsageError(`--resolve-conflicts NONE would fail: EKS's ${call} to ${input.to} would stop with ConfigurationConflict on ${fields} another field manager set: ${list(conflicts)}. Nothing was changed; ${works}.`);
   }
+  // PRESERVE keeps a live image another manager set (a mirror, a pinned digest): aws-node would go on running
+  // the old images, and the step's check that they carry the new version would fail after the change.
+  const images = conflicts.filter((c) => c.object.startsWith('DaemonSet.apps ') && c.path.endsWith('.image'));
+  if (action === 'update' && (asked ?? 'PRESERVE') === 'PRESERVE' && images.length > 0) {
+    throw new UsageError(
+      `PRESERVE${asked ? '' : ' (the default for an update)'} would keep ${list(images)}, so aws-node would go on running the old images and the update to ${input.to} could not finish. Nothing was changed; run \`vpccni upgrade --to ${input.target} --resolve-conflicts OVERWRITE\` (a mirror registry or a pinned digest is then named as reset and needs --accept-setting-loss), or set the image back to the add-on's with kubectl first.`,
+    );
+  }
   if (asked !== undefined) {
     const what =
       n === 0
