@@ -196,7 +196,9 @@ describe('a step is done only when it is done', () => {
       s.daemonSet = { manifest: 'v1.12.6', imageTag: 'v1.12.6-eksbuild.2' };
     });
     const ui = recordingUi('json');
-    const error = await runUpgrade(runtimeFor(sandbox, ui), { to: 'v1.14.0-eksbuild.3', values: null, timeoutMs: 60_000, backupDir: tmp(), yes: true, acceptSettingLoss: true, dryRun: true }).then(() => null, (e: unknown) => e);
+    // The v1.12.6 images were put back by hand (kubectl-edit owns them): PRESERVE would keep them and the walk could
+    // not finish (refused since issue 19), so this walk overwrites.
+    const error = await runUpgrade(runtimeFor(sandbox, ui), { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'OVERWRITE', values: null, timeoutMs: 60_000, backupDir: tmp(), yes: true, acceptSettingLoss: true, dryRun: true }).then(() => null, (e: unknown) => e);
     expect(error, ui.stderr.join('\n')).toBeNull();
     const report = ui.documents.at(-1) as { steps: Array<{ from: string; to: string }> };
     expect(report.steps.map((s) => `${s.from} → ${s.to}`)).toEqual(['v1.12.6-eksbuild.2 → v1.13.4-eksbuild.1', 'v1.13.4-eksbuild.1 → v1.14.0-eksbuild.3']);
