@@ -165,28 +165,19 @@ const driftedDefault = (): Scenario =>
   });
 
 describe('conflicts', () => {
-  it('stops with exit 4 on NONE, naming the step, EKS\'s conflict, the backup and --resume, the backup intact', async () => {
+  it('refuses NONE that would conflict with exit 2 before any change, naming the field, its owner and the mode that works', async () => {
+    // Issue 19: this run used to send UpdateAddon and stop with exit 4 on EKS's ConfigurationConflict (UPDATE_FAILED).
     const sandbox = await sandboxFor(driftedDefault());
     const dir = tempDir();
     const result = await upgrade(sandbox, dir, ['--to', 'v1.13.4-eksbuild.1', '--resolve-conflicts', 'NONE']);
-    expect(result.exitCode, result.stderr).toBe(4);
-    expect(result.stderr).toMatch(/step 1 of 1 \(v1\.12\.6-eksbuild\.2 → v1\.13\.4-eksbuild\.1, UpdateAddon\)/);
-    expect(result.stderr).toContain('ConfigurationConflict');
-    expect(result.stderr).toContain('Conflicts found when trying to apply');
-    expect(result.stderr).toContain('vpccni upgrade --resume');
-    const backupFile = files(dir).find((f) => f.endsWith('.yaml'));
-    expect(backupFile).toBeTruthy();
-    const backupPath = join(dir, backupFile as string);
-    expect(result.stderr).toContain(backupPath);
+    expect(result.exitCode, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/--resolve-conflicts NONE would fail: EKS's UpdateAddon to v1\.13\.4-eksbuild\.1 would stop with ConfigurationConflict on 1 field another field manager set: DaemonSet\.apps aws-node - \.spec\.template\.spec\.containers\[name="aws-node"\]\.env\[name="WARM_ENI_TARGET"\]\.value \(owned by [^)]+\)/);
+    expect(result.stderr).toContain('--resolve-conflicts PRESERVE` to keep them');
     expect(result.stderr.trim().split('\n').filter((l) => l.startsWith('vpccni:')).length).toBe(1);
-
-    const backup = await readBackup(backupPath);
-    expect(envOf(backup.daemonSet).WARM_ENI_TARGET).toBe('5');
-    expect(new Set(cniTags(backup.daemonSet))).toEqual(new Set(['v1.12.6-eksbuild.2']));
-    // The cluster is where it was: the update failed, the hand-made setting still there.
-    expect(sandbox.addon()).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'UPDATE_FAILED' });
+    expect(files(dir)).toEqual([]);
+    expect(mutating(sandbox)).toEqual([]);
+    expect(sandbox.addon()).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'ACTIVE' });
     expect(envOf(daemonSet(sandbox)).WARM_ENI_TARGET).toBe('5');
-    expect(calls(sandbox, 'UpdateAddon')).toBe(1);
   });
 
   it('refuses OVERWRITE without --yes when nobody can be asked, and changes nothing', async () => {
@@ -194,7 +185,9 @@ describe('conflicts', () => {
     const dir = tempDir();
     const result = await upgrade(sandbox, dir, ['--to', 'v1.14.0-eksbuild.3', '--resolve-conflicts', 'OVERWRITE']);
     expect(result.exitCode, result.stderr).toBe(2);
-    expect(result.stderr).toContain('containers[aws-node].env.WARM_ENI_TARGET: 5 → 1');
+    // Issue 19: OVERWRITE carries the hand-set WARM_ENI_TARGET into the values (it used to reset it to 1).
+    expect(result.stderr).toContain('env.WARM_ENI_TARGET = "5"');
+    expect(result.stderr).not.toContain('WARM_ENI_TARGET: 5 → 1');
     expect(result.stderr).toMatch(/OVERWRITE.*needs confirmation.*--yes/);
     expect(result.stdout).toBe('');
     expect(mutating(sandbox)).toEqual([]);

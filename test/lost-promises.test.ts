@@ -175,14 +175,17 @@ describe('stale facts', () => {
 
 describe('a step is done only when it is done', () => {
   it('a resumed adoption whose CreateAddon ended CREATE_FAILED is not "nothing to do": it creates again, and stops and keeps the journal open when that fails too', async () => {
-    const sandbox = await sandboxOf('custom-settings-network-policy');
+    // EKS fails the CreateAddon (a NONE that would conflict is refused before any change since issue 19), and the retry too.
+    const sandbox = await sandboxOf('custom-settings-network-policy', undefined, { failUpdateNumber: 1 });
     const backupDir = tmp();
-    const first = await runUpgrade(runtimeFor(sandbox), { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'NONE', values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
+    const first = await runUpgrade(runtimeFor(sandbox), { to: 'v1.14.0-eksbuild.3', yes: true, values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(UpgradeStoppedError);
     expect(sandbox.addon()).toMatchObject({ status: 'CREATE_FAILED' });
-    const resumed = await runUpgrade(runtimeFor(sandbox), { resume: true, values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
+    sandbox.controller.options.faults!.failUpdateNumber = 2;
+    // The adoption overwrites (predicted before the first run's backup): the resume confirms it again.
+    const resumed = await runUpgrade(runtimeFor(sandbox), { resume: true, yes: true, values: null, timeoutMs: 30_000, backupDir }).catch((e: unknown) => e);
     expect(resumed).toBeInstanceOf(UpgradeStoppedError);
-    // The resume retried (DeleteAddon --preserve, CreateAddon) and met the same conflict of NONE again.
+    // The resume retried (DeleteAddon --preserve, CreateAddon) and EKS failed the create again.
     expect((resumed as Error).message).toMatch(/step 1 of 1 \(v1\.14\.0 → v1\.14\.0-eksbuild\.3, CreateAddon\): EKS reported add-on CREATE_FAILED/);
     expect(sandbox.log.entries.filter((e) => e.mutating && e.status < 300).map((e) => e.operation)).toEqual(['CreateAddon', 'DeleteAddon', 'CreateAddon']);
     const journal = JSON.parse(readFileSync(join(backupDir, `upgrade-journal-${sandbox.cluster}-${sandbox.region}.json`), 'utf8')) as { finished: boolean };
@@ -195,7 +198,9 @@ describe('a step is done only when it is done', () => {
       s.daemonSet = { manifest: 'v1.12.6', imageTag: 'v1.12.6-eksbuild.2' };
     });
     const ui = recordingUi('json');
-    const error = await runUpgrade(runtimeFor(sandbox, ui), { to: 'v1.14.0-eksbuild.3', values: null, timeoutMs: 60_000, backupDir: tmp(), yes: true, acceptSettingLoss: true, dryRun: true }).then(() => null, (e: unknown) => e);
+    // The v1.12.6 images were put back by hand (kubectl-edit owns them): PRESERVE would keep them and the walk could
+    // not finish (refused since issue 19), so this walk overwrites.
+    const error = await runUpgrade(runtimeFor(sandbox, ui), { to: 'v1.14.0-eksbuild.3', resolveConflicts: 'OVERWRITE', values: null, timeoutMs: 60_000, backupDir: tmp(), yes: true, acceptSettingLoss: true, dryRun: true }).then(() => null, (e: unknown) => e);
     expect(error, ui.stderr.join('\n')).toBeNull();
     const report = ui.documents.at(-1) as { steps: Array<{ from: string; to: string }> };
     expect(report.steps.map((s) => `${s.from} → ${s.to}`)).toEqual(['v1.12.6-eksbuild.2 → v1.13.4-eksbuild.1', 'v1.13.4-eksbuild.1 → v1.14.0-eksbuild.3']);

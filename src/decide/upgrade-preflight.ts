@@ -70,6 +70,16 @@ export function decideValues(
     const text = Object.keys(effective).length > 0 ? JSON.stringify(effective) : user?.text;
     return { text, effective, adoption, settings };
   }
+  // An update under OVERWRITE carries the drift the schema can hold (set with kubectl: an env var, a node agent
+  // flag) into the values it sends, on top of the user's values or the stored ones, rather than reset it.
+  if (first?.action === 'update' && settings && settings.carried.length > 0) {
+    const adoption: AdoptionResult = {
+      values: settings.values,
+      carried: [...new Set(settings.carried.map((d) => d.valuesPath as string))].map((path) => ({ path, value: valueAt(settings.values, path) })),
+      unsupported: settings.lost.map((d) => ({ path: d.path, value: d.current ?? null, reason: d.reason })),
+    };
+    return { text: JSON.stringify(settings.values), effective: settings.values, adoption, settings };
+  }
   if (user) return { text: user.text, effective: user.value, adoption: null, settings };
   return { text: undefined, effective: stored, adoption: null, settings };
 }
@@ -147,19 +157,17 @@ export function settingsOfStep(
       ...(sent ? { values: sent, carry: false } : userValues ? { values: userValues } : {}),
     });
   }
+  // The baseline is what EKS rendered, from EKS's own registry: a mirror set with kubectl is drift, named.
+  const mode = step.resolveConflicts ?? 'PRESERVE';
   return compareSettings({
     live,
-    baseline: managedBaseline(facts.addon.version, stored, { registry: liveRegistry(facts) ?? registry, ipFamily: facts.cluster.ipFamily }),
+    baseline: managedBaseline(facts.addon.version, stored, { registry, ipFamily: facts.cluster.ipFamily }),
     target,
-    mode: step.resolveConflicts ?? 'PRESERVE',
-    values: userValues ?? stored,
-    carry: false,
+    mode,
+    values: sent ?? userValues ?? stored,
+    // Under OVERWRITE the drift the schema can hold is carried into the values (on the first EKS step only).
+    carry: mode === 'OVERWRITE' && sent === undefined,
   });
-}
-
-function liveRegistry(facts: ClusterFacts): string | null {
-  const image = facts.daemonSet?.images['aws-node'];
-  return image ? splitImage(image).repository.split('/')[0] ?? null : null;
 }
 
 /** A lost setting as OVERWRITE's preview shows it: `field: current → after`. */

@@ -137,7 +137,8 @@ export function createKubeGateway(options: KubectlOptions): KubeGateway {
   }
 
   async function getJson(args: string[]): Promise<KubeObject | null> {
-    const result = await read(['get', ...args, '-o', 'json']);
+    // With the field owners, as the API returns them: the conflict prediction reads managedFields.
+    const result = await read(['get', ...args, '-o', 'json', '--show-managed-fields']);
     if (result.exitCode !== 0) {
       if (/NotFound|not found/.test(result.stderr)) return null;
       throw failed(result, `read ${args.join(' ')}`);

@@ -49,7 +49,7 @@ export async function confirmRisks(
     report.carriedSettings = adoption.carried;
     report.droppedSettings = adoption.unsupported;
     if (adoption.carried.length > 0) {
-      ui.info(`Carrying over ${adoption.carried.length} custom setting(s) of the self-managed install as configuration values:`);
+      ui.info(`Carrying over ${adoption.carried.length} custom setting(s) as configuration values:`);
       for (const c of adoption.carried) ui.info(`  ${c.path} = ${JSON.stringify(c.value)}`);
     }
   }

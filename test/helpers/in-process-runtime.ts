@@ -15,7 +15,7 @@ import type { Ui } from '../../src/render/ui.js';
 import type { Runtime } from '../../src/runtime.js';
 import { afterEach } from 'vitest';
 import { loadScenario, startSandbox, type RunningSandbox } from '../../src/sandbox/index.js';
-import type { Scenario } from '../../src/sandbox/scenario-types.js';
+import type { Scenario, ScenarioFaults } from '../../src/sandbox/scenario-types.js';
 
 /** A Ui that keeps every line. */
 export interface RecordingUi extends Ui {
@@ -103,16 +103,16 @@ export function runtimeFor(sandbox: RunningSandbox, ui: Ui = recordingUi(), opti
  * A starter of sandboxes for the calling test file (50 ms updates and rollouts, `edit` applied to the
  * scenario first), each closed after its test.
  */
-export function sandboxesClosedAfterEach(): (name: string, edit?: (s: Scenario) => void) => Promise<RunningSandbox> {
+export function sandboxesClosedAfterEach(): (name: string, edit?: (s: Scenario) => void, faults?: ScenarioFaults) => Promise<RunningSandbox> {
   const open: RunningSandbox[] = [];
   afterEach(async () => {
     await Promise.all(open.splice(0).map((s) => s.close()));
   });
-  return async (name, edit = () => {}) => {
+  return async (name, edit = () => {}, faults) => {
     const s = loadScenario(name);
     s.sandbox = { ...s.sandbox, updateDurationMs: 50, rolloutDurationMs: 50 };
     edit(s);
-    const sandbox = await startSandbox(s);
+    const sandbox = await startSandbox(s, faults ? { faults } : {});
     open.push(sandbox);
     return sandbox;
   };

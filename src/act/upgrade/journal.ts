@@ -18,6 +18,8 @@ export interface JournalStep {
   action: 'create' | 'update' | 'apply';
   /** null for `apply` steps (a server-side apply takes the fields it sets, `--force-conflicts`). */
   resolveConflicts: ResolveConflicts | null;
+  /** Why the first EKS step uses its mode (predicted from the live objects' field owners before any change). */
+  resolveConflictsReason?: string;
   result: 'succeeded' | 'failed' | 'skipped' | 'planned' | 'started';
   updateId?: string;
   error?: string;

@@ -24,6 +24,8 @@ import { acquireJournalLock } from './lock.js';
 import { announceRetry, BUSY, confirmRolledOut, graceOf, journalFileOf, openJournal, recoverOnResume, settleInFlight, stepsDone, withoutFailedRecord } from './resume.js';
 import { stopUpgrade, withNextCommands } from './stop.js';
 import { walkPlan } from './walk.js';
+import { chooseConflictMode } from './conflict-mode.js';
+import { withPredictedAdvisories } from '../../decide/apply-conflicts.js';
 import { addManifestDiffs, announceSelfManaged, selfManagedRunOf, type SelfManagedRun } from './self-managed.js';
 
 /** What the user asked for, parsed. */
@@ -183,7 +185,8 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     Promise.all(versions.map((v) => runtime.eks.describeAddonConfiguration(v))),
   );
   const schemas = new Map(versions.map((v, i) => [v, schemaTexts[i] as string]));
-  const values = eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!, schemas) : { text: undefined, effective: {}, adoption: null, settings: null };
+  const valuesOf = () => (eksSteps.length > 0 ? decideValues(facts, steps, userValues, schemas.get(eksSteps[0]!.to)!, schemas) : { text: undefined, effective: {}, adoption: null, settings: null });
+  let values = valuesOf();
   const selfManagedRun = steps.some((s) => s.action === 'apply') ? selfManagedRunOf(facts) : null;
   const problems = valueProblems(values.effective, schemas);
   if (problems.length > 0) {
@@ -199,6 +202,16 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
     assertPodIdentityUsable(role, podIdentityRoleArn, facts);
   }
   if (roleArn) assertRoleUsable(facts.role ?? { arn: roleArn, exists: false, trustPolicy: null, attachedPolicyArns: [] }, facts.cluster.oidcIssuer, facts.oidcProviderArns);
+  // Never start a call the facts show will fail: predict EKS's conflicts on the first EKS step, and choose its mode.
+  const conflictMode = await chooseConflictMode(runtime, facts, steps, values.effective, { asked, target: plan.to, roleArn });
+  if (conflictMode && eksSteps[0]) {
+    const changed = eksSteps[0].resolveConflicts !== conflictMode.mode;
+    eksSteps[0].resolveConflicts = conflictMode.mode;
+    eksSteps[0].resolveConflictsReason = conflictMode.reason;
+    if (changed) values = valuesOf();
+    ui.info(`Step ${steps.indexOf(eksSteps[0]) + 1} resolves conflicts with ${conflictMode.mode}: ${conflictMode.reason}.`);
+    if (steps[0] === eksSteps[0]) report.findings = withPredictedAdvisories(report.findings, conflictMode, eksSteps[0].action);
+  }
   await confirmRisks(
     ui,
     report,
@@ -218,7 +231,12 @@ async function lockedRun(runtime: Runtime, o: UpgradeRequest): Promise<number> {
   if (selfManagedRun) await announceSelfManaged(ui, selfManagedRun, report, o);
 
   // What the walk sends with each step: the dry run's hand-off and the walk read it from here alone.
-  const sends = { createValues: values.text, updateValues: userValues?.text, serviceAccountRoleArn: roleArn, podIdentityRoleArn };
+  const sends = {
+    createValues: values.text,
+    updateValues: eksSteps[0]?.action === 'update' && values.adoption ? values.text : userValues?.text,
+    serviceAccountRoleArn: roleArn,
+    podIdentityRoleArn,
+  };
   if (o.dryRun && o.planned) {
     o.planned({ facts, report, ...sends });
     return 0;

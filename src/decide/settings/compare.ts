@@ -93,19 +93,27 @@ const CNI = 'aws-node';
 const INIT = 'aws-vpc-cni-init';
 const AGENT = 'aws-eks-nodeagent';
 
-/** Node agent flags that configuration values set (the schema's `nodeAgent` and `enableNetworkPolicy`). */
+/**
+ * Node agent flags that configuration values set (the schema's `nodeAgent` and `enableNetworkPolicy`), as the
+ * chart renders them (charts/aws-vpc-cni/templates/daemonset.yaml, v1.21.2, lines 150-159).
+ */
 const AGENT_FLAGS: Record<string, { path: string[]; toValue: (v: string) => string }> = {
   '--enable-network-policy': { path: ['enableNetworkPolicy'], toValue: (v) => v },
   '--enable-cloudwatch-logs': { path: ['nodeAgent', 'enableCloudWatchLogs'], toValue: (v) => v },
   '--enable-policy-event-logs': { path: ['nodeAgent', 'enablePolicyEventLogs'], toValue: (v) => v },
   '--metrics-bind-addr': { path: ['nodeAgent', 'metricsBindAddr'], toValue: (v) => v.replace(/^:/, '') },
   '--health-probe-bind-addr': { path: ['nodeAgent', 'healthProbeBindAddr'], toValue: (v) => v.replace(/^:/, '') },
+  '--log-file': { path: ['nodeAgent', 'networkPolicyAgentLogFileLocation'], toValue: (v) => v },
+  '--conntrack-cache-cleanup-period': { path: ['nodeAgent', 'conntrackCacheCleanupPeriod'], toValue: (v) => v },
+  '--conntrack-cache-table-size': { path: ['nodeAgent', 'conntrackCacheTableSize'], toValue: (v) => v },
+  '--log-level': { path: ['nodeAgent', 'logLevel'], toValue: (v) => v },
 };
 
 /** ConfigMap keys that configuration values set. */
 const CONFIGMAP_KEYS: Record<string, string[]> = {
   'enable-network-policy-controller': ['enableNetworkPolicy'],
   'enable-windows-ipam': ['enableWindowsIpam'],
+  'enable-windows-prefix-delegation': ['enableWindowsPrefixDelegation'],
 };
 
 /**
