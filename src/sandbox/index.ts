@@ -315,6 +315,8 @@ export async function startSandbox(
         rolloutDurationMs: scenario.sandbox.rolloutDurationMs,
         rolloutNeverFinishes: faults.rolloutNeverFinishes ?? false,
         rolloutGate: gates.rollout,
+        // Read when a rollout starts, so that a test may set the fault on a running sandbox.
+        pullFails: (image) => (faults.imagePullFails ?? []).some((part) => part !== '' && image.includes(part)),
       });
       const podIdentity = new PodIdentityStore(cluster);
       const controller = new AddonController(scenario, store, { faults, gate: gates.eksChange, podIdentity });

@@ -51,8 +51,37 @@ function suffix(): string {
   return safeEncode(randomBytes(5));
 }
 
+/**
+ * A pod whose images cannot be pulled (faults.imagePullFails): `fails` tells which image references fail,
+ * `reason` what the kubelet says of them: ErrImagePull after the failed pull, ImagePullBackOff once it backs off.
+ */
+export interface PullFailure {
+  reason: 'ErrImagePull' | 'ImagePullBackOff';
+  fails: (image: string) => boolean;
+}
+
+/** Whether any container or init container of the DaemonSet's template has an image `fails` refuses. */
+export function templatePullFails(ds: KubeObject, fails: (image: string) => boolean): boolean {
+  const template = isRecord(ds.spec) && isRecord(ds.spec.template) ? ds.spec.template : {};
+  const spec = isRecord(template.spec) ? template.spec : {};
+  const all = [...(Array.isArray(spec.initContainers) ? spec.initContainers : []), ...(Array.isArray(spec.containers) ? spec.containers : [])];
+  return all.some((c) => isRecord(c) && typeof c.image === 'string' && fails(c.image));
+}
+
+/** The pull reason (ErrImagePull, ImagePullBackOff) a container of the pod waits on, if any. */
+export function pullReasonOf(pod: KubeObject): string | undefined {
+  const status = isRecord(pod.status) ? pod.status : {};
+  for (const list of [status.initContainerStatuses, status.containerStatuses]) {
+    for (const c of Array.isArray(list) ? list : []) {
+      const reason = isRecord(c) && isRecord(c.state) && isRecord(c.state.waiting) ? c.state.waiting.reason : undefined;
+      if (reason === 'ErrImagePull' || reason === 'ImagePullBackOff') return reason;
+    }
+  }
+  return undefined;
+}
+
 /** A new pod of the DaemonSet's current template on `node`. */
-export function newDaemonPod(ds: KubeObject, node: KubeObject, templateGeneration: number, ready: boolean): KubeObject {
+export function newDaemonPod(ds: KubeObject, node: KubeObject, templateGeneration: number, ready: boolean, pull?: PullFailure): KubeObject {
   const template = isRecord(ds.spec) && isRecord(ds.spec.template) ? ds.spec.template : {};
   const templateMeta = isRecord(template.metadata) ? template.metadata : {};
   const podSpec = structuredClone(isRecord(template.spec) ? template.spec : {}) as Json;
@@ -83,12 +112,19 @@ export function newDaemonPod(ds: KubeObject, node: KubeObject, templateGeneratio
     },
     spec: podSpec,
   };
-  pod.status = podStatus(pod, node, ready);
+  pod.status = podStatus(pod, node, ready, pull);
   return pod;
 }
 
-/** The kubelet's status for a pod: Running and Ready, or still creating its containers (init containers done). */
-export function podStatus(pod: KubeObject, node: KubeObject, ready: boolean): Json {
+/**
+ * The kubelet's status for a pod: Running and Ready, or still creating its containers (init containers done),
+ * or, with `pull`, stuck on an image it cannot pull (pullFailureStatus).
+ */
+export function podStatus(pod: KubeObject, node: KubeObject, ready: boolean, pull?: PullFailure): Json {
+  if (pull && !ready) {
+    const stuck = pullFailureStatus(pod, node, pull);
+    if (stuck) return stuck;
+  }
   const spec = isRecord(pod.spec) ? pod.spec : {};
   const at = now();
   const ip = nodeInternalIp(node);
@@ -139,6 +175,81 @@ export function podStatus(pod: KubeObject, node: KubeObject, ready: boolean): Js
       started: ready,
       ...(ready ? { containerID: containerId(), state: { running: { startedAt: at } } } : { state: { waiting: { reason: 'ContainerCreating' } } }),
     })),
+    qosClass: 'Burstable',
+  };
+}
+
+/**
+ * The status the kubelet writes for a pod one of whose images cannot be pulled, or undefined when none of its
+ * images fails. The messages are the kubelet's (pkg/kubelet/images/image_manager.go): `Failed to pull image
+ * "<image>": <the runtime's error>` with ErrImagePull (the containerd error as the kubelet's Failed event quotes
+ * it in aws/amazon-vpc-cni-k8s#3526), then `Back-off pulling image "<image>"` with ImagePullBackOff. The pod is
+ * Pending (a container waits). Init containers run in order: the first that cannot pull waits, the ones before
+ * it have completed, the later ones and every container wait in PodInitializing (aws/amazon-vpc-cni-k8s#1422,
+ * #3224: `Init:ImagePullBackOff`). When only containers fail, the others run and the failing ones wait.
+ */
+function pullFailureStatus(pod: KubeObject, node: KubeObject, pull: PullFailure): Json | undefined {
+  const spec = isRecord(pod.spec) ? pod.spec : {};
+  const containers = (Array.isArray(spec.containers) ? spec.containers : []).filter(isRecord);
+  const initContainers = (Array.isArray(spec.initContainers) ? spec.initContainers : []).filter(isRecord);
+  const failsOf = (c: Json): boolean => typeof c.image === 'string' && pull.fails(c.image);
+  const firstFailingInit = initContainers.findIndex(failsOf);
+  const failingContainers = containers.filter(failsOf);
+  if (firstFailingInit < 0 && failingContainers.length === 0) return undefined;
+  const at = now();
+  const ip = nodeInternalIp(node);
+  const containerId = (): string => `containerd://${randomBytes(32).toString('hex')}`;
+  const waiting = (c: Json): Json => {
+    const image = String(c.image);
+    return {
+      reason: pull.reason,
+      message:
+        pull.reason === 'ImagePullBackOff'
+          ? `Back-off pulling image "${image}"`
+          : `Failed to pull image "${image}": rpc error: code = NotFound desc = failed to pull and unpack image "${image}": failed to resolve reference "${image}": ${image}: not found`,
+    };
+  };
+  const initBlocked = firstFailingInit >= 0;
+  const incompleteInit = initBlocked ? initContainers.slice(firstFailingInit).map((c) => c.name) : [];
+  const unready = initBlocked ? containers : failingContainers;
+  const cond = (type: string, ok: boolean, reason?: string, message?: string): Json => ({
+    type,
+    status: ok ? 'True' : 'False',
+    lastProbeTime: null,
+    lastTransitionTime: at,
+    ...(ok ? {} : { reason, message }),
+  });
+  const unreadyMessage = `containers with unready status: [${unready.map((c) => c.name).join(' ')}]`;
+  return {
+    phase: 'Pending',
+    conditions: [
+      { type: 'PodReadyToStartContainers', status: 'True', lastProbeTime: null, lastTransitionTime: at },
+      cond('Initialized', !initBlocked, 'ContainersNotInitialized', `containers with incomplete status: [${incompleteInit.join(' ')}]`),
+      cond('Ready', false, 'ContainersNotReady', unreadyMessage),
+      cond('ContainersReady', false, 'ContainersNotReady', unreadyMessage),
+      { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: at },
+    ],
+    hostIP: ip,
+    hostIPs: [{ ip }],
+    ...(spec.hostNetwork === true ? { podIP: ip, podIPs: [{ ip }] } : {}),
+    startTime: at,
+    ...(initContainers.length > 0
+      ? {
+          initContainerStatuses: initContainers.map((c, i) => {
+            const base = { name: c.name, image: c.image, imageID: '', restartCount: 0, started: false };
+            if (!initBlocked || i < firstFailingInit) {
+              return { ...base, containerID: containerId(), ready: true, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: at, finishedAt: at, containerID: containerId() } } };
+            }
+            return { ...base, ready: false, state: { waiting: i === firstFailingInit ? waiting(c) : { reason: 'PodInitializing' } } };
+          }),
+        }
+      : {}),
+    containerStatuses: containers.map((c) => {
+      const base = { name: c.name, image: c.image, imageID: '', restartCount: 0 };
+      if (initBlocked) return { ...base, ready: false, started: false, state: { waiting: { reason: 'PodInitializing' } } };
+      if (failsOf(c)) return { ...base, ready: false, started: false, state: { waiting: waiting(c) } };
+      return { ...base, containerID: containerId(), ready: true, started: true, state: { running: { startedAt: at } } };
+    }),
     qosClass: 'Burstable',
   };
 }

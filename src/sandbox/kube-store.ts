@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { canonicalJson } from '../formats/json.js';
 import type { KubeObject } from '../formats/kube-object.js';
 import { Gate } from './gates.js';
-import { isCurrent, isReady, newDaemonPod, ownedBy, planPods, podStatus, revisionHash } from './kube-pods.js';
+import { isCurrent, isReady, newDaemonPod, ownedBy, planPods, podStatus, pullReasonOf, revisionHash, templatePullFails, type PullFailure } from './kube-pods.js';
 import { recordUpdate } from './kube-ssa.js';
 
 /** One kind the emulator serves; the same table drives the store and API discovery. */
@@ -89,6 +89,8 @@ export interface KubeStoreOptions {
   rolloutNeverFinishes?: boolean;
   /** The rollout gate (see gates.ts): every pod step of a rollout passes through it; held, it waits for the test. */
   rolloutGate?: Gate;
+  /** faults.imagePullFails: whether the kubelets cannot pull this image reference (asked when a rollout starts). */
+  pullFails?: (image: string) => boolean;
 }
 
 /** A DaemonSet rollout in flight, as the DaemonSet controller runs it: old pods replaced maxUnavailable at a time. */
@@ -103,6 +105,11 @@ interface PendingRollout {
   scheduled: boolean;
   /** A step came due while rolloutNeverFinishes was on. */
   stalled: boolean;
+  /**
+   * The template has an image the kubelets cannot pull (faults.imagePullFails): the new pods wait in
+   * ErrImagePull, then (the next pod step) in ImagePullBackOff for good; the rollout never gets further.
+   */
+  pull?: PullFailure['reason'];
 }
 
 /** `maxUnavailable` (an int or a percentage, rounded up as the DaemonSet controller does) over `desired` pods; at least 1. */
@@ -146,12 +153,14 @@ export class KubeStore {
   private syncingPods = false;
   private durationMs: number;
   private neverFinishes: boolean;
+  private readonly pullFails: (image: string) => boolean;
   /** See KubeStoreOptions.rolloutGate: one passage is one pod of a rollout. */
   readonly rolloutGate: Gate;
 
   constructor(options: KubeStoreOptions = {}) {
     this.durationMs = options.rolloutDurationMs ?? 200;
     this.neverFinishes = options.rolloutNeverFinishes ?? false;
+    this.pullFails = options.pullFails ?? (() => false);
     this.rolloutGate = options.rolloutGate ?? new Gate('rollout');
     // A real cluster always has these; kubectl asks for the namespace after a NotFound.
     for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
@@ -259,6 +268,7 @@ export class KubeStore {
             inFlight: Math.min(Math.max(previous?.inFlight ?? 0, maxUnavailableOf(obj, desired)), desired),
             scheduled: previous?.scheduled ?? false,
             stalled: previous?.stalled ?? false,
+            ...(templatePullFails(obj, this.pullFails) ? { pull: 'ErrImagePull' as const } : {}),
           });
           rolloutStarts = true;
         }
@@ -369,8 +379,10 @@ export class KubeStore {
   /** The status the DaemonSet controller reports: it observes the newest generation at once; pods move one by one. */
   private daemonSetStatus(ds: KubeObject, rollout: PendingRollout | undefined): Json {
     const desired = this.desiredPods(ds);
-    const updated = rollout ? Math.min(rollout.updated, desired) : desired;
-    const unavailable = rollout ? Math.min(rollout.inFlight, desired - updated) : 0;
+    const ready = rollout ? Math.min(rollout.updated, desired) : desired;
+    const unavailable = rollout ? Math.min(rollout.inFlight, desired - ready) : 0;
+    // Pods that cannot pull their image are of the new template (scheduled, counted as updated) but not available.
+    const updated = rollout?.pull ? ready + unavailable : ready;
     return {
       currentNumberScheduled: desired,
       desiredNumberScheduled: desired,
@@ -398,7 +410,8 @@ export class KubeStore {
       this.finishRollout(key);
       return;
     }
-    if (rollout.scheduled) return;
+    // Backed off pulling: no step will ever make the new pods available.
+    if (rollout.scheduled || rollout.pull === 'ImagePullBackOff') return;
     rollout.scheduled = true;
     const stepMs = Math.max(1, Math.floor(this.durationMs / Math.max(1, desired)));
     const name = ds.metadata.name;
@@ -406,6 +419,13 @@ export class KubeStore {
       const current = this.rollouts.get(key);
       if (!current) return;
       current.scheduled = false;
+      if (current.pull) {
+        // The pull failed and the kubelet backs off: the new pods wait in ImagePullBackOff from now on.
+        current.pull = 'ImagePullBackOff';
+        const latest = this.objects.get(key);
+        if (latest) this.writeStatus(key, latest, current);
+        return;
+      }
       if (this.neverFinishes) {
         current.stalled = true;
         return;
@@ -476,6 +496,7 @@ export class KubeStore {
       const inFlight = rollout ? Math.min(rollout.inFlight, desired - updated) : 0;
       const hash = revisionHash(ds);
       const generation = templateGenerationOf(ds);
+      const pull: PullFailure | undefined = rollout?.pull ? { reason: rollout.pull, fails: this.pullFails } : undefined;
       for (const [node, want] of planPods(nodes, (name) => byNode.get(name), hash, updated, inFlight)) {
         const pod = byNode.get(node.metadata.name);
         if (want === 'keep') {
@@ -483,12 +504,13 @@ export class KubeStore {
           continue;
         }
         const ready = want === 'ready';
+        const stuck = ready ? undefined : pull;
         if (pod && isCurrent(pod, hash)) {
-          if (isReady(pod) !== ready) this.put({ ...pod, status: podStatus(pod, node, ready) }, { manager: null });
+          if (isReady(pod) !== ready || pullReasonOf(pod) !== stuck?.reason) this.put({ ...pod, status: podStatus(pod, node, ready, stuck) }, { manager: null });
           continue;
         }
         if (pod) this.delete('v1', 'Pod', pod.metadata.name, namespace);
-        this.put(newDaemonPod(ds, node, generation, ready), { manager: null });
+        this.put(newDaemonPod(ds, node, generation, ready, stuck), { manager: null });
       }
     } finally {
       this.syncingPods = false;

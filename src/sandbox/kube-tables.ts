@@ -90,7 +90,16 @@ const COLUMNS: Record<string, Column[]> = {
       return `${ready}/${total}`;
     }),
     str('Status', 'The aggregate status of the containers in this pod.', (o) => {
-      // As kubectl's printer: a waiting container's reason (ContainerCreating) stands for the phase.
+      // As the API server's pod printer: an init container not done yet stands for the pod (`Init:<reason>`,
+      // or `Init:<done>/<all>`); then a waiting container's reason (ContainerCreating) stands for the phase.
+      const inits = get(o, 'status', 'initContainerStatuses');
+      const initList = Array.isArray(inits) ? inits : [];
+      for (const [i, c] of initList.entries()) {
+        if (get(c, 'state', 'terminated', 'exitCode') === 0) continue;
+        const reason = get(c, 'state', 'waiting', 'reason');
+        if (typeof reason === 'string' && reason !== '' && reason !== 'PodInitializing') return `Init:${reason}`;
+        return `Init:${i}/${initList.length}`;
+      }
       const statuses = get(o, 'status', 'containerStatuses');
       const waiting = Array.isArray(statuses) ? statuses.map((c) => get(c, 'state', 'waiting', 'reason')).find((r) => typeof r === 'string') : undefined;
       return String(waiting ?? get(o, 'status', 'phase') ?? 'Pending');

@@ -21,6 +21,12 @@ export interface ScenarioFaults {
   updateNeverFinishes?: boolean;
   /** The DaemonSet rollout never completes after a change. */
   rolloutNeverFinishes?: boolean;
+  /**
+   * Image references the kubelets cannot pull: a DaemonSet rollout whose template has a container or init
+   * container image containing one of these strings never completes; its new pods wait in ErrImagePull, then
+   * ImagePullBackOff (one rollout-gate passage later), counted in updatedNumberScheduled but never available.
+   */
+  imagePullFails?: string[];
   /** The Kubernetes API refuses connections for this many milliseconds after the nth mutating EKS call (1-based). */
   kubeOutage?: { afterMutatingCall: number; durationMs: number };
   /**
