@@ -3,7 +3,7 @@
  * add-on back to the version the run started from with the settings of the run's backup, then stops with exit
  * 4 naming the failure and where it returned; `--output json` carries the `rollback` object. The CLI runs
  * in-process (one run spawns the built CLI) against an in-process sandbox; the live objects are read back with kubectl, the add-on with the
- * SDK. Faults are the sandbox's (`failUpdateNumber`, `updateNeverFinishes`) and a held rollout gate; nothing is
+ * SDK. Faults are the sandbox's (`failUpdateNumber`, `updateNeverFinishes`, `imagePullFails`) and a held rollout gate; nothing is
  * ordered by the clock but the --timeout a held gate makes run out.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -147,6 +147,40 @@ describe('upgrade --atomic walks back to where the run started', () => {
     expect(live).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
     expect(live.env.WARM_ENI_TARGET).toBe('2');
     expect(await addon(sb)).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'ACTIVE' });
+  });
+
+  it('pods that cannot pull the new image: the stop names them in ImagePullBackOff, and the walk back returns', async () => {
+    // The v1.13.4 init image cannot be pulled; the v1.12.6 images of the walk back can. The rollout gate is held
+    // until the new pod's failed pull waits in it, then released: the kubelet backs off and the pod stays in
+    // ImagePullBackOff, so --timeout runs out on a rollout that cannot finish.
+    const sb = await start('default', { imagePullFails: ['amazon-k8s-cni-init:v1.13.4'] }, ['rollout']);
+    const run = startInProcess(
+      ['upgrade', '--atomic', '--to', 'v1.13.4-eksbuild.1', '--timeout', '2s', '--yes', '--backup-dir', tmp(), '--output', 'json'],
+      (a) => onSandboxInProcess(sb, a),
+    );
+    await sb.gates.rollout.waitForPending(1);
+    sb.gates.rollout.release();
+    const result = await run.result;
+    expect(result.exitCode, result.stderr).toBe(4);
+    const report = parseJson<{ rollback: Rollback }>(result);
+    expect(schemaErrors('upgrade', report)).toEqual([]);
+    expect(report.rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6-eksbuild.2', outcome: 'returned' });
+    const line = errorLine(result);
+    expect(line).toMatch(/had not rolled out when the timeout ran out; not ready: aws-node-[a-z0-9]{5} on [^:]+: init aws-vpc-cni-init ImagePullBackOff, aws-node PodInitializing/);
+    expect(line).toMatch(/returned to v1\.12\.6-eksbuild\.2/);
+    expect(await addon(sb)).toMatchObject({ addonVersion: 'v1.12.6-eksbuild.2', status: 'ACTIVE' });
+    // Every image of the live DaemonSet is v1.12.6 again, and its pods all run them.
+    const kubectl = kubectlFor('1.33', sb.kubeconfig);
+    const ds = JSON.parse((await kubectl('get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'json')).stdout) as {
+      spec: { template: { spec: { containers: Array<{ image: string }>; initContainers: Array<{ image: string }> } } };
+    };
+    const images = [...ds.spec.template.spec.initContainers, ...ds.spec.template.spec.containers].map((c) => c.image);
+    expect(images.length).toBeGreaterThan(1);
+    for (const image of images) expect(image).toMatch(/:v1\.12\.6-eksbuild\.2$/);
+    expect(await liveAwsNode(sb)).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
+    const table = await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=aws-node', '--no-headers');
+    expect(table.stdout.trim().split('\n').map((l) => l.split(/\s+/)[2])).toEqual(expect.arrayContaining(['Running']));
+    expect(table.stdout).not.toMatch(/ImagePull/);
   });
 
   it('an add-on EKS leaves DEGRADED past the grace: walks back from the applied version', async () => {
