@@ -179,8 +179,9 @@ describe('upgrade --atomic walks back to where the run started', () => {
     for (const image of images) expect(image).toMatch(/:v1\.12\.6-eksbuild\.2$/);
     expect(await liveAwsNode(sb)).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
     const table = await kubectl('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=aws-node', '--no-headers');
-    expect(table.stdout.trim().split('\n').map((l) => l.split(/\s+/)[2])).toEqual(expect.arrayContaining(['Running']));
-    expect(table.stdout).not.toMatch(/ImagePull/);
+    const statuses = table.stdout.trim().split('\n').map((l) => l.split(/\s+/)[2]);
+    expect(statuses.length).toBeGreaterThan(1);
+    expect(new Set(statuses)).toEqual(new Set(['Running']));
   });
 
   it('an add-on EKS leaves DEGRADED past the grace: walks back from the applied version', async () => {
