@@ -37,6 +37,21 @@ describe('the Node.js line under test', () => {
   });
 });
 
+describe('a Node.js older than 22', () => {
+  // Node 20 as the CLI sees it: its version, as a preload tells it.
+  const OLD = { NODE_OPTIONS: "--import=data:text/javascript,Object.defineProperty(process,'version',{value:'v20.20.2'});Object.defineProperty(process.versions,'node',{value:'20.20.2'})" };
+
+  it('is refused in one sentence, exit 2, before anything is loaded; --version still answers', async () => {
+    const refused = await vpccni(['--sandbox', 'status'], { env: isolatedEnv(OLD) });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toBe('vpccni: needs Node.js 22 or later, and this is Node.js v20.20.2; install Node.js 24 (the LTS line) or 22 and run vpccni with it.');
+    const version = await vpccni(['--version'], { env: isolatedEnv(OLD) });
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
+
 describe('node_modules/.bin/node', () => {
   it('is Node 24 under npx, whatever node is first on the PATH before it', async () => {
     const node24 = versionOf('node24');
