@@ -26,7 +26,7 @@ export default tseslint.config(
     },
   },
   {
-    // CommonJS on purpose (the bundle's loader, a benchmark's floor): require() is how they load.
+    // CommonJS on purpose (a benchmark's floor): require() is how it loads.
     files: ['**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

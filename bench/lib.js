@@ -48,7 +48,7 @@ const BIN = fileURLToPath(new URL('../bin/vpccni.js', import.meta.url));
  */
 export async function serveSandbox(args, set = () => ({})) {
   const home = mkdtempSync(join(tmpdir(), 'vpccni-bench-home-'));
-  const child = spawn('node', [BIN, 'sandbox', 'serve', ...args, '--dir', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
+  const child = spawn(process.execPath, [BIN, 'sandbox', 'serve', ...args, '--dir', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home } });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const line = await new Promise((resolve, reject) => {

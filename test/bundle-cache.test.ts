@@ -1,93 +1,117 @@
 /**
- * The bundle's code cache (bin/bundle-loader.cjs): the first run writes V8's compiled code of the files it
- * loaded, later runs hand it back to V8; a damaged entry is compiled afresh and rewritten; entries of files
- * no longer in the bundle go; VPCCNI_COMPILE_CACHE=0 turns it off; a cache that cannot be written changes
- * nothing but speed. Each case loads the bundle's entry in a node of its own (the loader hooks require()).
+ * The bundle's compile cache (Node's module.enableCompileCache, turned on by bin/vpccni.js): the first run
+ * writes V8's compiled code of the files it loaded into vpccni's own folder, later runs are handed it back; a
+ * rebuild (same file names, other code) is compiled afresh and its entries rewritten, never served the old
+ * code; VPCCNI_COMPILE_CACHE=0 turns it off; a cache that cannot be written changes nothing but speed. What
+ * Node did with each file is read off its own account of it (NODE_DEBUG_NATIVE=COMPILE_CACHE on stderr).
  */
 import { execa } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
+import { BIN, ROOT, isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
 
-const LOADER = join(ROOT, 'bin', 'bundle-loader.cjs');
-
-interface Report {
-  folder: string | null;
-  read: string[];
+interface Account {
+  /** Bundle files whose cached code V8 took. */
+  accepted: string[];
+  /** Bundle files whose cache entry was written at exit. */
   written: string[];
-  rejected: string[];
+  /** Bundle files whose entry was of another content. */
+  mismatched: string[];
 }
 
-/** Loads dist/bundle/cli.cjs under the loader with `env`; returns the loader's report, taken at exit. */
-async function load(env: Record<string, string | undefined>): Promise<Report> {
-  const script = [
-    `const loader = require(${JSON.stringify(LOADER)});`,
-    'const report = loader.installCodeCache();',
-    `const { main } = require(${JSON.stringify(join(ROOT, 'dist', 'bundle', 'cli.cjs'))});`,
-    'if (typeof main !== "function") throw new Error("no main");',
-    // After the loader's own exit handler, which writes the cache.
-    'process.on("exit", () => process.stdout.write(JSON.stringify(report)));',
-  ].join('\n');
-  const result = await execa(process.execPath, ['-e', script], { env, extendEnv: true, reject: false });
-  expect(result.stderr).toBe('');
-  return JSON.parse(result.stdout) as Report;
-}
+const files = (stderr: string, pattern: RegExp) => [...stderr.matchAll(pattern)].map((m) => m[1]!.split('/').pop()!).sort();
 
-/** The bundle file an entry is of: `cli-abc.cjs.0123456789abcdef.v8` → `cli-abc.cjs`. */
-const bundleFile = (entry: string) => entry.replace(/\.[0-9a-f]{16}\.v8$/, '');
+/** Runs `vpccni --help` (the bundle's entry and the modules --help needs) with `env`; Node's account of it. */
+async function help(env: Record<string, string | undefined>, bin = BIN): Promise<Account & { stdout: string }> {
+  const result = await execa('node', [bin, '--help'], { env: isolatedEnv({ NODE_DEBUG_NATIVE: 'COMPILE_CACHE', ...env }), extendEnv: true, reject: false });
+  expect(result.exitCode, result.stderr).toBe(0);
+  const stderr = String(result.stderr);
+  expect(stderr.split('\n').filter((line) => line && !line.startsWith('[compile cache]'))).toEqual([]);
+  return {
+    stdout: String(result.stdout),
+    accepted: files(stderr, /for (?:ESM )?(file:\S+) was accepted/g),
+    written: files(stderr, /writing cache for (?:ESM )?(file:\S+) to [^\n]*\.\.\.success$/gm),
+    mismatched: files(stderr, /for (?:ESM )?(file:\S+)\.\.\.\[[\d ]+\]\.\.\.code hash mismatch/g),
+  };
+}
 
 const fresh = () => join(mkdtempSync(join(tmpdir(), 'vpccni-code-cache-')), 'cache');
 
-describe('the code cache of the bundle', () => {
-  it('is written by the first run, read by the next, and rewritten where an entry is damaged', async () => {
+/** The folder Node keeps this line's entries in: one per Node.js version, architecture and V8 flags. */
+function lineFolder(base: string): string {
+  const folders = readdirSync(join(base, 'compile-cache'));
+  expect(folders).toEqual([expect.stringMatching(new RegExp(`^${process.version.replace(/\./g, '\\.')}-${process.arch}-`))]);
+  return join(base, 'compile-cache', folders[0]!);
+}
+
+describe('the compile cache of the bundle', () => {
+  it('is written in its own folder by the first run and read by the next', async () => {
     const base = fresh();
-    const first = await load({ VPCCNI_CACHE_DIR: base });
-    expect(first.folder?.startsWith(base)).toBe(true);
-    expect(first.read).toEqual([]);
-    expect(first.written).toEqual(expect.arrayContaining([expect.stringMatching(/^cli\.cjs\.[0-9a-f]{16}\.v8$/), expect.stringMatching(/^cli-.+\.cjs\.[0-9a-f]{16}\.v8$/)]));
-    expect(readdirSync(first.folder!).sort()).toEqual([...first.written].sort());
+    const first = await help({ VPCCNI_CACHE_DIR: base });
+    expect(first.accepted).toEqual([]);
+    expect(first.written).toContain('cli.mjs');
+    expect(readdirSync(lineFolder(base)).length).toBe(first.written.length);
 
-    const second = await load({ VPCCNI_CACHE_DIR: base });
-    expect(second.read.sort()).toEqual(first.written.map(bundleFile).sort());
+    const second = await help({ VPCCNI_CACHE_DIR: base });
+    expect(second.accepted).toEqual(first.written);
     expect(second.written).toEqual([]);
+    expect(second.stdout).toBe(first.stdout);
+  });
 
-    // A damaged entry (cut short), one of a file the bundle no longer has, and one of another content of the
-    // fixed-name cli.cjs (as a rebuild gives: same length, so V8 would take it, and run the old code).
-    const entry = first.written.find((name) => name.startsWith('cli-'))!;
-    const bytes = readFileSync(join(first.folder!, entry));
-    writeFileSync(join(first.folder!, entry), bytes.subarray(0, bytes.length >> 1));
-    writeFileSync(join(first.folder!, 'cli-0ld0ld0l.cjs.0123456789abcdef.v8'), 'gone');
-    const stub = first.written.find((name) => name.startsWith('cli.cjs.'))!;
-    writeFileSync(join(first.folder!, 'cli.cjs.0123456789abcdef.v8'), readFileSync(join(first.folder!, stub)));
-    const third = await load({ VPCCNI_CACHE_DIR: base });
-    expect(third.rejected).toEqual([bundleFile(entry)]);
-    expect(third.written).toEqual([entry]);
-    expect(readFileSync(join(first.folder!, entry)).length).toBeGreaterThan(bytes.length >> 1);
-    expect(readdirSync(first.folder!).sort()).toEqual([...first.written].sort());
+  it('never serves a rebuilt file its old code: the entry is compiled afresh and rewritten', async () => {
+    // A copy of what ships the CLI's --help (the launcher, package.json and the bundle), rebuilt in place:
+    // one bundle file's text changes, its name and length do not.
+    const pkg = mkdtempSync(join(tmpdir(), 'vpccni-rebuilt-'));
+    cpSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
+    cpSync(join(ROOT, 'bin'), join(pkg, 'bin'), { recursive: true });
+    cpSync(join(ROOT, 'dist', 'bundle'), join(pkg, 'dist', 'bundle'), { recursive: true });
+    const bin = join(pkg, 'bin', 'vpccni.js');
+    const base = fresh();
+    const cold = await help({ VPCCNI_CACHE_DIR: base }, bin);
+    expect(cold.stdout).toMatch(/^Manage the Amazon VPC CNI add-on/m);
+    expect(cold.written).toContain('cli.mjs');
+    const entries = readdirSync(lineFolder(base)).sort();
+
+    const entry = join(pkg, 'dist', 'bundle', 'cli.mjs');
+    const code = readFileSync(entry, 'utf8');
+    expect(code).toContain('Manage the Amazon VPC CNI add-on');
+    writeFileSync(entry, code.replace('Manage the Amazon VPC CNI add-on', 'MANAGE THE AMAZON VPC CNI ADD-ON'));
+    const rebuilt = await help({ VPCCNI_CACHE_DIR: base }, bin);
+    expect(rebuilt.stdout).toMatch(/^MANAGE THE AMAZON VPC CNI ADD-ON/m);
+    expect(rebuilt.mismatched).toEqual(['cli.mjs']);
+    expect(rebuilt.written).toEqual(['cli.mjs']);
+    expect(rebuilt.accepted).toEqual(cold.written.filter((name) => name !== 'cli.mjs'));
+    // The rebuilt file's entry replaced the old one.
+    expect(readdirSync(lineFolder(base)).sort()).toEqual(entries);
+
+    const again = await help({ VPCCNI_CACHE_DIR: base }, bin);
+    expect(again.stdout).toBe(rebuilt.stdout);
+    expect(again.accepted).toEqual(cold.written);
   });
 
   it('is off with VPCCNI_COMPILE_CACHE=0, and a cache that cannot be written is skipped', async () => {
     const base = fresh();
-    const off = await load({ VPCCNI_CACHE_DIR: base, VPCCNI_COMPILE_CACHE: '0' });
-    expect(off).toEqual({ folder: null, read: [], written: [], rejected: [] });
+    const off = await help({ VPCCNI_CACHE_DIR: base, VPCCNI_COMPILE_CACHE: '0' });
+    expect(off).toMatchObject({ accepted: [], written: [], mismatched: [] });
     expect(existsSync(base)).toBe(false);
 
-    // A file where the folder would be: nothing can be written, and the bundle loads all the same.
+    // A file where the folder would be: nothing can be written, and the CLI runs all the same.
     mkdirSync(join(base, '..'), { recursive: true });
     writeFileSync(base, 'in the way');
-    const blocked = await load({ VPCCNI_CACHE_DIR: base });
-    expect(blocked.written).toEqual([]);
-    expect(blocked.read).toEqual([]);
+    const blocked = await help({ VPCCNI_CACHE_DIR: base });
+    expect(blocked).toMatchObject({ accepted: [], written: [] });
+    expect(blocked.stdout).toBe(off.stdout);
   });
 
   it('lives under XDG_CACHE_HOME, else ~/.cache, when VPCCNI_CACHE_DIR is not set', async () => {
     const home = mkdtempSync(join(tmpdir(), 'vpccni-code-cache-home-'));
-    const xdg = await load({ VPCCNI_CACHE_DIR: undefined, HOME: home, XDG_CACHE_HOME: join(home, 'xdg') });
-    expect(xdg.folder?.startsWith(join(home, 'xdg', 'vpccni', `v8-${process.version}-${process.arch}-`))).toBe(true);
-    const plain = await load({ VPCCNI_CACHE_DIR: undefined, HOME: home, XDG_CACHE_HOME: undefined });
-    expect(plain.folder?.startsWith(join(home, '.cache', 'vpccni', `v8-${process.version}-${process.arch}-`))).toBe(true);
+    await help({ VPCCNI_CACHE_DIR: undefined, HOME: home, XDG_CACHE_HOME: join(home, 'xdg') });
+    expect(readdirSync(lineFolder(join(home, 'xdg', 'vpccni'))).length).toBeGreaterThan(0);
+    expect(existsSync(join(home, '.cache'))).toBe(false);
+    await help({ VPCCNI_CACHE_DIR: undefined, HOME: home, XDG_CACHE_HOME: undefined });
+    expect(readdirSync(lineFolder(join(home, '.cache', 'vpccni'))).length).toBeGreaterThan(0);
   });
 
   it('gives the CLI the same answers with the cache cold, warm and off', async () => {
@@ -102,6 +126,6 @@ describe('the code cache of the bundle', () => {
     }
     expect(runs[1]).toEqual(runs[0]);
     expect(runs[2]).toEqual(runs[0]);
-    expect(readdirSync(readdirSync(base).map((name) => join(base, name))[0]!).length).toBeGreaterThan(5);
+    expect(readdirSync(lineFolder(base)).length).toBeGreaterThan(5);
   });
 });

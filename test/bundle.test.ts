@@ -1,7 +1,7 @@
 /**
- * What ships runs the bundle (scripts/bundle.mjs): bin/vpccni.js loads dist/bundle/cli.js, whose modules
+ * What ships runs the bundle (scripts/bundle.mjs): bin/vpccni.js imports dist/bundle/cli.mjs, whose modules
  * still find the fixtures, schemas and advisories beside the package; VPCCNI_UNBUNDLED=1 runs tsc's dist/.
- * Which one ran is read off the CommonJS modules the process loaded from node_modules (none, bundled).
+ * Which one ran is read off the modules, ES or CommonJS, the process loaded from node_modules (none, bundled).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,13 +9,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isolatedEnv, parseJson, vpccni } from './helpers/cli.js';
 
-/** A preload that prints, at exit, the node_modules packages loaded through require(). */
+/** A preload that prints, at exit, the node_modules packages whose modules Node loaded (import or require). */
 function tracer(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'vpccni-bundle-')), 'loaded.mjs');
   writeFileSync(
     file,
-    `import { createRequire } from 'node:module';\nconst cache = createRequire(import.meta.url).cache;\n` +
-      `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify([...new Set(Object.keys(cache).filter((f) => f.includes('/node_modules/') && f.endsWith('.js')).map((f) => f.split('/node_modules/').pop().split('/').slice(0, f.split('/node_modules/').pop().startsWith('@') ? 2 : 1).join('/')))]) + '\\n'));\n`,
+    [
+      `import { registerHooks } from 'node:module';`,
+      `const loaded = new Set();`,
+      `registerHooks({ load(url, context, next) {`,
+      `  const inside = url.split('/node_modules/')[1];`,
+      `  if (inside) loaded.add(inside.split('/').slice(0, inside.startsWith('@') ? 2 : 1).join('/'));`,
+      `  return next(url, context);`,
+      `} });`,
+      `process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify([...loaded]) + '\\n'));`,
+    ].join('\n'),
   );
   return file;
 }

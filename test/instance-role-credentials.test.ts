@@ -1,11 +1,11 @@
 /**
  * Credentials from an EC2 instance role (IMDSv2), as a CI runner on EC2 or a bastion gets them: the built CLI
- * (the bundle, loaded through the code cache) takes them from an instance metadata service on loopback and
+ * (the bundle, with Node's compile cache) takes them from an instance metadata service on loopback and
  * reads the sandbox with them. The SDK's metadata client is loaded by a dynamic import() inside the bundle,
- * which the code cache's loader must hand to Node's own loader; a credential chain swallows a provider's
+ * which must work with the bundle's code cold and from the cache; a credential chain swallows a provider's
  * errors, so only a run that ends with the sandbox's answers proves it.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,8 @@ describe('an EC2 instance role', () => {
       expect(result.stderr, cacheState).toBe('');
       expect(parseJson<{ cluster: { region: string } }>(result).cluster.region).toBe(sandbox.region);
       expect(imds.seen, cacheState).toContain('GET /latest/meta-data/placement/region (token)');
+      // The first run filled the cache the second one starts from.
+      expect(readdirSync(join(cache, 'compile-cache')).length, cacheState).toBe(1);
     }
   });
 });

@@ -81,8 +81,9 @@ function client(server: Running, source: TokenSource = tokens()): KubeHttp {
   return http;
 }
 
+// @types/node 22 gives HTTP/1.1 and HTTP/2 responses writeHead overloads that do not unify; both take (status, headers).
 const echo: Handler = (req, res) => {
-  res.writeHead(200, { 'Content-Type': 'application/json' });
+  (res as ServerResponse).writeHead(200, { 'Content-Type': 'application/json' });
   res.end(JSON.stringify({ path: req.url, auth: req.headers.authorization ?? null }));
 };
 
@@ -136,14 +137,14 @@ describe('the in-process Kubernetes client over HTTP/2', () => {
   it('asks again with a new token after a 401, on the same connection, and sends a body', async () => {
     const server = await serve(true, (req, res) => {
       if (req.headers.authorization !== 'Bearer t2') {
-        res.writeHead(401, { 'Content-Type': 'application/json' });
+        (res as ServerResponse).writeHead(401, { 'Content-Type': 'application/json' });
         res.end('{"kind":"Status","code":401}');
         return;
       }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        res.writeHead(201, { 'Content-Type': 'application/json' });
+        (res as ServerResponse).writeHead(201, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ method: req.method, type: req.headers['content-type'], body: Buffer.concat(chunks).toString('utf8') }));
       });
     });

@@ -16,9 +16,12 @@ describe('npm pack', () => {
     const { stdout } = await execa('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
     const [pack] = JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>;
     const files = pack!.files.map((f) => f.path);
-    for (const needed of ['LICENSE', 'README.md', 'package.json', 'bin/vpccni.js', 'bin/bundle-loader.cjs', 'dist/bundle/cli.cjs', 'action.yml', 'action/entry.mjs']) {
+    for (const needed of ['LICENSE', 'README.md', 'package.json', 'bin/vpccni.js', 'dist/bundle/cli.mjs', 'action.yml', 'action/entry.mjs']) {
       expect(files).toContain(needed);
     }
+    // Node's compile cache replaced the bundle's own loader; the launcher is the one file in bin/.
+    expect(files.filter((f) => f.startsWith('bin/'))).toEqual(['bin/vpccni.js']);
+    expect(files.filter((f) => f.startsWith('dist/bundle/') && !f.endsWith('.mjs'))).toEqual([]);
     // The bundle is what runs; tsc's modules, declarations and maps are not shipped.
     expect(files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/bundle/') && !f.startsWith('dist/fixtures-json/'))).toEqual([]);
     expect(files.some((f) => f.startsWith('schemas/') && f.endsWith('.json'))).toBe(true);
@@ -51,8 +54,9 @@ describe('npm pack', () => {
   });
 
   it('has a license, runs no script on install, and builds before publishing', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string; scripts: Record<string, string>; engines: { node: string } };
     expect(pkg.license).toBe('Apache-2.0');
+    expect(pkg.engines.node).toBe('>=22');
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/Apache License\s+Version 2\.0, January 2004/);
     for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) expect(pkg.scripts[hook]).toBeUndefined();
     expect(pkg.scripts.prepublishOnly).toMatch(/build/);
@@ -68,6 +72,25 @@ describe('the GitHub Action', () => {
     expect(Object.keys(action.outputs)).toEqual(['pass', 'exit-code']);
     expect(action.runs.using).toBe('composite');
     expect(action.runs.steps.some((s) => s.run?.includes('action/entry.mjs'))).toBe(true);
+  });
+
+  it('runs its entry point and the CLI on the Node.js 24 its install brought, whatever node the job has', async () => {
+    const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as { runs: { steps: Array<{ id?: string; run?: string }> } };
+    const script = action.runs.steps.find((s) => s.id === 'check')!.run!.replaceAll('${{ github.action_path }}', ROOT);
+    const dir = mkdtempSync(join(tmpdir(), 'vpccni-action-'));
+    writeFileSync(join(dir, 'output'), '');
+    const probe = '--import=data:text/javascript,process.stderr.write(`NODE%20${process.version}\\n`)';
+    const result = await execa('bash', ['-c', script], {
+      reject: false,
+      env: isolatedEnv({ NODE_OPTIONS: probe, INPUT_SCENARIO: 'ready-for-1.28', 'INPUT_KUBERNETES-VERSION': '1.28', GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: join(dir, 'output'), GITHUB_STEP_SUMMARY: join(dir, 'summary.md') }),
+      extendEnv: true,
+      cwd: dir,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const node24 = `v${(JSON.parse(readFileSync(join(ROOT, 'node_modules', 'node24', 'package.json'), 'utf8')) as { version: string }).version}`;
+    // The entry point and the CLI it starts.
+    expect([...result.stderr.matchAll(/^NODE (\S+)$/gm)].map((m) => m[1])).toEqual([node24, node24]);
+    expect(readFileSync(join(dir, 'output'), 'utf8')).toBe('pass=true\nexit-code=0\n');
   });
 
   it.each([

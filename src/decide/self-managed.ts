@@ -265,7 +265,7 @@ export function unifiedDiff(before: string, after: string, labels: [string, stri
       k++;
       continue;
     }
-    let start = Math.max(0, k - context);
+    const start = Math.max(0, k - context);
     let end = k;
     // Extend the hunk while changes are within 2×context lines of each other.
     for (;;) {
@@ -285,7 +285,6 @@ export function unifiedDiff(before: string, after: string, labels: [string, stri
     out.push(`@@ -${aStart},${hunk.filter((o) => o.t !== '+').length} +${bStart},${hunk.filter((o) => o.t !== '-').length} @@`);
     for (const o of hunk) out.push(`${o.t}${o.line}`);
     k = stop;
-    start = stop;
   }
   return `${out.join('\n')}\n`;
 }

@@ -140,8 +140,8 @@ export function createIamGateway(settings: AwsSettings): IamGateway {
       const { client, sdk: m } = await sdk();
       const documents: RolePolicies['documents'] = [];
       const unreadable: string[] = [];
-      let attached: string[] = [];
-      let inline: string[] = [];
+      let attached: string[];
+      let inline: string[];
       try {
         const lists = await Promise.all([
           (async () => {

@@ -16,7 +16,7 @@ let resolved: string | undefined;
 /** The AWS CLI to spawn: the script behind a pyenv shim when there is one, else `aws`. Resolved once. */
 export function awsCommand(): string {
   if (resolved === undefined) {
-    let path = '';
+    let path: string;
     try {
       const which = execaSync('pyenv', ['which', 'aws'], { reject: false, timeout: 30_000 });
       path = which.exitCode === 0 ? String(which.stdout).trim() : '';

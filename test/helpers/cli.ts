@@ -19,8 +19,8 @@ export interface CliResult {
 }
 
 /**
- * One code cache (bin/bundle-loader.cjs) for every CLI the tests spawn, as one user's runs share theirs:
- * entries are named by content, so runs of other builds cannot meet a wrong one.
+ * One compile cache (bin/vpccni.js turns on Node's) for every CLI the tests spawn, as one user's runs share
+ * theirs: Node checks each entry against its file's content, so runs of other builds cannot meet a wrong one.
  */
 export const TEST_CODE_CACHE = join(tmpdir(), 'vpccni-test-code-cache');
 

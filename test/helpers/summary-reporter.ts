@@ -1,7 +1,9 @@
 /**
  * Ends a test run with one plain line, `N passed, N failed, N skipped`, that any CI can read whatever the
- * runner, after vitest's own report.
+ * runner, after vitest's own report; and writes the counts to $VPCCNI_TEST_SUMMARY when set, for
+ * scripts/test-lines.mjs to add up the runs on each Node.js line.
  */
+import { writeFileSync } from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
 export default class SummaryReporter implements Reporter {
@@ -18,5 +20,6 @@ export default class SummaryReporter implements Reporter {
       }
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    if (process.env.VPCCNI_TEST_SUMMARY) writeFileSync(process.env.VPCCNI_TEST_SUMMARY, JSON.stringify({ passed, failed, skipped }));
   }
 }

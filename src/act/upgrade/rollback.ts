@@ -70,7 +70,7 @@ export async function walkBack(runtime: Runtime, journal: Journal, timeoutMs: nu
       } catch (error) {
         step.result = 'failed';
         step.error = error instanceof Error ? error.message : String(error);
-        throw new Error(`${describeStep(step)} failed: ${step.error}`);
+        throw new Error(`${describeStep(step)} failed: ${step.error}`, { cause: error });
       }
     }
     const where = await arrived(runtime, start, timeoutMs);
