@@ -5,8 +5,9 @@
 // lines vpccni supports. Each run has its line's directory first on the PATH, so vitest's workers (forked
 // from its own process.execPath), `node` spawned by the tests and `#!/usr/bin/env node` all run that line;
 // VPCCNI_TEST_NODE names it for test/node-line.test.ts, which checks that they do.
-// One after the other, not at once: measured on the 2 shared cores (load average 25–38), the two suites in a
-// row took 211 s + 214 s, side by side 579 s each; and each run's output stays readable.
+// One after the other, not at once: on the 2 cores the two suites in a row took 52 s + 55 s (machine idle) and
+// 211 s + 214 s (load average 25–38); side by side 140 s and 579 s. Side by side, the suites also meet on the
+// same files (a test stopped on the other suite's upgrade journal lock); and each run's output stays readable.
 // Ends with one plain line adding both runs up: `all lines: N passed, N failed, N skipped`.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
