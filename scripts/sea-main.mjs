@@ -14,7 +14,6 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
   });
   process.env.VPCCNI_VERSION = version;
-  if (!args.includes('--verbose')) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // process.argv is [executable, executable as invoked, ...args]: the shape main() and commander expect.
   import('../dist/cli.js').then(async ({ main }) => {
     process.exitCode = await main(process.argv);

@@ -119,7 +119,7 @@ function ownerRun(owner: AddonOwner): string {
 
 /**
  * The instruction that moves an owned add-on: the pin to change and the versions, one run of the owner per step,
- * and the `plan --output` that prints them (branch iacplan) for the owners it knows.
+ * and the `plan --output` that prints them for the owners it knows.
  */
 export function ownerUpgradeInstruction(owner: AddonOwner, steps: readonly string[]): string {
   const to = steps.at(-1) ?? '';
