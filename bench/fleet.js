@@ -24,11 +24,10 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACCOUNTS, REGIONS, fleetScenarioYaml } from './fleet-scenario.js';
-import { serveSandbox } from './lib.js';
+import { serveSandbox, writeResultsBlock } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
-const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const CLUSTERS = Number(process.env.FLEET_CLUSTERS ?? 200);
 const CONCURRENCY = Number(process.env.FLEET_CONCURRENCY ?? 8);
@@ -159,13 +158,7 @@ async function main() {
     '',
     `All runs, ms (${LATENCY} ms per call): ${slow.map((r) => Math.round(r.wall)).join(', ')}; (no latency): ${fast.map((r) => Math.round(r.wall)).join(', ')}.`,
   ].join('\n');
-  const text = readFileSync(RESULTS, 'utf8');
-  const start = '<!-- bench-fleet:start -->';
-  const end = '<!-- bench-fleet:end -->';
-  const updated = text.includes(start)
-    ? text.replace(new RegExp(`${start}[\\s\\S]*?${end}`), `${start}\n${block}\n${end}`)
-    : `${text.trimEnd()}\n\n## fleet check of ${CLUSTERS} clusters\n\n${start}\n${block}\n${end}\n`;
-  writeFileSync(RESULTS, updated);
+  writeResultsBlock('fleet', `fleet check of ${CLUSTERS} clusters`, block);
   process.stdout.write(`${block}\n`);
 }
 

@@ -14,11 +14,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, log, ms, ratio, run, serveSandbox } from './lib.js';
+import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
-const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const quick = process.argv.includes('--quick');
 const N = quick ? 3 : 7;
 const LATENCY = 100;
@@ -307,11 +306,4 @@ log(`  ${JSON.stringify(u)}`);
 noteLoad('at the end');
 const block = render(st, e, l, n, u);
 process.stdout.write(`${block}\n`);
-const START = '<!-- bench-kube:start -->';
-const END = '<!-- bench-kube:end -->';
-const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-const next = previous.includes(START)
-  ? `${previous.slice(0, previous.indexOf(START))}${START}\n${block}\n${END}${previous.slice(previous.indexOf(END) + END.length)}`
-  : `${previous.trimEnd()}\n\n## The Kubernetes client (issue 12)\n\n${START}\n${block}\n${END}\n`;
-writeFileSync(RESULTS, next);
-log(`wrote ${RESULTS}`);
+writeResultsBlock('kube', 'The Kubernetes client (issue 12)', block);

@@ -1,7 +1,7 @@
 // What the benchmarks share: running a command with its wall time (and CPU and peak RSS under /usr/bin/time), and
 // the formats of their tables.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -69,4 +69,20 @@ export async function serveSandbox(args, set = () => ({})) {
   };
   delete env.AWS_PROFILE;
   return { info, env, child, stop: () => new Promise((resolve) => (child.once('exit', resolve), child.kill('SIGINT'))) };
+}
+
+/**
+ * Writes `block` between the markers `<!-- bench-<name>:start -->` and `<!-- bench-<name>:end -->` of
+ * bench/RESULTS.md, or appends it under `heading` the first time.
+ */
+export function writeResultsBlock(name, heading, block) {
+  const results = fileURLToPath(new URL('RESULTS.md', import.meta.url));
+  const start = `<!-- bench-${name}:start -->`;
+  const end = `<!-- bench-${name}:end -->`;
+  const previous = existsSync(results) ? readFileSync(results, 'utf8') : '# Benchmark results\n';
+  const next = previous.includes(start)
+    ? `${previous.slice(0, previous.indexOf(start))}${start}\n${block}\n${end}${previous.slice(previous.indexOf(end) + end.length)}`
+    : `${previous.trimEnd()}\n\n## ${heading}\n\n${start}\n${block}\n${end}\n`;
+  writeFileSync(results, next);
+  log(`wrote ${results}`);
 }

@@ -9,15 +9,14 @@
 //   node bench/node-lines.js --baseline /tmp/vpccni-base --baseline-node /usr/bin/node [--quick]
 // Each CLI runs `--help` and `status` (exec kubeconfig, EKS token in-process) against one `sandbox serve`.
 // Writes between its markers in bench/RESULTS.md.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { load, log, ms, ratio, run, serveSandbox } from './lib.js';
+import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const quick = process.argv.includes('--quick');
 const N = quick ? 3 : 11;
 const option = (name) => {
@@ -129,11 +128,4 @@ const lines = [
 ];
 const block = lines.join('\n');
 process.stdout.write(`${block}\n`);
-const START = '<!-- bench-lines:start -->';
-const END = '<!-- bench-lines:end -->';
-const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-const next = previous.includes(START)
-  ? `${previous.slice(0, previous.indexOf(START))}${START}\n${block}\n${END}${previous.slice(previous.indexOf(END) + END.length)}`
-  : `${previous.trimEnd()}\n\n## Start-up on the Node.js lines (issue 20)\n\n${START}\n${block}\n${END}\n`;
-writeFileSync(RESULTS, next);
-log(`wrote ${RESULTS}`);
+writeResultsBlock('lines', 'Start-up on the Node.js lines (issue 20)', block);

@@ -9,18 +9,17 @@
 //    bench/kube-client.js, latency()) and against the floor at the same latency.
 // Run by bench/run.js after kube-client.js, or alone: `node bench/sea.js [--quick]` (after `npm run build:sea`).
 // Writes between the bench-sea markers of bench/RESULTS.md.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, log, ms, ratio, run, serveSandbox } from './lib.js';
+import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
 const SEA = join(ROOT, 'dist', 'sea', 'vpccni-linux-x64');
 const NODE24 = join(ROOT, 'node_modules', 'node24', 'bin', 'node');
 const FLOOR = join(ROOT, 'bench', 'floor', 'four-calls.cjs');
-const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
 const quick = process.argv.includes('--quick');
 const N = quick ? 3 : 9;
 const LATENCY = 100;
@@ -108,11 +107,4 @@ const block = [
 ].join('\n');
 process.stdout.write(`${block}\n`);
 
-const START = '<!-- bench-sea:start -->';
-const END = '<!-- bench-sea:end -->';
-const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : '# Benchmark results\n';
-const next = previous.includes(START)
-  ? `${previous.slice(0, previous.indexOf(START))}${START}\n${block}\n${END}${previous.slice(previous.indexOf(END) + END.length)}`
-  : `${previous.trimEnd()}\n\n## The single executable (issue 20)\n\n${START}\n${block}\n${END}\n`;
-writeFileSync(RESULTS, next);
-log(`wrote ${RESULTS}`);
+writeResultsBlock('sea', 'The single executable (issue 20)', block);
