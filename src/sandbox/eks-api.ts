@@ -1,10 +1,11 @@
 /**
  * An Amazon EKS emulator on 127.0.0.1 speaking the real REST-JSON protocol (eks-service-2.json, API
- * version 2017-11-01): the add-on operations and DescribeCluster, with EKS's error shapes (HTTP status,
+ * version 2017-11-01): the add-on operations, DescribeCluster and the managed node groups (ListNodegroups,
+ * DescribeNodegroup), with EKS's error shapes (HTTP status,
  * `x-amzn-ErrorType` header, `{"message"}` body) and epoch-second timestamps.
  * https://docs.aws.amazon.com/eks/latest/APIReference/API_Operations.html
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { regionPartition as partitionOf } from './registries.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -125,6 +126,8 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/clusters\/([^/]+)\/pod-identity-associations$/, operation: 'ListPodIdentityAssociations', mutating: false },
   { method: 'GET', pattern: /^\/clusters\/([^/]+)\/pod-identity-associations\/([^/]+)$/, operation: 'DescribePodIdentityAssociation', mutating: false },
   { method: 'DELETE', pattern: /^\/clusters\/([^/]+)\/pod-identity-associations\/([^/]+)$/, operation: 'DeletePodIdentityAssociation', mutating: true },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/node-groups$/, operation: 'ListNodegroups', mutating: false },
+  { method: 'GET', pattern: /^\/clusters\/([^/]+)\/node-groups\/([^/]+)$/, operation: 'DescribeNodegroup', mutating: false },
   { method: 'POST', pattern: /^\/clusters\/([^/]+)\/insights$/, operation: 'ListInsights', mutating: false },
   { method: 'GET', pattern: /^\/clusters\/([^/]+)\/insights\/([^/]+)$/, operation: 'DescribeInsight', mutating: false },
   { method: 'GET', pattern: /^\/addons\/supported-versions$/, operation: 'DescribeAddonVersions', mutating: false },
@@ -135,6 +138,9 @@ const ROUTES: Route[] = [
 ];
 
 const DEFAULT_PAGE_SIZE = 10;
+
+/** The cluster's subnets (DescribeCluster), where its node groups run too. */
+const SUBNETS = ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6a71829', 'subnet-0c3d4e5f6a7b8293a'];
 
 /** One cluster the EKS emulator serves: its scenario, add-on controller, Pod Identity and insights. */
 export interface SandboxCluster {
@@ -390,6 +396,18 @@ export class EksApi {
         });
         return { insights: items.map(insightSummary), ...(nextToken ? { nextToken } : {}) };
       }
+      case 'ListNodegroups': {
+        // Managed node groups only, by name (ListNodegroupsRequest maxResults 1..100).
+        const names = unit.scenario.cluster.nodeGroups.map((g) => g.name).sort();
+        const { page: nodegroups, nextToken } = page(names, {
+          maxResults: maxResultsOf(query.get('maxResults')),
+          nextToken: query.get('nextToken'),
+          filter: 'nodegroups',
+        });
+        return { nodegroups, ...(nextToken ? { nextToken } : {}) };
+      }
+      case 'DescribeNodegroup':
+        return { nodegroup: this.nodegroup(unit, second) };
       case 'DescribeInsight': {
         const insight = insights.get(second);
         if (!insight) throw new EksApiError(404, 'ResourceNotFoundException', `No insight found for id: ${second}`, { clusterName });
@@ -424,6 +442,45 @@ export class EksApi {
     return `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`;
   }
 
+  /**
+   * A managed node group as DescribeNodegroup answers (the `Nodegroup` shape; fields and their order as in the
+   * AWS CLI's describe-nodegroup example, fixtures/aws-cli-examples/describe-nodegroup.example1.output.json).
+   */
+  private nodegroup(unit: SandboxCluster, name: string): unknown {
+    const { cluster } = unit.scenario;
+    const group = cluster.nodeGroups.find((g) => g.name === name);
+    if (!group) {
+      throw new EksApiError(404, 'ResourceNotFoundException', `No node group found for name: ${name}.`, { clusterName: cluster.name, nodegroupName: name });
+    }
+    // A stable id per cluster and node group, in the UUID form EKS gives it.
+    const hex = createHash('sha256').update(`${cluster.accountId}/${cluster.region}/${cluster.name}/${name}`).digest('hex');
+    const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+    const size = group.nodeCount;
+    const [major, minor] = cluster.kubernetesVersion.split('.').map(Number) as [number, number];
+    return {
+      nodegroupName: name,
+      nodegroupArn: `arn:${partitionOf(cluster.region)}:eks:${cluster.region}:${cluster.accountId}:nodegroup/${cluster.name}/${name}/${id}`,
+      clusterName: cluster.name,
+      version: cluster.kubernetesVersion,
+      createdAt: this.createdAt,
+      modifiedAt: this.createdAt,
+      status: group.status,
+      capacityType: 'ON_DEMAND',
+      scalingConfig: { minSize: size, maxSize: Math.max(size, 1), desiredSize: size },
+      instanceTypes: [...group.instanceTypes],
+      subnets: [...SUBNETS],
+      // EKS has no AL2 AMIs from Kubernetes 1.33 on; AL2023 is the default type there.
+      amiType: major > 1 || minor >= 33 ? 'AL2023_x86_64_STANDARD' : 'AL2_x86_64',
+      nodeRole: group.nodeRole,
+      labels: {},
+      resources: { autoScalingGroups: [{ name: `eks-${name}-${id}` }] },
+      diskSize: 20,
+      health: { issues: [] },
+      updateConfig: { maxUnavailable: 1 },
+      tags: {},
+    };
+  }
+
   private cluster(unit: SandboxCluster): unknown {
     const { scenario, kubeEndpoint, certificateAuthorityData } = unit;
     const { cluster } = scenario;
@@ -442,7 +499,7 @@ export class EksApi {
       endpoint: kubeEndpoint,
       roleArn: `arn:${partitionOf(cluster.region)}:iam::${cluster.accountId}:role/eksClusterRole`,
       resourcesVpcConfig: {
-        subnetIds: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6a71829', 'subnet-0c3d4e5f6a7b8293a'],
+        subnetIds: [...SUBNETS],
         securityGroupIds: [],
         clusterSecurityGroupId: 'sg-0b1c2d3e4f5a60789',
         vpcId: 'vpc-0d4e5f6a7b8c9d0e1',

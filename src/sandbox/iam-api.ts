@@ -33,17 +33,27 @@ function loadJson(file: string): unknown {
   return readPackageJson(`fixtures/iam/${file}`);
 }
 
-/** The policies of one account: the AWS-managed CNI policy (real text) and the customer-managed IPv6 one. */
+/** An AWS-managed policy from its real `get-policy-version` output in fixtures/iam/. */
+function awsManaged(name: string): ManagedPolicy {
+  const version = (loadJson(`${name}.get-policy-version.json`) as { PolicyVersion: { Document: unknown; VersionId: string; CreateDate: string } }).PolicyVersion;
+  return {
+    arn: `arn:aws:iam::aws:policy/${name}`,
+    name,
+    versionId: version.VersionId,
+    createDate: version.CreateDate.replace('+00:00', 'Z'),
+    document: version.Document,
+  };
+}
+
+/**
+ * The policies of one account: the AWS-managed CNI policy and the two other policies of the EKS node role
+ * (real text), and the customer-managed IPv6 one.
+ */
 function managedPolicies(accountId: string): ManagedPolicy[] {
-  const cni = (loadJson('AmazonEKS_CNI_Policy.get-policy-version.json') as { PolicyVersion: { Document: unknown; VersionId: string; CreateDate: string } }).PolicyVersion;
   return [
-    {
-      arn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
-      name: 'AmazonEKS_CNI_Policy',
-      versionId: cni.VersionId,
-      createDate: cni.CreateDate.replace('+00:00', 'Z'),
-      document: cni.Document,
-    },
+    awsManaged('AmazonEKS_CNI_Policy'),
+    awsManaged('AmazonEKSWorkerNodePolicy'),
+    awsManaged('AmazonEC2ContainerRegistryReadOnly'),
     {
       arn: `arn:aws:iam::${accountId}:policy/AmazonEKS_CNI_IPv6_Policy`,
       name: 'AmazonEKS_CNI_IPv6_Policy',

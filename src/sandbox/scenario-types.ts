@@ -114,6 +114,21 @@ export interface ScenarioNode {
   annotations?: Record<string, string>;
 }
 
+/** A managed node group of the cluster. */
+export interface ScenarioNodeGroup {
+  name: string;
+  /**
+   * The node IAM role: a role name in the cluster's account, or a role ARN; default `AmazonEKSNodeRole`. A role
+   * name that `iam.roles` does not declare is added to IAM with the EKS user guide's node role policies
+   * (AmazonEKSWorkerNodePolicy, AmazonEC2ContainerRegistryReadOnly, and AmazonEKS_CNI_Policy when aws-node has
+   * neither an IRSA role nor a Pod Identity association).
+   */
+  nodeRole?: string;
+  /** Default: the `node.kubernetes.io/instance-type` labels of its nodes. */
+  instanceTypes?: string[];
+  status?: 'CREATING' | 'ACTIVE' | 'UPDATING' | 'DELETING' | 'CREATE_FAILED' | 'DELETE_FAILED' | 'DEGRADED';
+}
+
 export interface ScenarioEniConfig {
   name: string;
   subnet: string;
@@ -144,6 +159,11 @@ export interface Scenario {
     oidcIssuer?: string | null;
     /** EKS Auto Mode: computeConfig, storageConfig.blockStorage and elasticLoadBalancing enabled. */
     autoMode?: boolean;
+    /**
+     * The managed node groups (ListNodegroups, DescribeNodegroup); default: one per value of the nodes'
+     * `eks.amazonaws.com/nodegroup` label, with the node role `AmazonEKSNodeRole`. `[]`: none.
+     */
+    nodeGroups?: ScenarioNodeGroup[];
   };
   /** null: no EKS add-on (self-managed install). */
   addon?: {

@@ -3,7 +3,7 @@
  * against schemas/scenario.schema.json, then resolved: whatever a scenario leaves out takes the `default`
  * scenario's value (derived from the scenario's own cluster where that matters, e.g. zones of its region).
  */
-import { eksRegistryFor as eksImageRegistry } from './registries.js';
+import { eksRegistryFor as eksImageRegistry, regionPartition } from './registries.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,6 +23,7 @@ import type {
   ScenarioFaults,
   ScenarioInsight,
   ScenarioNode,
+  ScenarioNodeGroup,
   ScenarioPodIdentityAssociation,
   ScenarioRole,
 } from './scenario-types.js';
@@ -40,6 +41,8 @@ export const DEFAULTS = {
   oidcId: 'EXAMPLED539D4633E53DE1B71EXAMPLE',
   addonVersion: 'v1.12.6-eksbuild.2',
   roleName: 'AmazonEKSVPCCNIRole',
+  /** The node role of the EKS user guide's managed node groups (create-node-role.html). */
+  nodeRoleName: 'AmazonEKSNodeRole',
   cniPolicyArn: 'arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy',
   cniIpv6PolicyArnSuffix: 'policy/AmazonEKS_CNI_IPv6_Policy',
   updateDurationMs: 300,
@@ -58,6 +61,7 @@ export interface ResolvedScenario {
     ipFamily: 'ipv4' | 'ipv6';
     oidcIssuer: string | null;
     autoMode: boolean;
+    nodeGroups: ResolvedNodeGroup[];
   };
   addon: {
     version: string;
@@ -89,6 +93,17 @@ export interface ResolvedScenario {
   /** null: computed from the catalogue (the add-on compatibility insight for the next Kubernetes version). */
   insights: ScenarioInsight[] | null;
   sandbox: { updateDurationMs: number; rolloutDurationMs: number; faults: ScenarioFaults };
+}
+
+/** A managed node group as DescribeNodegroup shows it. */
+export interface ResolvedNodeGroup {
+  name: string;
+  /** The node role's ARN. */
+  nodeRole: string;
+  instanceTypes: string[];
+  status: NonNullable<ScenarioNodeGroup['status']>;
+  /** The scenario's nodes labelled with this node group. */
+  nodeCount: number;
 }
 
 let validator: ValidateFunction | undefined;
@@ -267,6 +282,33 @@ function defaultNodes(region: string): ScenarioNode[] {
   }));
 }
 
+/** The trust policy of the EKS node role (EKS user guide, create-node-role.html; the custom networking tutorial). */
+export function nodeRoleTrustPolicy(): unknown {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  };
+}
+
+const NODE_GROUP_LABEL = 'eks.amazonaws.com/nodegroup';
+
+/** The managed node groups: the scenario's, or one per value of the nodes' node group label. */
+function resolveNodeGroups(declared: ScenarioNodeGroup[] | undefined, nodes: ScenarioNode[], accountId: string, region: string): ResolvedNodeGroup[] {
+  const groups: ScenarioNodeGroup[] = declared ?? [...new Set(nodes.map((n) => n.labels?.[NODE_GROUP_LABEL]).filter((g): g is string => Boolean(g)))].map((name) => ({ name }));
+  return groups.map((g) => {
+    const members = nodes.filter((n) => n.labels?.[NODE_GROUP_LABEL] === g.name);
+    const types = [...new Set(members.map((n) => n.labels?.['node.kubernetes.io/instance-type']).filter((t): t is string => Boolean(t)))];
+    const role = g.nodeRole ?? DEFAULTS.nodeRoleName;
+    return {
+      name: g.name,
+      nodeRole: role.startsWith('arn:') ? role : `arn:${regionPartition(region)}:iam::${accountId}:role/${role}`,
+      instanceTypes: g.instanceTypes ?? (types.length > 0 ? types : ['m5.large']),
+      status: g.status ?? 'ACTIVE',
+      nodeCount: members.length,
+    };
+  });
+}
+
 /** Fills in every default; the `default` scenario's values, adapted to the scenario's cluster. */
 export function resolveScenario(s: Scenario): ResolvedScenario {
   const region = s.cluster?.region ?? DEFAULTS.region;
@@ -313,18 +355,41 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
 
   const cniPolicy =
     ipFamily === 'ipv6' ? `arn:aws:iam::${accountId}:${DEFAULTS.cniIpv6PolicyArnSuffix}` : DEFAULTS.cniPolicyArn;
-  const roles: ScenarioRole[] = (
+  const nodes = s.nodes ?? defaultNodes(region);
+  const nodeGroups = resolveNodeGroups(s.cluster?.nodeGroups, nodes, accountId, region);
+  // The node roles of this account that the scenario names by role name or by an ARN of its account.
+  const nodeRoleNames = new Set(
+    nodeGroups.map((g) => /^arn:aws[a-z-]*:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(g.nodeRole)).filter((m) => m?.[1] === accountId).map((m) => m?.[2] ?? ''),
+  );
+  // The EKS user guide's node role: AmazonEKSWorkerNodePolicy and AmazonEC2ContainerRegistryReadOnly, and the CNI
+  // policy too where aws-node has no role of its own (the setup before IRSA, in which aws-node uses the node role).
+  const awsNodeHasRole =
+    Boolean(addon?.serviceAccountRoleArn) ||
+    (s.podIdentityAssociations ?? []).some((a) => a.namespace === 'kube-system' && a.serviceAccount === 'aws-node');
+  const nodeRolePolicies = [
+    'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy',
+    'arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly',
+    ...(awsNodeHasRole ? [] : [cniPolicy]),
+  ];
+  const declaredRoles: ScenarioRole[] =
     s.iam?.roles ??
     (addon?.serviceAccountRoleArn
       ? [{ name: addon.serviceAccountRoleArn.split('/').pop() ?? DEFAULTS.roleName }]
-      : [{ name: DEFAULTS.roleName }])
-  ).map((role) => ({
-    name: role.name,
-    trustPolicy:
-      role.trustPolicy ?? (role.trust === 'pod-identity' ? podIdentityTrustPolicy() : defaultTrustPolicy(accountId, oidcIssuer)),
-    attachedPolicyArns: role.attachedPolicyArns ?? [cniPolicy],
-    inlinePolicies: role.inlinePolicies ?? {},
-  }));
+      : [{ name: DEFAULTS.roleName }]);
+  const roles: ScenarioRole[] = [
+    ...declaredRoles,
+    ...[...nodeRoleNames].filter((name) => !declaredRoles.some((r) => r.name === name)).map((name): ScenarioRole => ({ name })),
+  ].map((role) => {
+    const nodeRole = nodeRoleNames.has(role.name) && role.trust === undefined;
+    return {
+      name: role.name,
+      trustPolicy:
+        role.trustPolicy ??
+        (nodeRole ? nodeRoleTrustPolicy() : role.trust === 'pod-identity' ? podIdentityTrustPolicy() : defaultTrustPolicy(accountId, oidcIssuer)),
+      attachedPolicyArns: role.attachedPolicyArns ?? (nodeRole ? nodeRolePolicies : [cniPolicy]),
+      inlinePolicies: role.inlinePolicies ?? {},
+    };
+  });
 
   const catalogue = s.catalogue ?? [...(CATALOGUES[s.catalogueSnapshot ?? ''] ?? DEFAULT_CATALOGUE)];
 
@@ -339,11 +404,12 @@ export function resolveScenario(s: Scenario): ResolvedScenario {
       ipFamily,
       oidcIssuer,
       autoMode: s.cluster?.autoMode ?? false,
+      nodeGroups,
     },
     addon,
     daemonSet,
     catalogue: structuredClone(catalogue),
-    nodes: s.nodes ?? defaultNodes(region),
+    nodes,
     eniConfigs: s.eniConfigs ?? [],
     configMapData: s.configMapData ?? {},
     metricsHelper: s.metricsHelper ?? null,
