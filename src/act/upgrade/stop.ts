@@ -6,15 +6,11 @@
 import { InterruptedError, UpgradeStoppedError } from '../../errors.js';
 import { describeState, type UpgradeReport } from '../../render/upgrade-report.js';
 import type { Runtime } from '../../runtime.js';
+import { clusterFlags, shellWord } from '../next-command.js';
 import { loadJournal, saveJournal, type Journal, type JournalStep } from './journal.js';
 import { journalFileOf, ResumeStop } from './resume.js';
 import { describeStep, walkBack, type RollbackReport } from './rollback.js';
 import { StepFailure } from './walk.js';
-
-/** A word for the shell: quoted when it holds anything but safe characters. */
-function shellWord(text: string): string {
-  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * The two commands a stop ends with: `continue:` (resume the journal, or, once the walk back returned and the
@@ -26,7 +22,7 @@ export function nextCommands(
   backup: string | null,
   restart?: Journal,
 ): string {
-  const where = [...(runtime.kubeContext ? ['--context', runtime.kubeContext.name] : []), '--cluster', runtime.clusterName, '--region', runtime.region].map(shellWord).join(' ');
+  const where = clusterFlags(runtime);
   // After a walk back that returned, the journal is closed: the run starts again with the flags it had.
   const again = restart
     ? [
