@@ -140,6 +140,7 @@ export function buildProgram(): Command {
     .option('--dry-run', 'show what would change, change nothing')
     .option('--yes', 'do not ask for confirmation')
     .option('--timeout <duration>', 'how long to wait for the rollout (e.g. 5m, 90s)', '5m')
+    .option('--backup-dir <dir>', 'where the backup of the live objects it replaces goes', '.vpccni/backups')
     .action(run(async () => (await import('./commands/restore.js')).restoreCommand));
 
   program

@@ -163,6 +163,7 @@ const cases: Case[] = [
   { name: 'restore: a plain DaemonSet manifest', where: 'cluster', args: ['restore', files.plainDaemonSet, '--yes'], exit: 2, message: /plain DaemonSet/ },
   { name: 'restore: backup of another cluster', where: 'cluster', args: ['restore', files.otherCluster, '--yes'], exit: 2, message: /prod/ },
   { name: 'restore: backup of another cluster (dry run)', where: 'cluster', args: ['restore', files.otherCluster, '--dry-run'], exit: 2, message: /refusing/ },
+  { name: 'restore: --backup-dir is a file', where: 'cluster', args: ['restore', files.otherCluster, '--yes', '--backup-dir', files.empty], exit: 2, message: /--backup-dir .*empty\.yaml is a file, not a directory/ },
   { name: 'restore: backup nested 20,000 levels deep', where: 'cluster', args: ['restore', files.deepBackup, '--yes'], exit: 2, message: /deep-backup\.yaml nests deeper than 100 levels.*use another backup/ },
   { name: 'status: advisories file nested 20,000 levels deep', where: 'sandbox', args: ['--advisories', files.deepAdvisories, 'status'], exit: 2, message: /advisories file .* nests deeper than 100 levels/ },
   { name: 'fleet: fleet file nested 20,000 levels deep', where: 'bare', args: ['fleet', 'status', '--fleet', files.deepFleet], exit: 2, message: /fleet file .* nests deeper than 100 levels/ },
@@ -195,7 +196,8 @@ describe('bad input', () => {
     const before = sb.log.entries.length;
     const backupDir = mkdtempSync(join(tmpdir(), 'vpccni-bad-input-upgrade-'));
     const args = c.args.map((a) => (a === 'SANDBOX_KUBECONFIG' ? sb.kubeconfig : a));
-    if (args.includes('upgrade') && !args.includes('--backup-dir')) args.push('--backup-dir', backupDir);
+    // upgrade and restore back up before their first change: into this directory, which must stay empty.
+    if ((args.includes('upgrade') || args.includes('restore')) && !args.includes('--backup-dir')) args.push('--backup-dir', backupDir);
     const where = c.where;
     const result = c.spawn
       ? await spawned(where, args)

@@ -5,9 +5,9 @@
  * spawn the real, built CLI; the other runs are the same CLI in-process (main(argv), helpers/in-process.ts).
  */
 import { execa } from 'execa';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { readBackup, type BackupDocument } from '../src/act/backup.js';
@@ -100,10 +100,13 @@ describe('vpccni restore', () => {
   let backupPath: string;
   let backup: BackupDocument;
   const dir = tmp('vpccni-restore-');
+  /** Where restore backs up the live objects before its first change (--backup-dir). */
+  const beforeDir = join(dir, 'before');
+  const backupsBefore = () => (existsSync(beforeDir) ? readdirSync(beforeDir) : []);
 
   const liveDaemonSet = () => structuredClone(sandbox.store.get('apps/v1', 'DaemonSet', 'aws-node', 'kube-system') as KubeObject);
   const mutations = () => sandbox.log.mutating().length;
-  const cli = (args: string[]) => vpccniInProcess([...global, ...args], { env });
+  const cli = (args: string[]) => vpccniInProcess([...global, ...args, ...(args.includes('restore') ? ['--backup-dir', beforeDir] : [])], { env });
   const kubectl = (args: string[]) =>
     execa('kubectl', ['--kubeconfig', sandbox.kubeconfig, '--context', sandbox.contextName, ...args], {
       env: { KUBECACHEDIR: join(dir, 'kube-cache') },
@@ -135,6 +138,7 @@ describe('vpccni restore', () => {
     expect(notOurs.exitCode).toBe(2);
     expect(notOurs.stderr).toMatch(/not a vpccni backup: it is a plain DaemonSet manifest/);
     expect(mutations()).toBe(before);
+    expect(backupsBefore()).toEqual([]);
   });
 
   it('refuses a backup of another cluster with exit 2 before reading or changing the DaemonSet', async () => {
@@ -152,6 +156,7 @@ describe('vpccni restore', () => {
     expect(calls.filter((c) => c.mutating)).toEqual([]);
     expect(calls.filter((c) => c.service === 'kube')).toEqual([]);
     expect(liveDaemonSet().spec).toEqual(liveBefore.spec);
+    expect(backupsBefore()).toEqual([]);
   });
 
   it('lists the drift with --dry-run, refuses without --yes off a terminal, and brings the backup back with --yes', async () => {
@@ -183,12 +188,22 @@ describe('vpccni restore', () => {
     expect(unconfirmed.stderr).toMatch(/needs confirmation; pass --yes/);
     expect(mutations()).toBe(before);
     expect(liveDaemonSet().spec).toEqual(drifted.spec);
+    // Neither the dry runs nor the unconfirmed run backed anything up.
+    expect(plan).toMatchObject({ backupBefore: null });
+    expect(backupsBefore()).toEqual([]);
 
     const applied = await cli(['--output', 'json', 'restore', backupPath, '--yes']);
     expect(applied.exitCode, applied.stderr).toBe(0);
-    const report = parseJson(applied);
+    const report = parseJson<{ backupBefore: string }>(applied);
     expect(schemaErrors('restore', report)).toEqual([]);
     expect(report).toMatchObject({ dryRun: false, applied: true, rolledOut: true, managed: true });
+    // Before its change, restore backed up the live objects as they were: the drifted settings.
+    expect(backupsBefore()).toEqual([report.backupBefore.slice(beforeDir.length + 1)]);
+    expect(report.backupBefore).toMatch(/aws-node-demo-\d{8}T\d{6}Z\.yaml$/);
+    const taken = await readBackup(report.backupBefore);
+    expect(envOf(taken.daemonSet)).toMatchObject({ WARM_IP_TARGET: '99', WARM_ENI_TARGET: '4' });
+    expect(taken.cluster).toMatchObject({ name: 'demo', region: 'us-west-2' });
+    expect(taken.addon).toMatchObject({ addonName: 'vpc-cni' });
     const kubeMutations = sandbox.log.mutating().slice(before);
     expect(kubeMutations.map((m) => `${m.service} ${m.operation} ${m.status}`)).toEqual(['kube PUT daemonsets/aws-node 200']);
     const restored = liveDaemonSet();
@@ -199,7 +214,10 @@ describe('vpccni restore', () => {
     const again = await cli(['restore', backupPath, '--yes']);
     expect(again.exitCode).toBe(0);
     expect(again.stdout).toMatch(/^Nothing to restore: the aws-node DaemonSet of demo already matches the backup/);
+    expect(again.stderr).not.toContain('Backup of the live objects');
     expect(mutations()).toBe(before + 1);
+    // Nothing to restore, nothing backed up.
+    expect(backupsBefore()).toHaveLength(1);
   });
 
   it('brings back an image changed by hand', async () => {
@@ -207,8 +225,9 @@ describe('vpccni restore', () => {
     expect(set.exitCode).toBe(0);
     await rolledOut();
     // The real, built CLI, spawned: the one end-to-end run of restore.
-    const result = await vpccni([...global, 'restore', backupPath, '--yes'], { env });
+    const result = await vpccni([...global, 'restore', backupPath, '--yes', '--backup-dir', beforeDir], { env });
     expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`Backup of the live objects: ${beforeDir}/aws-node-demo-\\d{8}T\\d{6}Z(-\\d+)?\\.yaml`));
     expect(result.stdout).toContain(
       'spec.template.spec.containers[aws-node].image: "example.com/mirror/amazon-k8s-cni:v1.12.6" → "602401143452.dkr.ecr.us-west-2.amazonaws.com/amazon-k8s-cni:v1.12.6-eksbuild.2"',
     );
@@ -216,6 +235,45 @@ describe('vpccni restore', () => {
     expect(containersOf(liveDaemonSet()).find((c) => c.name === 'aws-node')?.image).toBe(
       containersOf(backup.daemonSet).find((c) => c.name === 'aws-node')?.image,
     );
+  });
+
+  it('a rollout that does not finish stops with exit 4 naming the command that continues and the one that goes back; going back puts the DaemonSet back', async () => {
+    const set = await kubectl(['set', 'env', 'daemonset/aws-node', '-n', 'kube-system', '-c', 'aws-node', 'WARM_IP_TARGET=42']);
+    expect(set.exitCode).toBe(0);
+    await rolledOut();
+    const getDaemonSet = async () => JSON.parse((await kubectl(['get', 'daemonset', 'aws-node', '-n', 'kube-system', '-o', 'json'])).stdout) as KubeObject;
+    const drifted = await getDaemonSet();
+    expect(envOf(drifted).WARM_IP_TARGET).toBe('42');
+    const taken = backupsBefore().length;
+
+    sandbox.store.rolloutNeverFinishes = true;
+    let stopped;
+    try {
+      stopped = await cli(['restore', backupPath, '--yes', '--timeout', '2s']);
+    } finally {
+      sandbox.store.rolloutNeverFinishes = false;
+    }
+    expect(stopped.exitCode, stopped.stderr).toBe(4);
+    // The backup of the live objects, named on stderr, holds the DaemonSet as it was before the restore.
+    expect(backupsBefore()).toHaveLength(taken + 1);
+    const path = /Backup of the live objects: (\S+)/.exec(stopped.stderr)?.[1] ?? '';
+    expect(backupsBefore()).toContain(basename(path));
+    expect(envOf((await readBackup(path)).daemonSet).WARM_IP_TARGET).toBe('42');
+    const where = `--context ${sandbox.contextName} --cluster demo --region us-west-2`;
+    const last = stopped.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/rollout did not finish within 2 s/);
+    expect(last.endsWith(`continue: vpccni restore ${backupPath} --yes ${where}; go back: vpccni restore ${path} --yes ${where}`)).toBe(true);
+    expect(envOf(await getDaemonSet())).not.toHaveProperty('WARM_IP_TARGET');
+
+    // Going back: the exact command of the stop, in-process (the kubeconfig is this sandbox's).
+    await rolledOut();
+    const goBack = last.slice(last.indexOf('go back: vpccni ') + 'go back: vpccni '.length).split(' ');
+    const back = await vpccniInProcess(['--kubeconfig', sandbox.kubeconfig, ...goBack, '--backup-dir', beforeDir], { env });
+    expect(back.exitCode, back.stderr).toBe(0);
+    expect(back.stdout).toContain('spec.template.spec.containers[aws-node].env.WARM_IP_TARGET: (absent) → "42"');
+    const now = await getDaemonSet();
+    expect(envOf(now).WARM_IP_TARGET).toBe('42');
+    expect((now.spec as { template: unknown }).template).toEqual((drifted.spec as { template: unknown }).template);
   });
 
   it('with the DaemonSet gone: backup exits 3 saying so, restore creates it again', async () => {
@@ -245,7 +303,7 @@ describe('vpccni restore of the ConfigMap and the ENIConfigs', () => {
   const dir = tmp('vpccni-restore-cm-');
   const ENI = 'crd.k8s.amazonaws.com/v1alpha1';
 
-  const cli = (args: string[]) => vpccniInProcess([...global, ...args], { env });
+  const cli = (args: string[]) => vpccniInProcess([...global, ...args, ...(args.includes('restore') ? ['--backup-dir', join(dir, 'before')] : [])], { env });
   const mutations = () => sandbox.log.mutating().length;
   const configMap = () => sandbox.store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') as KubeObject;
   const eniConfig = (name: string) => sandbox.store.get(ENI, 'ENIConfig', name);

@@ -276,7 +276,7 @@ describe('restore validates the backup before it diffs', () => {
     const sandbox = await sandboxOf('default');
     const file = await backupFile(sandbox, (text) => text.replace(/image: \S+\/amazon-k8s-cni:/, 'image: docker.io/evil/amazon-k8s-cni:'));
     const doc = await readBackup(file);
-    const error = await runRestore(runtimeFor(sandbox), file, doc, { dryRun: false, yes: true, timeoutSeconds: 30 }).catch((e: unknown) => e);
+    const error = await runRestore(runtimeFor(sandbox), file, doc, { dryRun: false, yes: true, timeoutSeconds: 30, backupDir: join(tmp(), 'backups') }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UsageError);
     expect((error as Error).message).toMatch(/docker\.io\/evil\/amazon-k8s-cni/);
     expect(sandbox.log.mutating()).toEqual([]);

@@ -5,13 +5,14 @@
  * each one with the same paths upgrade uses, and the restore puts every one back. In process: the real
  * restore code, the real SDK and the in-process Kubernetes client against the sandbox.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupDocumentOf, readBackup, toYaml } from '../src/act/backup.js';
 import { runRestore, type RestoreReport } from '../src/act/restore.js';
 import type { KubeObject } from '../src/decide/manifests.js';
+import { UpgradeStoppedError } from '../src/errors.js';
 import { gatherFacts } from '../src/gather/facts.js';
 import type { RunningSandbox } from '../src/sandbox/index.js';
 import { apiRuntimes } from './helpers/api-runtime.js';
@@ -62,11 +63,15 @@ describe('restore changes back every setting, named by the settings model', () =
     writeFileSync(file, toYaml(backupDocumentOf(await gatherFacts(runtimeFor(sandbox)))));
     const doc = await readBackup(file);
     drift(sandbox);
+    const backupDir = mkdtempSync(join(tmpdir(), 'vpccni-restore-settings-before-'));
 
     const ui = recordingUi('json');
-    await expect(runRestore(runtimeFor(sandbox, ui), file, doc, { dryRun: true, yes: false, timeoutSeconds: 60 })).resolves.toBe(0);
+    await expect(runRestore(runtimeFor(sandbox, ui), file, doc, { dryRun: true, yes: false, timeoutSeconds: 60, backupDir })).resolves.toBe(0);
     const report = ui.documents.at(-1) as RestoreReport;
     expect(schemaErrors('restore', report)).toEqual([]);
+    // A dry run takes no backup.
+    expect(report.backupBefore).toBeNull();
+    expect(readdirSync(backupDir)).toEqual([]);
     expect(report.settings).toEqual([
       { path: 'configMap.enable-network-policy-controller', live: 'false', backup: 'true' },
       { path: 'configMap.enable-windows-ipam', live: 'false', backup: 'true' },
@@ -83,8 +88,19 @@ describe('restore changes back every setting, named by the settings model', () =
     expect(sandbox.log.mutating()).toEqual([]);
 
     const text = recordingUi();
-    await expect(runRestore(runtimeFor(sandbox, text), file, doc, { dryRun: false, yes: true, timeoutSeconds: 60 })).resolves.toBe(0);
+    await expect(runRestore(runtimeFor(sandbox, text), file, doc, { dryRun: false, yes: true, timeoutSeconds: 60, backupDir })).resolves.toBe(0);
     expect(text.stdout.join('\n')).toMatch(/The settings it changes back \(11, live → backup\):\n {2}configMap\.enable-network-policy-controller: "false" → "true"/);
+    // Before the first change, a backup of the live objects as they were (the drifted settings), named on stderr.
+    const [written] = readdirSync(backupDir);
+    expect(written).toMatch(/^aws-node-demo-\d{8}T\d{6}Z\.yaml$/);
+    expect(text.stderr).toContain(`Backup of the live objects: ${join(backupDir, written!)}`);
+    const before = await readBackup(join(backupDir, written!));
+    const beforeDs = before.daemonSet as Ds;
+    expect(envOf(container(beforeDs, 'aws-node')).WARM_PREFIX_TARGET).toBe('4');
+    expect(container(beforeDs, 'aws-node').image).toContain(`@${DIGEST}`);
+    expect(beforeDs.spec.template.spec.containers.map((c) => c.name)).toContain('debug-shell');
+    expect(before.configMap?.data).toMatchObject({ 'enable-network-policy-controller': 'false' });
+    expect(before.eniConfigs.map((e) => (e.spec as { subnet: string }).subnet)).toEqual(['subnet-0ffffffffffffffff']);
     const ds = daemonSet(sandbox);
     expect(envOf(container(ds, 'aws-node')).WARM_PREFIX_TARGET).toBe('2');
     expect(container(ds, 'aws-node').image).not.toContain('@sha256:');
@@ -97,5 +113,48 @@ describe('restore changes back every setting, named by the settings model', () =
     const cm = sandbox.store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') as unknown as { data: Record<string, string> };
     expect(cm.data).toMatchObject({ 'enable-network-policy-controller': 'true', 'enable-windows-ipam': 'true' });
     expect((sandbox.store.get('crd.k8s.amazonaws.com/v1alpha1', 'ENIConfig', 'us-west-2a') as unknown as { spec: { subnet: string } }).spec.subnet).toBe('subnet-0a1b2c3d4e5f60718');
+  });
+});
+
+describe('restore stopped part-way (exit 4)', () => {
+  it('ends with the command that continues and the one that goes back; going back puts the drifted objects back', async () => {
+    const sandbox = await sandboxOf('custom-settings-network-policy', (s) => {
+      s.eniConfigs = [{ name: 'us-west-2a', subnet: 'subnet-0a1b2c3d4e5f60718', securityGroups: ['sg-0b1c2d3e4f5a60789'] }];
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'vpccni-restore-partway-')), 'backup.yaml');
+    writeFileSync(file, toYaml(backupDocumentOf(await gatherFacts(runtimeFor(sandbox)))));
+    drift(sandbox);
+    const drifted = { daemonSet: daemonSet(sandbox), configMap: structuredClone(sandbox.store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system')) as KubeObject };
+    const backupDir = mkdtempSync(join(tmpdir(), 'vpccni-restore-partway-before-'));
+
+    // Someone changes the ConfigMap between restore's read and its replace: the API server refuses it (409).
+    const runtime = runtimeFor(sandbox);
+    const run = runtime.kube.run.bind(runtime.kube);
+    runtime.kube.run = async (args, options) => {
+      if (options?.input?.includes('"kind":"ConfigMap"')) {
+        const cm = structuredClone(sandbox.store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system')) as KubeObject & { data: Record<string, string> };
+        sandbox.store.put({ ...cm, data: { ...cm.data, 'enable-windows-ipam': 'true' } });
+      }
+      return run(args, options);
+    };
+    const error = await runRestore(runtime, file, await readBackup(file), { dryRun: false, yes: true, timeoutSeconds: 60, backupDir }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpgradeStoppedError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^Restore stopped part-way at configmap\/amazon-vpc-cni: .* changed while restore was running/);
+    const [written] = readdirSync(backupDir);
+    const before = join(backupDir, written!);
+    const where = `--context ${runtime.kubeContext!.name} --cluster demo --region us-west-2`;
+    expect(message.endsWith(`continue: vpccni restore ${file} --yes ${where}; go back: vpccni restore ${before} --yes ${where}`)).toBe(true);
+    expect(envOf(container(daemonSet(sandbox), 'aws-node')).WARM_PREFIX_TARGET).toBe('2');
+
+    // The replaced DaemonSet's rollout over first: its status updates would make the next read stale.
+    await expect(runtime.kube.rolloutStatus(60, () => undefined)).resolves.toBe(true);
+    // Going back: restore of the backup taken before the change (its own backup goes elsewhere).
+    const again = mkdtempSync(join(tmpdir(), 'vpccni-restore-partway-again-'));
+    await expect(runRestore(runtimeFor(sandbox), before, await readBackup(before), { dryRun: false, yes: true, timeoutSeconds: 60, backupDir: again })).resolves.toBe(0);
+    const ds = daemonSet(sandbox);
+    expect(envOf(container(ds, 'aws-node')).WARM_PREFIX_TARGET).toBe('4');
+    expect(ds.spec.template.spec).toEqual(drifted.daemonSet.spec.template.spec);
+    expect((sandbox.store.get('v1', 'ConfigMap', 'amazon-vpc-cni', 'kube-system') as KubeObject).data).toEqual(drifted.configMap.data);
   });
 });

@@ -249,15 +249,30 @@ export function backupDocumentOf(facts: GatheredFacts, now: Date = new Date()): 
       `Cluster "${facts.cluster.name}" has no aws-node DaemonSet in kube-system, so there is nothing to back up; check the kube context with \`kubectl get daemonset aws-node -n kube-system\`.`,
     );
   }
+  return backupDocumentFrom(
+    facts.cluster,
+    { daemonSet: objects.daemonSet, configMap: objects.configMap, eniConfigs: objects.eniConfigs },
+    facts.addon.managed ? facts.raw.addon : null,
+    now,
+  );
+}
+
+/** The backup document of objects read live (server fields stripped); `addon` is DescribeAddon's record, or null when self-managed. */
+export function backupDocumentFrom(
+  cluster: { name: string; region: string; arn: string | null; endpoint: string | null },
+  objects: { daemonSet: KubeObject; configMap: KubeObject | null; eniConfigs: KubeObject[] },
+  addon: Record<string, unknown> | null,
+  now: Date = new Date(),
+): BackupDocument {
   return {
     schemaVersion: 1,
     kind: 'VpccniBackup',
     createdAt: now.toISOString(),
-    cluster: { name: facts.cluster.name, region: facts.cluster.region, arn: facts.cluster.arn, endpoint: facts.cluster.endpoint },
+    cluster: { name: cluster.name, region: cluster.region, arn: cluster.arn, endpoint: cluster.endpoint },
     daemonSet: stripServerFields(objects.daemonSet),
     configMap: objects.configMap ? stripServerFields(objects.configMap) : null,
     eniConfigs: objects.eniConfigs.map(stripServerFields),
-    addon: facts.addon.managed ? facts.raw.addon : null,
+    addon,
   };
 }
 

@@ -5,7 +5,8 @@
  * not touched, and live ENIConfigs the backup does not hold are left alone.
  */
 import { notReadyClause } from '../gather/pods.js';
-import { stripServerFields, assertSameCluster, type BackupDocument } from './backup.js';
+import { stripServerFields, assertSameCluster, backupDocumentFrom, sandboxBackupDir, writeBackup, type BackupDocument } from './backup.js';
+import { clusterFlags, shellWord } from './next-command.js';
 import { UnreachableError, UpgradeStoppedError, UsageError } from '../errors.js';
 import { daemonSetInfo } from '../gather/facts.js';
 import { assertContextMatches, firstLine, isConnectionError } from '../gateways/kubectl.js';
@@ -54,6 +55,8 @@ export interface RestoreReport {
   /** True when the rollout finished, false when it did not in time, null when the DaemonSet was not applied. */
   rolledOut: boolean | null;
   managed: boolean;
+  /** The backup of the live objects restore wrote before its first change; null when it changed nothing (or no DaemonSet was live). */
+  backupBefore: string | null;
 }
 
 /** Checks the backup against the cluster, plans per object, confirms, replaces, waits for the rollout. */
@@ -61,7 +64,7 @@ export async function runRestore(
   runtime: Runtime,
   file: string,
   doc: BackupDocument,
-  o: { dryRun: boolean; yes: boolean; timeoutSeconds: number },
+  o: { dryRun: boolean; yes: boolean; timeoutSeconds: number; /** Where the backup of the live objects goes; null: take none (upgrade's walk back, whose own backup is the way back). */ backupDir: string | null },
 ): Promise<number> {
   const { ui } = runtime;
   const { timeoutSeconds } = o;
@@ -113,6 +116,7 @@ export async function runRestore(
     applied: false,
     rolledOut: null,
     managed: addon.managed,
+    backupBefore: null,
   };
   const text = ui.format === 'text';
   const taken = `backup of ${doc.cluster.name} taken ${doc.createdAt}`;
@@ -165,6 +169,14 @@ export async function runRestore(
     );
   }
 
+  // Before the first change, a backup of the live objects as they are: the way back (`go back:` of a stop).
+  const backupDir = o.backupDir;
+  if (live && backupDir !== null) {
+    const before = backupDocumentFrom(cluster, { daemonSet: live, configMap: liveConfigMap, eniConfigs: liveEniConfigs ?? [] }, addon.managed ? addon.raw : null);
+    report.backupBefore = await ui.step('Backing up the live objects', () => writeBackup(sandboxBackupDir(runtime, backupDir), before));
+    if (text) ui.info(`Backup of the live objects: ${report.backupBefore}`);
+  } else if (!live && text) ui.info('No backup of the live objects: there is no live aws-node DaemonSet to back up.');
+
   // Replace exactly what we compared, with its live resourceVersion: an object changed meanwhile makes the API
   // server refuse (409), and an object created meanwhile makes the create refuse.
   const lives = new Map<string, KubeObject | null>([
@@ -183,7 +195,7 @@ export async function runRestore(
     const failure = await ui.step(`${entry.action === 'create' ? 'Creating' : 'Replacing'} ${entry.object} from the backup`, () =>
       replace(runtime, desired, current !== null),
     );
-    if (failure) throw stopped(report, entry, failure, runtime);
+    if (failure) throw stopped(report, entry, failure, runtime, file);
     entry.applied = true;
     report.applied = true;
   }
@@ -199,7 +211,7 @@ export async function runRestore(
   if (!text) ui.json(report);
   if (daemonSetApplied && !report.rolledOut) {
     throw new UpgradeStoppedError(
-      `The aws-node DaemonSet was restored from ${file}, but its rollout did not finish within ${timeoutSeconds} s${await notReadyClause(runtime.kube)}; watch it with \`kubectl rollout status daemonset aws-node -n kube-system\` and check the pods' events.`,
+      `The aws-node DaemonSet was restored from ${file}, but its rollout did not finish within ${timeoutSeconds} s${await notReadyClause(runtime.kube)}; watch it with \`kubectl rollout status daemonset aws-node -n kube-system\` and check the pods' events, then ${restoreNextCommands(runtime, file, report.backupBefore)}`,
     );
   }
   if (text) {
@@ -238,15 +250,25 @@ function desiredObject(object: string, live: KubeObject | null, backup: KubeObje
 }
 
 /** The error for a replace or create that was refused: nothing changed (exit 3), or part of the restore done (exit 4). */
-function stopped(report: RestoreReport, failed: RestoreObjectReport, refusal: Refusal, runtime: Runtime): Error {
+function stopped(report: RestoreReport, failed: RestoreObjectReport, refusal: Refusal, runtime: Runtime, file: string): Error {
   const done = report.objects.filter((e) => e.applied).map((e) => e.object);
   const left = report.objects.filter((e) => !e.applied).map((e) => e.object);
   if (done.length === 0) return new UnreachableError(`${refusal.why}; nothing was changed, ${refusal.next}.`);
   if (runtime.ui.format === 'json') runtime.ui.json(report);
   const rollout = done.includes(DAEMONSET_OBJECT) ? ' (watch its rollout with `kubectl rollout status daemonset aws-node -n kube-system`)' : '';
   return new UpgradeStoppedError(
-    `Restore stopped part-way at ${failed.object}: ${refusal.why}. Restored: ${joinList(done)}${rollout}; not restored: ${joinList(left)}; ${refusal.next}.`,
+    `Restore stopped part-way at ${failed.object}: ${refusal.why}. Restored: ${joinList(done)}${rollout}; not restored: ${joinList(left)}; ${refusal.next}. ${restoreNextCommands(runtime, file, report.backupBefore)}`,
   );
+}
+
+/**
+ * The two commands an exit-4 stop of restore ends with: `continue:` (the same restore again, with the run's
+ * cluster flags) and `go back:` (restore the backup of the live objects taken before the first change).
+ */
+export function restoreNextCommands(runtime: Pick<Runtime, 'kubeContext' | 'clusterName' | 'region'>, file: string, backupBefore: string | null): string {
+  const where = clusterFlags(runtime);
+  const back = backupBefore ? `vpccni restore ${shellWord(backupBefore)} --yes ${where}` : 'nothing to go back to (no backup of the live objects was taken)';
+  return `continue: vpccni restore ${shellWord(file)} --yes ${where}; go back: ${back}`;
 }
 
 

@@ -1,8 +1,8 @@
 /**
- * `vpccni restore <backup-file> [--dry-run] [--yes]`: puts the aws-node DaemonSet of a backup back, and the
+ * `vpccni restore <backup-file> [--dry-run] [--yes] [--backup-dir <dir>]`: puts the aws-node DaemonSet of a backup back, and the
  * `amazon-vpc-cni` ConfigMap's data and the ENIConfigs' spec with it (src/act/restore.ts).
  */
-import { readBackup } from '../act/backup.js';
+import { assertBackupDir, readBackup } from '../act/backup.js';
 import { runRestore } from '../act/restore.js';
 import { parseDuration } from '../act/upgrade/wait.js';
 import { UsageError } from '../errors.js';
@@ -17,6 +17,8 @@ export async function restoreCommand(options: Record<string, unknown>, globals: 
   const dryRun = Boolean(options.dryRun);
   const timeoutSeconds = Math.round(parseDuration(String(options.timeout ?? '5m')) / 1000);
   const yes = Boolean(options.yes);
-  return withRuntime(globals, (runtime) => runRestore(runtime, file, doc, { dryRun, yes, timeoutSeconds }));
+  const backupDir = typeof options.backupDir === 'string' && options.backupDir !== '' ? options.backupDir : '.vpccni/backups';
+  assertBackupDir(backupDir);
+  return withRuntime(globals, (runtime) => runRestore(runtime, file, doc, { dryRun, yes, timeoutSeconds, backupDir }));
 }
 

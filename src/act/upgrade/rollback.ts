@@ -96,7 +96,7 @@ async function runBack(runtime: Runtime, step: RollbackStep, start: RollbackStar
     return;
   }
   if (step.action === 'restore') {
-    await runRestore({ ...runtime, ui: quiet(runtime.ui) }, backup, doc, { dryRun: false, yes: true, timeoutSeconds: Math.max(1, Math.round(timeoutMs / 1000)) });
+    await runRestore({ ...runtime, ui: quiet(runtime.ui) }, backup, doc, { dryRun: false, yes: true, timeoutSeconds: Math.max(1, Math.round(timeoutMs / 1000)), backupDir: null });
     return;
   }
   const role = typeof doc.addon?.serviceAccountRoleArn === 'string' ? doc.addon.serviceAccountRoleArn : undefined;
