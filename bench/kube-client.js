@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { availableParallelism, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock } from './lib.js';
+import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock, sandboxCredentials } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
@@ -48,13 +48,7 @@ function countingAws() {
 }
 
 const serve = (args) =>
-  serveSandbox(args, (info, home) => ({
-    AWS_ACCESS_KEY_ID: 'sandbox',
-    AWS_SECRET_ACCESS_KEY: 'sandbox',
-    AWS_REGION: info.region,
-    AWS_DEFAULT_REGION: info.region,
-    KUBECACHEDIR: join(home, 'kube-cache'),
-  }));
+  serveSandbox(args, sandboxCredentials);
 
 const statusArgs = (s, kubeconfig, extra = []) => [BIN, '--cluster', s.info.cluster, '--region', s.info.region, '--kubeconfig', kubeconfig, ...extra, 'status'];
 

@@ -41,6 +41,15 @@ export const load = () => loadavg().map((x) => x.toFixed(1)).join(', ');
 
 const BIN = fileURLToPath(new URL('../bin/vpccni.js', import.meta.url));
 
+/** The sandbox's credentials and region for a CLI run against `serveSandbox`, with a kubectl cache in its home. */
+export const sandboxCredentials = (info, home) => ({
+  AWS_ACCESS_KEY_ID: 'sandbox',
+  AWS_SECRET_ACCESS_KEY: 'sandbox',
+  AWS_REGION: info.region,
+  AWS_DEFAULT_REGION: info.region,
+  KUBECACHEDIR: join(home, 'kube-cache'),
+});
+
 /**
  * Starts `vpccni sandbox serve …args` with a home of its own, and returns its info line, an environment that
  * points the CLI at it and nowhere else (no AWS profile, no IMDS; `set` adds or overrides variables), the

@@ -14,7 +14,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock } from './lib.js';
+import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock, sandboxCredentials } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const quick = process.argv.includes('--quick');
@@ -55,11 +55,7 @@ const CASES = {
 
 const loads = [`at the start: ${load()}`];
 const s = await serveSandbox(['default'], (info, home) => ({
-  AWS_ACCESS_KEY_ID: 'sandbox',
-  AWS_SECRET_ACCESS_KEY: 'sandbox',
-  AWS_REGION: info.region,
-  AWS_DEFAULT_REGION: info.region,
-  KUBECACHEDIR: join(home, 'kube-cache'),
+  ...sandboxCredentials(info, home),
   // One cache folder for all: each build and line keeps its entries apart (the old loader in v8-*, Node's
   // compile cache in compile-cache/<its version>).
   VPCCNI_CACHE_DIR: mkdtempSync(join(tmpdir(), 'vpccni-bench-lines-cache-')),

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock } from './lib.js';
+import { load, log, ms, ratio, run, serveSandbox, writeResultsBlock, sandboxCredentials } from './lib.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const BIN = join(ROOT, 'bin', 'vpccni.js');
@@ -37,13 +37,7 @@ const median = (xs) => {
 };
 
 const serve = (args) =>
-  serveSandbox(args, (info, home) => ({
-    AWS_ACCESS_KEY_ID: 'sandbox',
-    AWS_SECRET_ACCESS_KEY: 'sandbox',
-    AWS_REGION: info.region,
-    AWS_DEFAULT_REGION: info.region,
-    KUBECACHEDIR: join(home, 'kube-cache'),
-  }));
+  serveSandbox(args, sandboxCredentials);
 
 /** The three ways to run vpccni: [command, arguments before vpccni's own]. */
 const RUNNERS = {
