@@ -64,6 +64,15 @@ const addon = async (sb: RunningSandbox) =>
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'vpccni-atomic-'));
 
+/** An in-process run that stopped after its walk back: exit 4, and one JSON document that fits the schema. */
+async function stoppedWithRollback(run: { result: Promise<CliResult> }): Promise<{ result: CliResult; report: { rollback: Rollback } }> {
+  const result = await run.result;
+  expect(result.exitCode, result.stderr).toBe(4);
+  const report = parseJson<{ rollback: Rollback }>(result);
+  expect(schemaErrors('upgrade', report)).toEqual([]);
+  return { result, report };
+}
+
 function errorLine(result: CliResult): string {
   const lines = result.stderr.trim().split('\n').filter((l) => l.startsWith('vpccni: '));
   expect(lines).toHaveLength(1);
@@ -137,10 +146,7 @@ describe('upgrade --atomic walks back to where the run started', () => {
     await sb.gates.eksChange.waitForPending(1);
     sb.gates.rollout.release();
     sb.gates.eksChange.release();
-    const result = await run.result;
-    expect(result.exitCode, result.stderr).toBe(4);
-    const report = parseJson<{ rollback: Rollback }>(result);
-    expect(schemaErrors('upgrade', report)).toEqual([]);
+    const { result, report } = await stoppedWithRollback(run);
     expect(report.rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6-eksbuild.2', outcome: 'returned' });
     expect(errorLine(result)).toMatch(/had not rolled out when the timeout ran out.*returned to v1\.12\.6-eksbuild\.2/);
     const live = await liveAwsNode(sb);
@@ -160,10 +166,7 @@ describe('upgrade --atomic walks back to where the run started', () => {
     );
     await sb.gates.rollout.waitForPending(1);
     sb.gates.rollout.release();
-    const result = await run.result;
-    expect(result.exitCode, result.stderr).toBe(4);
-    const report = parseJson<{ rollback: Rollback }>(result);
-    expect(schemaErrors('upgrade', report)).toEqual([]);
+    const { result, report } = await stoppedWithRollback(run);
     expect(report.rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6-eksbuild.2', outcome: 'returned' });
     const line = errorLine(result);
     expect(line).toMatch(/had not rolled out when the timeout ran out; not ready: aws-node-[a-z0-9]{5} on [^:]+: init aws-vpc-cni-init ImagePullBackOff, aws-node PodInitializing/);
@@ -224,9 +227,7 @@ describe('upgrade --atomic walks back to where the run started', () => {
     await sb.gates.eksChange.waitForPending(1);
     sb.gates.rollout.release();
     sb.gates.eksChange.release();
-    const result = await run.result;
-    expect(result.exitCode, result.stderr).toBe(4);
-    const report = parseJson<{ rollback: Rollback }>(result);
+    const { report } = await stoppedWithRollback(run);
     expect(report.rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6', outcome: 'returned' });
     expect(report.rollback.steps.map((s) => `${s.action} ${s.result}`)).toEqual(['forget succeeded', 'restore succeeded']);
     expect(sb.addon()).toBeNull();
@@ -244,10 +245,7 @@ describe('upgrade --atomic walks back to where the run started', () => {
     );
     await run.stderrMatches(/--atomic: walking back to v1\.12\.6 /);
     sb.gates.rollout.release();
-    const result = await run.result;
-    expect(result.exitCode, result.stderr).toBe(4);
-    const report = parseJson<{ rollback: Rollback }>(result);
-    expect(schemaErrors('upgrade', report)).toEqual([]);
+    const { report } = await stoppedWithRollback(run);
     expect(report.rollback).toMatchObject({ from: 'v1.13.4', to: 'v1.12.6', outcome: 'returned', steps: [{ action: 'restore', result: 'succeeded' }] });
     expect(await liveAwsNode(sb)).toEqual({ ...before, ready: true });
     expect(sb.addon()).toBeNull();
@@ -300,10 +298,7 @@ describe('upgrade --atomic walks back to where the run started', () => {
     const run = startInProcess(['upgrade', '--resume', '--yes', '--timeout', '3s', '--backup-dir', dir, '--output', 'json'], (a) => onSandboxInProcess(sb, a));
     await run.stderrMatches(/is stuck .*--atomic: walking back to v1\.12\.6-eksbuild\.2/);
     sb.gates.rollout.release();
-    const result = await run.result;
-    expect(result.exitCode, result.stderr).toBe(4);
-    const report = parseJson<{ rollback: Rollback }>(result);
-    expect(schemaErrors('upgrade', report)).toEqual([]);
+    const { result, report } = await stoppedWithRollback(run);
     expect(report.rollback).toMatchObject({ from: 'v1.13.4-eksbuild.1', to: 'v1.12.6-eksbuild.2', outcome: 'returned' });
     expect(errorLine(result)).toMatch(/UpdateAddon v1\.13\.4-eksbuild\.1 → v1\.14\.0-eksbuild\.3 was not sent.*returned to v1\.12\.6-eksbuild\.2/);
     expect(await liveAwsNode(sb)).toMatchObject({ tag: 'v1.12.6-eksbuild.2', ready: true });
